@@ -1,0 +1,146 @@
+/*
+ * cli.c - messages, exit codes and display helpers shared by the programs.
+ */
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+
+#include <utf8proc.h>
+
+#include "cli.h"
+
+const char *silver_cli_prog = "silversync";
+
+int silver_cli_exit_code(int err)
+{
+	switch (err) {
+	case SILVER_OK:
+		return SILVER_EXIT_OK;
+	case SILVER_EINVAL:
+	case SILVER_ESCHEMA:
+	case SILVER_EEXIST:
+	case SILVER_ECONFLICT:
+		return SILVER_EXIT_INPUT;
+	case SILVER_ENOTFOUND:
+		return SILVER_EXIT_NOTFOUND;
+	case SILVER_EMALFORMED:
+	case SILVER_ELIMIT:
+	case SILVER_ENONCANON:
+	case SILVER_EVERSION:
+	case SILVER_EBADSIG:
+	case SILVER_ECHAIN:
+	case SILVER_EFORK:
+	case SILVER_EUNSEALED:
+	case SILVER_ESKEW:
+		return SILVER_EXIT_REFUSED;
+	case SILVER_EDENIED:
+		return SILVER_EXIT_DENIED;
+	case SILVER_EIO:
+	case SILVER_EFULL:
+	case SILVER_EDISKFULL:
+	case SILVER_ESTORE:
+	case SILVER_ECORRUPT:
+		return SILVER_EXIT_STORE;
+	case SILVER_ENET:
+		return SILVER_EXIT_NET;
+	default:
+		return SILVER_EXIT_INTERNAL;
+	}
+}
+
+int silver_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "%s: ", silver_cli_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return -1;
+}
+
+int silver_cli_fail(int err, const silver_why *why, const char *context)
+{
+	char where[200] = "";
+	if (why && why->row > 0 && why->field[0])
+		snprintf(where, sizeof(where), _("row %ld, field %s: "), why->row, why->field);
+	else if (why && why->row > 0)
+		snprintf(where, sizeof(where), _("row %ld: "), why->row);
+	else if (why && why->field[0])
+		snprintf(where, sizeof(where), _("field %s: "), why->field);
+	if (why && why->reason[0]) {
+		if (why->detail[0])
+			silver_cli_error("%s%s%s (%s)", context ? context : "", where, _(why->reason), why->detail);
+		else
+			silver_cli_error("%s%s%s", context ? context : "", where, _(why->reason));
+	} else {
+		silver_cli_error("%s%s%s", context ? context : "", where, _(silver_strerror(err)));
+	}
+	return silver_cli_exit_code(err);
+}
+
+void silver_cli_value(const silver_field *f, const silver_value *v, silver_buf *buf)
+{
+	static const char nul = 0;
+	buf->len = 0;
+	if (v->type == SILVER_V_BOOL) {
+		const char *s = v->i ? _("deleted") : _("kept");
+		silver_buf_append(buf, s, strlen(s));
+	} else if (f) {
+		silver_schema_format(f, v, buf);
+		return;
+	} else if (v->type == SILVER_V_STR) {
+		silver_buf_append(buf, v->s.p, v->s.n);
+	} else if (v->type == SILVER_V_INT) {
+		char t[32];
+		snprintf(t, sizeof(t), "%lld", (long long)v->i);
+		silver_buf_append(buf, t, strlen(t));
+	}
+	silver_buf_append(buf, &nul, 1);
+	buf->len--;
+}
+
+void silver_cli_time(uint64_t hlc, char out[32])
+{
+	time_t t = (time_t)(SILVER_HLC_MS(hlc) / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+void silver_cli_time_utc(uint64_t hlc, char out[40])
+{
+	uint64_t ms = SILVER_HLC_MS(hlc);
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	char base[32];
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, 40, "%s.%03uZ", base, (unsigned)(ms % 1000));
+}
+
+int silver_cli_width(const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	int w = 0;
+	while (*p) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
+		if (n <= 0) {
+			p++;
+			w++;
+			continue;
+		}
+		w += utf8proc_charwidth(c);
+		p += n;
+	}
+	return w;
+}
+
+void silver_cli_pad(FILE *f, const char *s, int width)
+{
+	int w = silver_cli_width(s);
+	fputs(s, f);
+	for (; w < width; w++)
+		fputc(' ', f);
+}

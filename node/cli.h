@@ -1,0 +1,50 @@
+/*
+ * cli.h - what the programs share: turning error codes into one message and
+ * a documented exit code (docs/EXIT.md), and showing values and times.
+ */
+#ifndef SILVER_CLI_H
+#define SILVER_CLI_H
+
+#include <stdio.h>
+
+#include "silver_i18n.h"
+#include "silver_store.h"
+
+/* Exit codes: docs/EXIT.md.  Never renumber. */
+enum silver_exit {
+	SILVER_EXIT_OK = 0,
+	SILVER_EXIT_INTERNAL = 1, /* unexpected failure, out of memory */
+	SILVER_EXIT_USAGE = 2,    /* bad command line */
+	SILVER_EXIT_INPUT = 3,    /* invalid value, field, CSV row or file */
+	SILVER_EXIT_NOTFOUND = 4, /* no such record, node directory or file */
+	SILVER_EXIT_REFUSED = 5,  /* verification failed: signature, chain, fork, format */
+	SILVER_EXIT_DENIED = 6,   /* not authorised */
+	SILVER_EXIT_STORE = 7,    /* the store cannot be opened, read or written; disk full */
+	SILVER_EXIT_NET = 8,      /* network or peer failure */
+	SILVER_EXIT_FINDINGS = 9, /* reserved */
+};
+
+int silver_cli_exit_code(int err);
+
+extern const char *silver_cli_prog;
+
+/* "prog: message" on stderr; returns -1 like git's error(). */
+int silver_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Report err (with why, if any) as one sentence and return its exit code. */
+int silver_cli_fail(int err, const silver_why *why, const char *context);
+
+/* A value as the user typed it, NUL-terminated, into buf (cleared first). */
+void silver_cli_value(const silver_field *f, const silver_value *v, silver_buf *buf);
+
+/* HLC -> "YYYY-MM-DD HH:MM:SS" in local time; out has room for 32. */
+void silver_cli_time(uint64_t hlc, char out[32]);
+/* HLC -> RFC 3339 UTC with milliseconds; out has room for 40. */
+void silver_cli_time_utc(uint64_t hlc, char out[40]);
+
+/* Display width of UTF-8 text (CJK counts two columns). */
+int silver_cli_width(const char *s);
+/* Print s padded with spaces to width columns. */
+void silver_cli_pad(FILE *f, const char *s, int width);
+
+#endif

@@ -1,0 +1,598 @@
+/*
+ * ingest.c - receiving entries written elsewhere (bundles, peers) and
+ * sending ours.
+ *
+ * A batch is checked in two phases, and nothing is written unless both pass:
+ *  1. without the store: decode every entry (canonical form, limits), check
+ *     its operation against the schema, and verify every seal, spread over
+ *     the machine's cores (seals are the expensive part);
+ *  2. inside one write transaction: per feed, the sequence must continue the
+ *     entries held with no gap and each prev must be the hash of the entry
+ *     before; an entry we hold already is a duplicate if its body is the
+ *     same, and a fork if it differs.  When a sealed entry arrives, every
+ *     entry of its feed up to it is applied to the records, in order.
+ * Any refusal aborts the transaction, so the store is as it was.
+ *
+ * Entries after the last seal of a feed are stored as its tail and applied
+ * when a later batch brings their seal.  A stored tail is unverified: an
+ * entry that differs from it replaces it from that seq on.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store_int.h"
+
+#define VERIFY_MIN_PER_THREAD 32
+#define VERIFY_MAX_THREADS 8
+
+struct batch_entry {
+	silver_entry e;
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+};
+
+struct feedstate {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	silver_feedrec fr;
+	size_t *pending;        /* batch indices of unsealed entries of this batch, ascending seq */
+	size_t npending, cap;
+	int exists, dirty;
+};
+
+struct ingest {
+	const silver_slice *in;
+	size_t n;
+	struct batch_entry *b;
+	silver_arena *arena;
+	silver_ingest_report *rep;
+	silver_why *why;
+	struct feedstate *feeds;
+	size_t nfeeds, capfeeds;
+	size_t bad; /* index of the entry refused, for the message */
+};
+
+static void why_entry(silver_why *why, const silver_entry *e, const char *reason)
+{
+	char hex[17];
+	if (!why)
+		return;
+	memset(why, 0, sizeof(*why));
+	silver_hex(e->author, 8, hex);
+	snprintf(why->reason, sizeof(why->reason), "%s", reason);
+	snprintf(why->detail, sizeof(why->detail), "feed %s/%.*s seq %llu", hex, (int)e->township.n,
+		 (const char *)e->township.p, (unsigned long long)e->seq);
+}
+
+/* ---- phase 1 ------------------------------------------------------------------ */
+
+/* A received value is valid for its field iff writing it back as text and
+ * parsing that gives the same canonical value: one set of rules (schema.c)
+ * for what users type and what peers send. */
+static int value_ok(const silver_field *f, const silver_value *v, silver_arena *a, silver_buf *tmp)
+{
+	silver_value back;
+	char why[200];
+	if (v->type == SILVER_V_NIL)
+		return !f->required;
+	if (v->type == SILVER_V_BOOL)
+		return 0;
+	tmp->len = 0;
+	if (silver_schema_format(f, v, tmp) != 0)
+		return 0;
+	if (silver_schema_parse(f, (const char *)tmp->data, a, &back, why, sizeof(why)) != 0)
+		return 0;
+	return silver_value_equal(v, &back);
+}
+
+static int op_check(const silver_entry *e, silver_arena *a, silver_buf *tmp, const char **reason)
+{
+	const silver_op *op = &e->op;
+	const silver_collection *c;
+	silver_slice tw, coll;
+	char name[SILVER_MAX_NAME + 1];
+
+	if (op->type != SILVER_OP_CHANGE)
+		return 0; /* certificates: checked by the trust rules */
+	if (op->collection.n > SILVER_MAX_NAME) {
+		*reason = N_("unknown collection");
+		return SILVER_ESCHEMA;
+	}
+	memcpy(name, op->collection.p, op->collection.n);
+	name[op->collection.n] = 0;
+	if (!(c = silver_schema_find(name))) {
+		*reason = N_("unknown collection");
+		return SILVER_ESCHEMA;
+	}
+	if (silver_schema_split_id((const char *)op->record.p, op->record.n, &tw, &coll) != 0 ||
+	    coll.n != op->collection.n || memcmp(coll.p, op->collection.p, coll.n) != 0) {
+		*reason = N_("record id does not fit its collection");
+		return SILVER_ESCHEMA;
+	}
+	if (tw.n != e->township.n || memcmp(tw.p, e->township.p, tw.n) != 0) {
+		*reason = N_("record belongs to another township than the feed");
+		return SILVER_EDENIED;
+	}
+	for (uint32_t i = 0; i < op->nwrites; i++) {
+		const silver_write *w = &op->writes[i];
+		const silver_field *f;
+		if (w->field.n == 4 && memcmp(w->field.p, "_del", 4) == 0) {
+			if (w->value.type != SILVER_V_BOOL) {
+				*reason = N_("_del must be true or false");
+				return SILVER_ESCHEMA;
+			}
+			continue;
+		}
+		f = silver_schema_field(c, (const char *)w->field.p, w->field.n);
+		if (!f) {
+			*reason = N_("unknown field");
+			return SILVER_ESCHEMA;
+		}
+		if (!value_ok(f, &w->value, a, tmp)) {
+			*reason = N_("a value does not fit its field");
+			return SILVER_ESCHEMA;
+		}
+	}
+	return 0;
+}
+
+struct verify_job {
+	struct batch_entry *b;
+	size_t *idx;
+	size_t from, to;
+	size_t bad; /* SIZE_MAX when all verified */
+};
+
+static void *verify_run(void *arg)
+{
+	struct verify_job *j = arg;
+	for (size_t k = j->from; k < j->to; k++) {
+		const silver_entry *e = &j->b[j->idx[k]].e;
+		if (silver_seal_verify(e->hash, e->author, e->sig) != 0) {
+			j->bad = j->idx[k];
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Verify every seal; returns the index of a bad one or SIZE_MAX. */
+static size_t verify_seals(struct batch_entry *b, size_t *idx, size_t n)
+{
+	struct verify_job jobs[VERIFY_MAX_THREADS];
+	pthread_t th[VERIFY_MAX_THREADS];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cores > 0 ? (size_t)cores : 1, bad = SIZE_MAX;
+	int started[VERIFY_MAX_THREADS] = {0};
+
+	if (nt > VERIFY_MAX_THREADS)
+		nt = VERIFY_MAX_THREADS;
+	if (n < nt * VERIFY_MIN_PER_THREAD)
+		nt = 1;
+	for (size_t t = 0; t < nt; t++) {
+		jobs[t].b = b;
+		jobs[t].idx = idx;
+		jobs[t].from = n * t / nt;
+		jobs[t].to = n * (t + 1) / nt;
+		jobs[t].bad = SIZE_MAX;
+		/* The first share runs here; the rest on their own threads. */
+		if (t > 0)
+			started[t] = pthread_create(&th[t], NULL, verify_run, &jobs[t]) == 0;
+	}
+	verify_run(&jobs[0]);
+	for (size_t t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(th[t], NULL);
+		else
+			verify_run(&jobs[t]);
+	}
+	for (size_t t = 0; t < nt; t++)
+		if (jobs[t].bad < bad)
+			bad = jobs[t].bad;
+	return bad;
+}
+
+static int phase1(struct ingest *g)
+{
+	silver_buf tmp;
+	silver_arena *scratch = silver_arena_new();
+	size_t *sealed, nsealed = 0, bad;
+	int rv = 0;
+
+	g->b = calloc(g->n ? g->n : 1, sizeof(*g->b));
+	sealed = calloc(g->n ? g->n : 1, sizeof(*sealed));
+	silver_buf_init(&tmp);
+	if (!g->b || !sealed || !scratch) {
+		rv = SILVER_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		silver_entry *e = &g->b[i].e;
+		const char *reason = NULL;
+		rv = silver_entry_decode(g->in[i].p, g->in[i].n, g->arena, e);
+		if (rv != 0) {
+			g->bad = i;
+			if (g->why) {
+				memset(g->why, 0, sizeof(*g->why));
+				snprintf(g->why->reason, sizeof(g->why->reason), "%s", silver_strerror(rv));
+				snprintf(g->why->detail, sizeof(g->why->detail), "entry %zu of %zu", i + 1, g->n);
+			}
+			goto out;
+		}
+		silver_feedtag(e->author, e->township.p, e->township.n, g->b[i].tag);
+		silver_arena_reset(scratch);
+		if ((rv = op_check(e, scratch, &tmp, &reason)) != 0) {
+			why_entry(g->why, e, reason);
+			goto out;
+		}
+		if (e->sealed)
+			sealed[nsealed++] = i;
+	}
+	bad = verify_seals(g->b, sealed, nsealed);
+	if (bad != SIZE_MAX) {
+		why_entry(g->why, &g->b[bad].e, N_("the seal does not verify: altered, or not signed by its author"));
+		rv = SILVER_EBADSIG;
+	}
+out:
+	silver_buf_release(&tmp);
+	silver_arena_destroy(&scratch);
+	free(sealed);
+	return rv;
+}
+
+/* ---- phase 2 ------------------------------------------------------------------ */
+
+static struct feedstate *feed_state(struct ingest *g, silver_wtxn *t, const struct batch_entry *be, int *rv)
+{
+	struct feedstate *f;
+	for (size_t i = g->nfeeds; i-- > 0;)
+		if (memcmp(g->feeds[i].tag, be->tag, SILVER_FEEDTAG_BYTES) == 0)
+			return &g->feeds[i];
+	if (g->nfeeds == g->capfeeds) {
+		struct feedstate *nf = realloc(g->feeds, (g->capfeeds = g->capfeeds ? g->capfeeds * 2 : 8) * sizeof(*nf));
+		if (!nf) {
+			*rv = SILVER_ENOMEM;
+			return NULL;
+		}
+		g->feeds = nf;
+	}
+	f = &g->feeds[g->nfeeds];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->tag, be->tag, SILVER_FEEDTAG_BYTES);
+	*rv = silver__feed_get(t->s, t->txn, be->tag, &f->fr);
+	if (*rv == 0) {
+		f->exists = 1;
+		if (memcmp(f->fr.author, be->e.author, SILVER_KEY_BYTES) != 0) {
+			*rv = SILVER_ECORRUPT;
+			return NULL;
+		}
+	} else if (*rv == SILVER_ENOTFOUND) {
+		memcpy(f->fr.author, be->e.author, SILVER_KEY_BYTES);
+		memcpy(f->fr.township, be->e.township.p, be->e.township.n);
+		f->fr.township[be->e.township.n] = 0;
+		*rv = 0;
+	} else {
+		return NULL;
+	}
+	g->nfeeds++;
+	return f;
+}
+
+/* The stored entry at (tag, seq), copied into the arena and decoded. */
+static int stored_entry(silver_wtxn *t, const uint8_t *tag, uint64_t seq, silver_arena *a, silver_entry *e,
+			silver_slice *raw)
+{
+	uint8_t key[24], *copy;
+	MDB_val k = {24, key}, v;
+	int rc;
+	silver__entry_key(tag, seq, key);
+	rc = mdb_get(t->txn, t->s->entries, &k, &v);
+	if (rc != 0)
+		return rc == MDB_NOTFOUND ? SILVER_ECORRUPT : silver__mdb_err(rc);
+	copy = silver_arena_alloc(a, v.mv_size);
+	if (!copy)
+		return SILVER_ENOMEM;
+	memcpy(copy, v.mv_data, v.mv_size);
+	if (raw) {
+		raw->p = copy;
+		raw->n = (uint32_t)v.mv_size;
+	}
+	return e ? silver_entry_decode(copy, v.mv_size, a, e) : 0;
+}
+
+static int put_bytes(silver_wtxn *t, const uint8_t *tag, uint64_t seq, const silver_slice *bytes)
+{
+	uint8_t key[24];
+	MDB_val k = {24, key}, v = {bytes->n, (void *)bytes->p};
+	silver__entry_key(tag, seq, key);
+	return silver__mdb_err(mdb_put(t->txn, t->s->entries, &k, &v, 0));
+}
+
+/* Does the stored entry hold the same body as e? */
+static int same_body(const silver_slice *stored, const silver_entry *e)
+{
+	return stored->n > e->body.n && memcmp(stored->p + 1, e->body.p, e->body.n) == 0;
+}
+
+static int apply_one(struct ingest *g, silver_wtxn *t, const silver_entry *e)
+{
+	int rv;
+	uint64_t now = silver__now_ms();
+	if (silver_hlc_observe(&t->hlc, e->hlc, now, SILVER_MAX_SKEW_MS) == SILVER_ESKEW)
+		g->rep->skewed++;
+	rv = silver__apply(t, e);
+	silver_arena_reset(t->arena);
+	g->rep->applied++;
+	return rv;
+}
+
+/* A seal arrived: apply (fr.seq, sealer.seq] in order, each entry from this
+ * batch when it came in it, else from the stored tail. */
+static int seal_reached(struct ingest *g, silver_wtxn *t, struct feedstate *f, const silver_entry *sealer)
+{
+	silver_arena *a = NULL;
+	size_t k = 0, keep = 0;
+	int rv = 0;
+	for (uint64_t s = f->fr.seq + 1; s < sealer->seq && rv == 0; s++) {
+		silver_entry e;
+		while (k < f->npending && g->b[f->pending[k]].e.seq < s)
+			k++;
+		if (k < f->npending && g->b[f->pending[k]].e.seq == s) {
+			rv = apply_one(g, t, &g->b[f->pending[k]].e);
+			continue;
+		}
+		if (!a && !(a = silver_arena_new()))
+			return SILVER_ENOMEM;
+		silver_arena_reset(a);
+		if ((rv = stored_entry(t, f->tag, s, a, &e, NULL)) == 0)
+			rv = apply_one(g, t, &e);
+	}
+	silver_arena_destroy(&a);
+	if (rv == 0)
+		rv = apply_one(g, t, sealer);
+	for (k = 0; k < f->npending; k++)
+		if (g->b[f->pending[k]].e.seq > sealer->seq)
+			f->pending[keep++] = f->pending[k];
+	f->npending = keep;
+	f->fr.seq = sealer->seq;
+	memcpy(f->fr.hash, sealer->hash, SILVER_HASH_BYTES);
+	return rv;
+}
+
+static int phase2(silver_wtxn *t, void *vctx)
+{
+	struct ingest *g = vctx;
+	silver_arena *a = silver_arena_new();
+	int rv = 0;
+	MDB_stat st;
+
+	if (!a)
+		return SILVER_ENOMEM;
+	/* This runs again from the start if the map had to grow. */
+	memset(g->rep, 0, sizeof(*g->rep));
+	g->rep->received = g->n;
+	for (size_t i = 0; i < g->nfeeds; i++)
+		free(g->feeds[i].pending);
+	g->nfeeds = 0;
+	if (mdb_stat(t->txn, t->s->conflicts, &st) == 0)
+		g->rep->conflicts_before = st.ms_entries;
+
+	for (size_t i = 0; i < g->n && rv == 0; i++) {
+		struct batch_entry *be = &g->b[i];
+		const silver_entry *e = &be->e;
+		struct feedstate *f = feed_state(g, t, be, &rv);
+		silver_slice stored;
+		if (!f)
+			break;
+		silver_arena_reset(a);
+		if (e->seq <= f->fr.seq) {
+			if ((rv = stored_entry(t, f->tag, e->seq, a, NULL, &stored)) != 0)
+				break;
+			if (!same_body(&stored, e)) {
+				why_entry(g->why, e, N_("differs from the sealed entry held for the same feed and seq (a fork)"));
+				rv = SILVER_EFORK;
+				break;
+			}
+			g->rep->duplicates++;
+			continue;
+		}
+		if (e->seq <= f->fr.tail_seq) {
+			if ((rv = stored_entry(t, f->tag, e->seq, a, NULL, &stored)) != 0)
+				break;
+			if (same_body(&stored, e)) {
+				if (!e->sealed) {
+					g->rep->duplicates++;
+					continue;
+				}
+				/* The seal for a tail we held unsealed. */
+				if ((rv = put_bytes(t, f->tag, e->seq, &g->in[i])) != 0)
+					break;
+				rv = seal_reached(g, t, f, e);
+				f->dirty = 1;
+				continue;
+			}
+			/* An unverified tail that this entry contradicts: drop it from here. */
+			for (uint64_t s = e->seq; s <= f->fr.tail_seq && rv == 0; s++) {
+				uint8_t key[24];
+				MDB_val k = {24, key};
+				silver__entry_key(f->tag, s, key);
+				rv = silver__mdb_err(mdb_del(t->txn, t->s->entries, &k, NULL));
+			}
+			if (rv != 0)
+				break;
+			{
+				size_t keep = 0;
+				for (size_t k = 0; k < f->npending; k++)
+					if (g->b[f->pending[k]].e.seq < e->seq)
+						f->pending[keep++] = f->pending[k];
+				f->npending = keep;
+			}
+			{
+				silver_entry old;
+				if ((rv = stored_entry(t, f->tag, e->seq - 1, a, &old, NULL)) != 0 && e->seq - 1 > 0)
+					break;
+				rv = 0;
+				f->fr.tail_seq = e->seq - 1;
+				if (e->seq - 1 == 0)
+					memset(f->fr.tail_hash, 0, SILVER_HASH_BYTES);
+				else
+					memcpy(f->fr.tail_hash, old.hash, SILVER_HASH_BYTES);
+			}
+		}
+		if (e->seq != f->fr.tail_seq + 1) {
+			why_entry(g->why, e, N_("entries are missing before this one (a gap in the sequence)"));
+			rv = SILVER_ECHAIN;
+			break;
+		}
+		if (memcmp(e->prev, f->fr.tail_hash, SILVER_HASH_BYTES) != 0) {
+			why_entry(g->why, e, N_("does not follow the entry before it (prev hash differs)"));
+			rv = SILVER_ECHAIN;
+			break;
+		}
+		if ((rv = put_bytes(t, f->tag, e->seq, &g->in[i])) != 0)
+			break;
+		g->rep->stored++;
+		f->fr.tail_seq = e->seq;
+		memcpy(f->fr.tail_hash, e->hash, SILVER_HASH_BYTES);
+		f->dirty = 1;
+		if (e->sealed) {
+			rv = seal_reached(g, t, f, e);
+		} else {
+			if (f->npending == f->cap) {
+				size_t *np = realloc(f->pending, (f->cap = f->cap ? f->cap * 2 : 64) * sizeof(*np));
+				if (!np) {
+					rv = SILVER_ENOMEM;
+					break;
+				}
+				f->pending = np;
+			}
+			f->pending[f->npending++] = i;
+		}
+	}
+	for (size_t i = 0; i < g->nfeeds && rv == 0; i++) {
+		g->rep->waiting += g->feeds[i].fr.tail_seq - g->feeds[i].fr.seq;
+		if (g->feeds[i].dirty)
+			rv = silver__feed_put(t->s, t->txn, g->feeds[i].tag, &g->feeds[i].fr);
+	}
+	if (rv == 0 && mdb_stat(t->txn, t->s->conflicts, &st) == 0)
+		g->rep->conflicts_after = st.ms_entries;
+	silver_arena_destroy(&a);
+	return rv;
+}
+
+int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
+			silver_why *why)
+{
+	struct ingest g;
+	silver_ingest_report local;
+	int rv;
+
+	memset(&g, 0, sizeof(g));
+	if (why)
+		memset(why, 0, sizeof(*why));
+	g.in = entries;
+	g.n = n;
+	g.rep = rep ? rep : &local;
+	g.why = why;
+	memset(g.rep, 0, sizeof(*g.rep));
+	g.rep->received = n;
+	g.arena = silver_arena_new();
+	if (!g.arena)
+		return SILVER_ENOMEM;
+	rv = phase1(&g);
+	if (rv == 0 && n > 0)
+		rv = silver_store_write(s, phase2, &g);
+	for (size_t i = 0; i < g.nfeeds; i++)
+		free(g.feeds[i].pending);
+	free(g.feeds);
+	free(g.b);
+	silver_arena_destroy(&g.arena);
+	return rv;
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+
+int silver__rtxn(silver_store *s, MDB_txn **txn)
+{
+	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(s->env, 0);
+		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	}
+	return silver__mdb_err(rc);
+}
+
+int silver_store_export(silver_store *s, const silver_have *have, size_t nhave, silver_feedfilter_fn filter,
+			void *fctx, silver_bytes_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	int rv = silver__rtxn(s, &txn);
+	if (rv != 0)
+		return rv;
+	rv = silver__export(s, txn, have, nhave, filter, fctx, fn, ctx);
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_t nhave,
+		   silver_feedfilter_fn filter, void *fctx, silver_bytes_fn fn, void *ctx)
+{
+	MDB_cursor *fc, *ec;
+	MDB_val k, v;
+	int rv = 0, rc;
+
+	if ((rc = mdb_cursor_open(txn, s->feeds, &fc)) != 0)
+		return silver__mdb_err(rc);
+	if ((rc = mdb_cursor_open(txn, s->entries, &ec)) != 0) {
+		mdb_cursor_close(fc);
+		return silver__mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(fc, &k, &v, MDB_FIRST); rc == 0 && rv == 0; rc = mdb_cursor_get(fc, &k, &v, MDB_NEXT)) {
+		silver_feedrec fr;
+		silver_feedinfo fi;
+		uint64_t from = 1;
+		uint8_t key[24];
+		MDB_val ek, ev;
+		if (k.mv_size != SILVER_FEEDTAG_BYTES || (rv = silver__feed_get(s, txn, k.mv_data, &fr)) != 0) {
+			rv = rv ? rv : SILVER_ECORRUPT;
+			break;
+		}
+		memset(&fi, 0, sizeof(fi));
+		memcpy(fi.tag, k.mv_data, SILVER_FEEDTAG_BYTES);
+		memcpy(fi.author, fr.author, SILVER_KEY_BYTES);
+		memcpy(fi.township, fr.township, sizeof(fi.township));
+		fi.seq = fr.seq;
+		memcpy(fi.hash, fr.hash, SILVER_HASH_BYTES);
+		if (filter && !filter(&fi, fctx))
+			continue;
+		for (size_t i = 0; i < nhave; i++)
+			if (memcmp(have[i].tag, fi.tag, SILVER_FEEDTAG_BYTES) == 0)
+				from = have[i].seq + 1;
+		if (from > fr.seq)
+			continue;
+		silver__entry_key(fi.tag, from, key);
+		ek.mv_size = 24;
+		ek.mv_data = key;
+		for (rc = mdb_cursor_get(ec, &ek, &ev, MDB_SET_KEY); rc == 0 && rv == 0;
+		     rc = mdb_cursor_get(ec, &ek, &ev, MDB_NEXT)) {
+			const uint8_t *kp = ek.mv_data;
+			uint64_t seq = 0;
+			if (ek.mv_size != 24 || memcmp(kp, fi.tag, SILVER_FEEDTAG_BYTES) != 0)
+				break;
+			for (int b = 0; b < 8; b++)
+				seq = seq << 8 | kp[16 + b];
+			if (seq > fr.seq)
+				break; /* an unsealed tail is not passed on */
+			rv = fn(ev.mv_data, ev.mv_size, ctx);
+		}
+		if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
+			rv = silver__mdb_err(rc);
+		rc = 0;
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
+		rv = silver__mdb_err(rc);
+	mdb_cursor_close(ec);
+	mdb_cursor_close(fc);
+	return rv;
+}

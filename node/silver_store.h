@@ -1,0 +1,208 @@
+/*
+ * silver_store.h - a node's LMDB store: feeds of signed entries, the records
+ * they produce, per-field heads and conflicts, and digests.
+ *
+ * One node directory holds one LMDB environment (data.mdb, lock.mdb) and
+ * the node's identity (identity.key, mode 0600).  Every write goes through
+ * silver_store_write(): one LMDB write transaction that appends the entries,
+ * seals the last one, and updates every piece of derived state, so after a
+ * crash either all of a change is there or none of it.
+ *
+ * Ownership: a silver_store is owned by the caller of silver_store_open and
+ * freed by silver_store_close.  Records and entries handed to callbacks point
+ * into LMDB's map or an arena and are valid only during the callback unless
+ * said otherwise.
+ */
+#ifndef SILVER_STORE_H
+#define SILVER_STORE_H
+
+#include "silver_proto.h"
+#include "silver_schema.h"
+
+#define SILVER_STORE_FORMAT 1
+#define SILVER_SEAL_EVERY 1024 /* a long transaction seals at least every this many entries */
+#define SILVER_MAX_SKEW_MS (10ull * 60 * 1000) /* clocks further ahead are not followed */
+
+typedef struct silver_store silver_store;
+typedef struct silver_wtxn silver_wtxn;
+
+/* Why a refusal happened, for the message a user reads.  field and row are
+ * empty/0 when they do not apply; reason is English (shown through _()). */
+typedef struct silver_why {
+	char field[SILVER_MAX_NAME + 1];
+	char reason[256];
+	char detail[256]; /* a value, an id, a feed: shown as is */
+	long row;
+} silver_why;
+
+/* ---- opening ------------------------------------------------------------ */
+
+/* Make a new node in dir (created if missing, must hold no store yet):
+ * a fresh Ed25519 identity in dir/identity.key (0600) and an empty store
+ * that records township and name.  SILVER_EEXIST if a store is there. */
+int silver_store_create(const char *dir, const char *township, const char *name) SILVER_WUR;
+
+#define SILVER_OPEN_RDONLY 1u
+/* SILVER_ENOTFOUND when dir holds no store; SILVER_EVERSION when a newer
+ * silversync wrote it. */
+int silver_store_open(const char *dir, unsigned flags, silver_store **out) SILVER_WUR;
+void silver_store_close(silver_store **s); /* NULLs *s */
+
+const uint8_t *silver_store_self(const silver_store *s); /* our public key */
+const char *silver_store_township(const silver_store *s);
+const char *silver_store_name(const silver_store *s);
+
+/* ---- writing ------------------------------------------------------------- */
+
+/* Runs fn inside one write transaction.  fn returns 0 to commit (the last
+ * entry written is sealed first) or an error to abort.  When the map fills,
+ * the transaction is aborted, the map doubled and fn run again from the
+ * start, so fn must not keep state across calls except through its ctx in a
+ * way that tolerates a rerun. */
+typedef int (*silver_write_fn)(silver_wtxn *t, void *ctx);
+int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx) SILVER_WUR;
+
+/* A field assignment typed by a user: the key and the text. */
+typedef struct silver_kv {
+	const char *key;
+	const char *text;
+} silver_kv;
+
+/* Create a record in collection from typed fields; required fields must be
+ * present.  The id (township/collection/...) is written to id_out. */
+int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,
+		    char id_out[SILVER_MAX_ID], silver_why *why) SILVER_WUR;
+/* Change fields of an existing record (an empty text clears a field). */
+int silver_wtxn_set(silver_wtxn *t, const char *id, const silver_kv *kv, uint32_t n, silver_why *why) SILVER_WUR;
+int silver_wtxn_delete(silver_wtxn *t, const char *id, silver_why *why) SILVER_WUR;
+/* Settle a field: write value (typed text, or the value of head number
+ * take, 1-based, when text is NULL) superseding every current head. */
+int silver_wtxn_resolve(silver_wtxn *t, const char *id, const char *field, const char *text, uint32_t take,
+			silver_why *why) SILVER_WUR;
+
+/* ---- receiving ------------------------------------------------------------- */
+
+typedef struct silver_ingest_report {
+	uint64_t received;   /* entries in the batch */
+	uint64_t duplicates; /* already held: nothing to do */
+	uint64_t stored;     /* new entries written */
+	uint64_t applied;    /* entries sealed by this batch and applied to the records */
+	uint64_t waiting;    /* entries held without a seal after them, not applied yet */
+	uint64_t skewed;     /* applied entries whose clock was too far ahead to follow */
+	uint64_t conflicts_before, conflicts_after;
+} silver_ingest_report;
+
+/* Verify and store a batch of encoded entries (a bundle, or a batch from a
+ * peer) in one transaction.  Every entry is checked (canonical form, seal,
+ * chain and sequence, schema) before anything is written; one bad entry
+ * refuses the whole batch, why names its feed and seq, and the store is
+ * left exactly as it was.  Receiving entries already held changes nothing. */
+int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
+			silver_why *why) SILVER_WUR;
+
+/* Entries beyond a peer's knowledge.  have lists, for each feed the peer
+ * holds, its last seq (feeds the peer lacks are sent whole).  Calls fn with
+ * each entry's bytes, feed by feed in seq order, only sealed entries;
+ * filter (may be NULL) chooses feeds by township. */
+typedef struct silver_have {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint64_t seq;
+} silver_have;
+typedef int (*silver_bytes_fn)(const uint8_t *p, size_t n, void *ctx);
+struct silver_feedinfo;
+typedef int (*silver_feedfilter_fn)(const struct silver_feedinfo *f, void *ctx);
+int silver_store_export(silver_store *s, const silver_have *have, size_t nhave, silver_feedfilter_fn filter,
+			void *fctx, silver_bytes_fn fn, void *ctx) SILVER_WUR;
+
+/* ---- bundle files ------------------------------------------------------------ */
+
+/* Write the entries silver_store_export would send into a bundle file at
+ * path (docs/FORMAT.md, "Bundles"): written beside it first, synced, then
+ * renamed into place, so a bundle file is never half written.  *count gets
+ * the number of entries. */
+int silver_bundle_write(silver_store *s, const char *path, const silver_have *have, size_t nhave,
+			silver_feedfilter_fn filter, void *fctx, uint64_t *count) SILVER_WUR;
+
+/* A bundle file mapped into memory: entries[i] points into the mapping. */
+typedef struct silver_bundle {
+	silver_bundle_header header;
+	silver_slice *entries;
+	size_t n;
+	void *map;
+	size_t size;
+} silver_bundle;
+/* Map path and split it into entries, checking the header, every entry's
+ * length and the count (not the entries themselves: that is ingest's job).
+ * SILVER_EVERSION for a bundle from a newer format; SILVER_EMALFORMED with
+ * why for a truncated or damaged file. */
+int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why) SILVER_WUR;
+void silver_bundle_close(silver_bundle **b);
+
+/* ---- reading --------------------------------------------------------------- */
+
+typedef struct silver_head {
+	silver_ref ref;
+	uint64_t hlc;
+	silver_value value;
+} silver_head;
+
+typedef struct silver_fieldstate {
+	silver_slice field;
+	silver_head *heads; /* sorted by ref */
+	uint32_t nheads;
+	uint32_t winner;  /* index into heads: latest hlc, then feed tag, then seq */
+	int conflict;     /* two or more heads with different values */
+} silver_fieldstate;
+
+typedef struct silver_record {
+	silver_slice collection;
+	silver_slice id;
+	int deleted; /* "_del" winner is true */
+	silver_fieldstate *fields; /* sorted by field; includes "_del" */
+	uint32_t nfields;
+} silver_record;
+
+/* Look a record up by id.  Strings point into arena a. */
+int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_record *out) SILVER_WUR;
+
+/* Calls fn for each record of collection (all when NULL), in key order;
+ * fn returns non-zero to stop (that value is returned). */
+typedef int (*silver_record_fn)(const silver_record *r, void *ctx);
+int silver_store_list(silver_store *s, const char *collection, silver_record_fn fn, void *ctx) SILVER_WUR;
+
+/* Every entry that touched the record, in clock order. */
+typedef int (*silver_entry_fn)(const silver_entry *e, void *ctx);
+int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, void *ctx) SILVER_WUR;
+
+/* Entries of every feed held (feed order, then seq); the entry's author and
+ * township identify the feed. */
+int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx) SILVER_WUR;
+
+/* Look an entry up by reference (e.g. a head's) and decode it into a. */
+int silver_store_entry(silver_store *s, const silver_ref *ref, silver_arena *a, silver_entry *out) SILVER_WUR;
+
+typedef struct silver_feedinfo {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint8_t author[SILVER_KEY_BYTES];
+	char township[SILVER_MAX_NAME + 1];
+	uint64_t seq;                   /* last applied (sealed) entry */
+	uint8_t hash[SILVER_HASH_BYTES]; /* its hash */
+} silver_feedinfo;
+typedef int (*silver_feed_fn)(const silver_feedinfo *f, void *ctx);
+int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx) SILVER_WUR;
+
+typedef struct silver_digest {
+	uint8_t log[SILVER_HASH_BYTES];   /* over (tag, seq, hash) of every feed, in tag order */
+	uint8_t state[SILVER_HASH_BYTES]; /* sum of BLAKE2b(key || value) of every record */
+	uint64_t entries;
+	uint64_t feeds;
+	uint64_t records;
+	uint64_t conflicts;
+} silver_digest;
+int silver_store_digest(silver_store *s, silver_digest *out) SILVER_WUR;
+
+/* Open conflicts: (record id, field) pairs, in key order. */
+typedef int (*silver_conflict_fn)(const char *id, const char *field, void *ctx);
+int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx) SILVER_WUR;
+
+#endif

@@ -1,0 +1,1434 @@
+/*
+ * silvernode.c - the node program: a command table in the manner of git.c.
+ * Each command opens the node directory, does one thing, and turns any
+ * refusal into one message and an exit code from docs/EXIT.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csv.h>
+#include <jansson.h>
+
+#include "cli.h"
+
+struct opts {
+	const char *dir;
+	int json;
+	int argc;
+	char **argv; /* the command's own arguments, options removed */
+};
+
+struct command {
+	const char *name;
+	int (*run)(struct opts *o);
+	const char *args;
+	const char *help;
+};
+
+static const struct command commands[];
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+static int open_store(struct opts *o, unsigned flags, silver_store **s)
+{
+	int rv = silver_store_open(o->dir, flags, s);
+	if (rv == SILVER_ENOTFOUND) {
+		silver_cli_error(_("no node in %s: run 'silvernode init --township CODE' first, or give --dir"),
+				 o->dir);
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if (rv == SILVER_EVERSION) {
+		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), o->dir);
+		return SILVER_EXIT_STORE;
+	}
+	if (rv != 0) {
+		char ctx[300];
+		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), o->dir);
+		return silver_cli_fail(rv, NULL, ctx);
+	}
+	return 0;
+}
+
+/* Split "key=value" arguments; the strings stay in argv. */
+static int parse_kv(int argc, char **argv, silver_kv *kv)
+{
+	for (int i = 0; i < argc; i++) {
+		char *eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i]) {
+			silver_cli_error(_("expected field=value, got '%s'"), argv[i]);
+			return -1;
+		}
+		*eq = 0;
+		kv[i].key = argv[i];
+		kv[i].text = eq + 1;
+	}
+	return 0;
+}
+
+static const silver_field *field_of(const silver_record *r, const silver_fieldstate *fs)
+{
+	char coll[SILVER_MAX_NAME + 1];
+	const silver_collection *c;
+	size_t n = r->collection.n < SILVER_MAX_NAME ? r->collection.n : SILVER_MAX_NAME;
+	memcpy(coll, r->collection.p, n);
+	coll[n] = 0;
+	c = silver_schema_find(coll);
+	return c ? silver_schema_field(c, (const char *)fs->field.p, fs->field.n) : NULL;
+}
+
+static void author_short(const uint8_t *key, char out[17])
+{
+	silver_hex(key, 8, out);
+}
+
+/* ---- init, id ------------------------------------------------------------------- */
+
+static int cmd_init(struct opts *o)
+{
+	const char *township = NULL, *name = "";
+	silver_store *s;
+	char hex[2 * SILVER_KEY_BYTES + 1];
+	int rv;
+
+	for (int i = 0; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--township") == 0 && i + 1 < o->argc)
+			township = o->argv[++i];
+		else if (strcmp(o->argv[i], "--name") == 0 && i + 1 < o->argc)
+			name = o->argv[++i];
+		else {
+			silver_cli_error(_("init: unexpected argument '%s'"), o->argv[i]);
+			return SILVER_EXIT_USAGE;
+		}
+	}
+	if (!township) {
+		silver_cli_error(_("init: --township CODE is required (e.g. longhu)"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (!silver_schema_township_ok(township)) {
+		silver_cli_error(_("init: '%s' is not a township code (1-32 of a-z, 0-9, _)"), township);
+		return SILVER_EXIT_INPUT;
+	}
+	rv = silver_store_create(o->dir, township, name);
+	if (rv == SILVER_EEXIST) {
+		silver_cli_error(_("init: %s already holds a node; nothing was changed"), o->dir);
+		return SILVER_EXIT_INPUT;
+	}
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("init: "));
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
+	printf(_("Node created in %s for township %s.\n"), o->dir, township);
+	printf(_("Public key: %s\n"), hex);
+	printf(_("Join request (give this line to the county admin): silversync-join %s %s %s\n"), hex, township,
+	       *name ? name : township);
+	silver_store_close(&s);
+	return 0;
+}
+
+static int cmd_id(struct opts *o)
+{
+	silver_store *s;
+	char hex[2 * SILVER_KEY_BYTES + 1];
+	int rv;
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "key", hex, "township", silver_store_township(s), "name",
+				      silver_store_name(s));
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf(_("Public key: %s\n"), hex);
+		printf(_("Township:   %s\n"), silver_store_township(s));
+		printf(_("Name:       %s\n"), silver_store_name(s));
+	}
+	silver_store_close(&s);
+	return 0;
+}
+
+/* ---- add, set, delete, resolve ------------------------------------------------------ */
+
+struct change_ctx {
+	const char *collection;
+	const char *id;
+	const char *field;
+	const char *text;
+	uint32_t take;
+	silver_kv *kv;
+	uint32_t n;
+	char newid[SILVER_MAX_ID];
+	silver_why why;
+	int kind; /* 0 add, 1 set, 2 delete, 3 resolve */
+};
+
+static int do_change(silver_wtxn *t, void *vctx)
+{
+	struct change_ctx *c = vctx;
+	switch (c->kind) {
+	case 0:
+		return silver_wtxn_add(t, c->collection, c->kv, c->n, c->newid, &c->why);
+	case 1:
+		return silver_wtxn_set(t, c->id, c->kv, c->n, &c->why);
+	case 2:
+		return silver_wtxn_delete(t, c->id, &c->why);
+	default:
+		return silver_wtxn_resolve(t, c->id, c->field, c->text, c->take, &c->why);
+	}
+}
+
+static int run_change(struct opts *o, struct change_ctx *c, const char *what)
+{
+	silver_store *s;
+	int rv = open_store(o, 0, &s);
+	if (rv != 0)
+		return rv;
+	memset(&c->why, 0, sizeof(c->why));
+	rv = silver_store_write(s, do_change, c);
+	silver_store_close(&s);
+	if (rv != 0)
+		return silver_cli_fail(rv, &c->why, what);
+	return 0;
+}
+
+static int cmd_add(struct opts *o)
+{
+	struct change_ctx c;
+	silver_kv kv[SILVER_MAX_WRITES];
+	int rv;
+
+	memset(&c, 0, sizeof(c));
+	if (o->argc < 1) {
+		silver_cli_error(_("add: which collection? e.g. silvernode add retiree name=... (see --help)"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (o->argc - 1 >= SILVER_MAX_WRITES) {
+		silver_cli_error(_("add: too many fields"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (parse_kv(o->argc - 1, o->argv + 1, kv) != 0)
+		return SILVER_EXIT_USAGE;
+	c.kind = 0;
+	c.collection = o->argv[0];
+	c.kv = kv;
+	c.n = (uint32_t)(o->argc - 1);
+	if ((rv = run_change(o, &c, _("add: "))) != 0)
+		return rv;
+	printf("%s\n", c.newid);
+	return 0;
+}
+
+static int cmd_set(struct opts *o)
+{
+	struct change_ctx c;
+	silver_kv kv[SILVER_MAX_WRITES];
+
+	memset(&c, 0, sizeof(c));
+	if (o->argc < 2) {
+		silver_cli_error(_("set: give a record id and at least one field=value"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (o->argc - 1 >= SILVER_MAX_WRITES) {
+		silver_cli_error(_("set: too many fields"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (parse_kv(o->argc - 1, o->argv + 1, kv) != 0)
+		return SILVER_EXIT_USAGE;
+	c.kind = 1;
+	c.id = o->argv[0];
+	c.kv = kv;
+	c.n = (uint32_t)(o->argc - 1);
+	return run_change(o, &c, _("set: "));
+}
+
+static int cmd_delete(struct opts *o)
+{
+	struct change_ctx c;
+	memset(&c, 0, sizeof(c));
+	if (o->argc != 1) {
+		silver_cli_error(_("delete: give exactly one record id"));
+		return SILVER_EXIT_USAGE;
+	}
+	c.kind = 2;
+	c.id = o->argv[0];
+	return run_change(o, &c, _("delete: "));
+}
+
+static int cmd_resolve(struct opts *o)
+{
+	struct change_ctx c;
+	memset(&c, 0, sizeof(c));
+	if (o->argc != 4 || (strcmp(o->argv[2], "--take") != 0 && strcmp(o->argv[2], "--value") != 0)) {
+		silver_cli_error(_("resolve: usage: silvernode resolve ID FIELD (--take N | --value V)"));
+		return SILVER_EXIT_USAGE;
+	}
+	c.kind = 3;
+	c.id = o->argv[0];
+	c.field = o->argv[1];
+	if (strcmp(o->argv[2], "--take") == 0) {
+		char *end;
+		unsigned long n = strtoul(o->argv[3], &end, 10);
+		if (*end || n < 1 || n > 1000) {
+			silver_cli_error(_("resolve: --take needs a contender number from 'silvernode conflicts'"));
+			return SILVER_EXIT_USAGE;
+		}
+		c.take = (uint32_t)n;
+	} else {
+		c.text = o->argv[3];
+	}
+	return run_change(o, &c, _("resolve: "));
+}
+
+/* ---- show, list ------------------------------------------------------------------------ */
+
+static json_t *value_json(const silver_field *f, const silver_value *v, silver_buf *tmp)
+{
+	switch (v->type) {
+	case SILVER_V_NIL:
+		return json_null();
+	case SILVER_V_BOOL:
+		return json_boolean(v->i);
+	case SILVER_V_INT:
+		if (f && f->type == SILVER_F_MONEY) {
+			silver_cli_value(f, v, tmp);
+			return json_string((const char *)tmp->data);
+		}
+		return json_integer(v->i);
+	case SILVER_V_LIST: {
+		json_t *a = json_array();
+		for (uint32_t i = 0; i < v->n; i++)
+			json_array_append_new(a, json_stringn((const char *)v->items[i].p, v->items[i].n));
+		return a;
+	}
+	default:
+		return json_stringn((const char *)v->s.p, v->s.n);
+	}
+}
+
+static json_t *record_json(const silver_record *r, silver_buf *tmp)
+{
+	json_t *j = json_object(), *fields = json_object(), *conf = json_array();
+	json_object_set_new(j, "id", json_stringn((const char *)r->id.p, r->id.n));
+	json_object_set_new(j, "collection", json_stringn((const char *)r->collection.p, r->collection.n));
+	json_object_set_new(j, "deleted", json_boolean(r->deleted));
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		const silver_fieldstate *fs = &r->fields[i];
+		const silver_field *f = field_of(r, fs);
+		char name[SILVER_MAX_NAME + 1];
+		if (!fs->nheads)
+			continue;
+		memcpy(name, fs->field.p, fs->field.n);
+		name[fs->field.n] = 0;
+		if (fs->conflict)
+			json_array_append_new(conf, json_string(name));
+		if (name[0] == '_' || fs->heads[fs->winner].value.type == SILVER_V_NIL)
+			continue;
+		json_object_set_new(fields, name, value_json(f, &fs->heads[fs->winner].value, tmp));
+	}
+	json_object_set_new(j, "fields", fields);
+	json_object_set_new(j, "conflicts", conf);
+	return j;
+}
+
+static void print_value_text(const silver_field *f, const silver_value *v, silver_buf *tmp)
+{
+	silver_cli_value(f, v, tmp);
+	fputs((const char *)tmp->data, stdout);
+	if (f && f->type == SILVER_F_ENUM && v->type == SILVER_V_STR) {
+		const char *l = silver_schema_enum_label(f, v->s.p, v->s.n);
+		if (l)
+			printf(" (%s)", _(l));
+	}
+}
+
+static int cmd_show(struct opts *o)
+{
+	silver_store *s;
+	silver_arena *a;
+	silver_record r;
+	silver_buf tmp;
+	int rv;
+
+	if (o->argc != 1) {
+		silver_cli_error(_("show: give exactly one record id"));
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	a = silver_arena_new();
+	silver_buf_init(&tmp);
+	rv = a ? silver_store_get(s, o->argv[0], a, &r) : SILVER_ENOMEM;
+	if (rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL) {
+		silver_cli_error(rv == SILVER_EINVAL ? _("show: '%s' is not a record id")
+						     : _("show: no record %s in this node"),
+				 o->argv[0]);
+		rv = rv == SILVER_EINVAL ? SILVER_EXIT_INPUT : SILVER_EXIT_NOTFOUND;
+	} else if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("show: "));
+	} else if (o->json) {
+		json_t *j = record_json(&r, &tmp);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		const silver_collection *c;
+		char coll[SILVER_MAX_NAME + 1];
+		memcpy(coll, r.collection.p, r.collection.n);
+		coll[r.collection.n] = 0;
+		c = silver_schema_find(coll);
+		printf("%s  %s%s\n", o->argv[0], c ? _(c->label) : coll, r.deleted ? _("  [deleted]") : "");
+		for (uint32_t i = 0; c && i < c->nfields; i++) {
+			const silver_field *f = &c->fields[i];
+			const silver_fieldstate *fs = NULL;
+			for (uint32_t k = 0; k < r.nfields; k++)
+				if (r.fields[k].field.n == strlen(f->key) &&
+				    memcmp(r.fields[k].field.p, f->key, r.fields[k].field.n) == 0)
+					fs = &r.fields[k];
+			if (!fs || !fs->nheads || fs->heads[fs->winner].value.type == SILVER_V_NIL)
+				continue;
+			printf("  ");
+			silver_cli_pad(stdout, _(f->label), 22);
+			print_value_text(f, &fs->heads[fs->winner].value, &tmp);
+			if (fs->conflict)
+				printf(_("   ! conflict: %u values, see 'silvernode conflicts'"), fs->nheads);
+			putchar('\n');
+		}
+		for (uint32_t k = 0; k < r.nfields; k++)
+			if (r.fields[k].conflict && r.fields[k].field.n == 4 && memcmp(r.fields[k].field.p, "_del", 4) == 0)
+				printf(_("  ! conflict: deleted on one node, edited on another; see 'silvernode conflicts'\n"));
+	}
+	silver_buf_release(&tmp);
+	silver_arena_destroy(&a);
+	silver_store_close(&s);
+	return rv;
+}
+
+struct list_ctx {
+	const silver_collection *c;
+	silver_kv *filter;
+	silver_value *want;
+	uint32_t nfilter;
+	json_t *arr;
+	silver_buf tmp;
+	unsigned long count;
+	int all;
+};
+
+static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
+{
+	size_t n = strlen(key);
+	for (uint32_t k = 0; k < r->nfields; k++)
+		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
+			return r->fields[k].nheads ? &r->fields[k] : NULL;
+	return NULL;
+}
+
+static int list_one(const silver_record *r, void *vctx)
+{
+	struct list_ctx *l = vctx;
+	int shown = 0;
+	if (r->deleted && !l->all)
+		return 0;
+	for (uint32_t i = 0; i < l->nfilter; i++) {
+		const silver_fieldstate *fs = find_fs(r, l->filter[i].key);
+		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
+		if (l->want[i].type == SILVER_V_NIL ? (v && v->type != SILVER_V_NIL)
+						    : (!v || !silver_value_equal(v, &l->want[i])))
+			return 0;
+	}
+	l->count++;
+	if (l->arr) {
+		json_array_append_new(l->arr, record_json(r, &l->tmp));
+		return 0;
+	}
+	fwrite(r->id.p, 1, r->id.n, stdout);
+	for (uint32_t i = 0; i < l->c->nfields && shown < 5; i++) {
+		const silver_field *f = &l->c->fields[i];
+		const silver_fieldstate *fs = find_fs(r, f->key);
+		if (!fs || fs->heads[fs->winner].value.type == SILVER_V_NIL)
+			continue;
+		if (f->type == SILVER_F_TEXT && strcmp(f->key, "name") && strcmp(f->key, "person") &&
+		    strcmp(f->key, "topic"))
+			continue;
+		silver_cli_value(f, &fs->heads[fs->winner].value, &l->tmp);
+		printf("  %s=%s%s", f->key, (const char *)l->tmp.data, fs->conflict ? "!" : "");
+		shown++;
+	}
+	if (r->deleted)
+		printf(_("  [deleted]"));
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_list(struct opts *o)
+{
+	struct list_ctx l;
+	silver_store *s;
+	silver_kv kv[SILVER_MAX_WRITES];
+	silver_value want[SILVER_MAX_WRITES];
+	silver_arena *a;
+	int rv, nargs = 0;
+	char *args[SILVER_MAX_WRITES];
+
+	memset(&l, 0, sizeof(l));
+	if (o->argc < 1) {
+		silver_cli_error(_("list: which collection? e.g. silvernode list retiree"));
+		return SILVER_EXIT_USAGE;
+	}
+	l.c = silver_schema_find(o->argv[0]);
+	if (!l.c) {
+		silver_cli_error(_("list: no collection '%s'"), o->argv[0]);
+		return SILVER_EXIT_INPUT;
+	}
+	for (int i = 1; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--all") == 0)
+			l.all = 1;
+		else if (nargs < SILVER_MAX_WRITES - 1)
+			args[nargs++] = o->argv[i];
+	}
+	if (parse_kv(nargs, args, kv) != 0)
+		return SILVER_EXIT_USAGE;
+	a = silver_arena_new();
+	if (!a)
+		return SILVER_EXIT_INTERNAL;
+	for (int i = 0; i < nargs; i++) {
+		const silver_field *f = silver_schema_field(l.c, kv[i].key, strlen(kv[i].key));
+		char why[200] = "";
+		if (!f) {
+			silver_cli_error(_("list: %s has no field '%s'"), l.c->name, kv[i].key);
+			silver_arena_destroy(&a);
+			return SILVER_EXIT_INPUT;
+		}
+		if (silver_schema_parse(f, kv[i].text, a, &want[i], why, sizeof(why)) != 0) {
+			silver_cli_error(_("list: field %s: %s (%s)"), kv[i].key, _(why), kv[i].text);
+			silver_arena_destroy(&a);
+			return SILVER_EXIT_INPUT;
+		}
+	}
+	l.filter = kv;
+	l.want = want;
+	l.nfilter = (uint32_t)nargs;
+	silver_buf_init(&l.tmp);
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0) {
+		silver_arena_destroy(&a);
+		return rv;
+	}
+	if (o->json)
+		l.arr = json_array();
+	rv = silver_store_list(s, l.c->name, list_one, &l);
+	if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("list: "));
+	} else if (l.arr) {
+		json_dumpf(l.arr, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+	} else if (isatty(1)) {
+		fprintf(stderr, _("%lu records\n"), l.count);
+	}
+	json_decref(l.arr);
+	silver_buf_release(&l.tmp);
+	silver_arena_destroy(&a);
+	silver_store_close(&s);
+	return rv;
+}
+
+/* ---- history, log ------------------------------------------------------------------------ */
+
+struct hist_ctx {
+	silver_store *s;
+	json_t *arr;
+	silver_arena *a;
+	silver_buf tmp;
+	const silver_collection *c;
+};
+
+/* The value a base entry wrote to field. */
+static int base_value(struct hist_ctx *h, const silver_ref *ref, const silver_slice *field, silver_value *out)
+{
+	silver_entry e;
+	if (silver_store_entry(h->s, ref, h->a, &e) != 0)
+		return -1;
+	for (uint32_t i = 0; i < e.op.nwrites; i++) {
+		if (e.op.writes[i].field.n == field->n && memcmp(e.op.writes[i].field.p, field->p, field->n) == 0) {
+			*out = e.op.writes[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int hist_one(const silver_entry *e, void *vctx)
+{
+	struct hist_ctx *h = vctx;
+	char when[40], who[17], tw[SILVER_MAX_NAME + 1];
+	json_t *je = NULL, *jw = NULL;
+
+	silver_arena_reset(h->a);
+	author_short(e->author, who);
+	memcpy(tw, e->township.p, e->township.n);
+	tw[e->township.n] = 0;
+	if (h->arr) {
+		char full[2 * SILVER_KEY_BYTES + 1];
+		silver_hex(e->author, SILVER_KEY_BYTES, full);
+		silver_cli_time_utc(e->hlc, when);
+		je = json_pack("{s:s,s:s,s:I,s:s,s:I}", "author", full, "township", tw, "seq", (json_int_t)e->seq,
+			       "time", when, "hlc", (json_int_t)e->hlc);
+		jw = json_array();
+	} else {
+		silver_cli_time(e->hlc, when);
+		printf(_("%s  by %s (%s) entry %llu\n"), when, who, tw, (unsigned long long)e->seq);
+	}
+	for (uint32_t i = 0; i < e->op.nwrites; i++) {
+		const silver_write *w = &e->op.writes[i];
+		const silver_field *f = h->c ? silver_schema_field(h->c, (const char *)w->field.p, w->field.n) : NULL;
+		int is_del = w->field.n == 4 && memcmp(w->field.p, "_del", 4) == 0;
+		json_t *old = json_array();
+		if (is_del && !w->value.i && w->nbases == 0) {
+			if (!h->arr)
+				printf(_("    created\n"));
+			json_decref(old);
+			continue;
+		}
+		if (is_del && !w->value.i) {
+			json_decref(old);
+			continue;
+		}
+		if (!h->arr)
+			printf("    %s: ", is_del ? _("record") : (f ? _(f->label) : "?"));
+		for (uint32_t j = 0; j < w->nbases; j++) {
+			silver_value ov;
+			if (base_value(h, &w->bases[j], &w->field, &ov) != 0)
+				continue;
+			if (h->arr) {
+				json_array_append_new(old, value_json(f, &ov, &h->tmp));
+			} else {
+				silver_cli_value(f, &ov, &h->tmp);
+				printf("%s%s", j ? " | " : "", ov.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+			}
+		}
+		if (h->arr) {
+			char name[SILVER_MAX_NAME + 1];
+			memcpy(name, w->field.p, w->field.n);
+			name[w->field.n] = 0;
+			json_array_append_new(jw, json_pack("{s:s,s:o,s:o}", "field", name, "old", old, "new",
+							    value_json(f, &w->value, &h->tmp)));
+		} else {
+			json_decref(old);
+			silver_cli_value(f, &w->value, &h->tmp);
+			printf("%s%s\n", w->nbases ? " -> " : "",
+			       w->value.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+		}
+	}
+	if (h->arr) {
+		json_object_set_new(je, "writes", jw);
+		json_array_append_new(h->arr, je);
+	}
+	return 0;
+}
+
+static int cmd_history(struct opts *o)
+{
+	struct hist_ctx h;
+	silver_slice tw, coll;
+	char cname[SILVER_MAX_NAME + 1];
+	int rv;
+
+	memset(&h, 0, sizeof(h));
+	if (o->argc != 1) {
+		silver_cli_error(_("history: give exactly one record id"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (silver_schema_split_id(o->argv[0], strlen(o->argv[0]), &tw, &coll) != 0) {
+		silver_cli_error(_("history: '%s' is not a record id"), o->argv[0]);
+		return SILVER_EXIT_INPUT;
+	}
+	memcpy(cname, coll.p, coll.n);
+	cname[coll.n] = 0;
+	h.c = silver_schema_find(cname);
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &h.s)) != 0)
+		return rv;
+	h.a = silver_arena_new();
+	silver_buf_init(&h.tmp);
+	if (o->json)
+		h.arr = json_array();
+	rv = h.a ? silver_store_history(h.s, o->argv[0], hist_one, &h) : SILVER_ENOMEM;
+	if (rv == SILVER_ENOTFOUND) {
+		silver_cli_error(_("history: no record %s in this node"), o->argv[0]);
+		rv = SILVER_EXIT_NOTFOUND;
+	} else if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("history: "));
+	} else if (h.arr) {
+		json_dumpf(h.arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(h.arr);
+	silver_buf_release(&h.tmp);
+	silver_arena_destroy(&h.a);
+	silver_store_close(&h.s);
+	return rv;
+}
+
+struct log_ctx {
+	json_t *arr;
+	char want[SILVER_MAX_NAME + 1];
+};
+
+static int log_one(const silver_entry *e, void *vctx)
+{
+	struct log_ctx *l = vctx;
+	char when[40], who[17], tw[SILVER_MAX_NAME + 1], hash[2 * SILVER_HASH_BYTES + 1];
+	const char *kind = e->op.type == SILVER_OP_CHANGE ? "change" : e->op.type == SILVER_OP_CERT ? "cert" : "revoke";
+
+	memcpy(tw, e->township.p, e->township.n);
+	tw[e->township.n] = 0;
+	silver_hex(e->hash, SILVER_HASH_BYTES, hash);
+	if (l->arr) {
+		char full[2 * SILVER_KEY_BYTES + 1], rec[SILVER_MAX_ID + 1];
+		json_t *fields = json_array();
+		silver_hex(e->author, SILVER_KEY_BYTES, full);
+		silver_cli_time_utc(e->hlc, when);
+		memcpy(rec, e->op.record.p, e->op.record.n);
+		rec[e->op.record.n] = 0;
+		for (uint32_t i = 0; i < e->op.nwrites; i++)
+			json_array_append_new(fields, json_stringn((const char *)e->op.writes[i].field.p,
+								    e->op.writes[i].field.n));
+		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b,s:s,s:s,s:o}", "author", full,
+							"township", tw, "seq", (json_int_t)e->seq, "time", when,
+							"hlc", (json_int_t)e->hlc, "hash", hash, "sealed", e->sealed,
+							"op", kind, "record", rec, "fields", fields));
+		return 0;
+	}
+	author_short(e->author, who);
+	silver_cli_time(e->hlc, when);
+	printf("%s/%s #%-6llu %s  %.16s %s ", who, tw, (unsigned long long)e->seq, when, hash,
+	       e->sealed ? _("sealed") : "      ");
+	printf("%s %.*s", kind, (int)e->op.record.n, (const char *)e->op.record.p);
+	for (uint32_t i = 0; i < e->op.nwrites; i++)
+		if (e->op.writes[i].field.p[0] != '_')
+			printf(" %.*s", (int)e->op.writes[i].field.n, (const char *)e->op.writes[i].field.p);
+		else if (e->op.writes[i].value.i)
+			printf(_(" (delete)"));
+	putchar('\n');
+	return 0;
+}
+
+static int cmd_log(struct opts *o)
+{
+	struct log_ctx l;
+	silver_store *s;
+	int rv;
+	memset(&l, 0, sizeof(l));
+	if (o->argc != 0) {
+		silver_cli_error(_("log: takes no arguments"));
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	if (o->json)
+		l.arr = json_array();
+	rv = silver_store_log(s, log_one, &l);
+	if (rv != 0)
+		rv = silver_cli_fail(rv, NULL, _("log: "));
+	else if (l.arr) {
+		json_dumpf(l.arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(l.arr);
+	silver_store_close(&s);
+	return rv;
+}
+
+static int cmd_digest(struct opts *o)
+{
+	silver_store *s;
+	silver_digest d;
+	char log[65], state[65];
+	int rv;
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	rv = silver_store_digest(s, &d);
+	silver_store_close(&s);
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("digest: "));
+	silver_hex(d.log, 32, log);
+	silver_hex(d.state, 32, state);
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "log", log, "state", state, "entries",
+				      (json_int_t)d.entries, "feeds", (json_int_t)d.feeds, "records",
+				      (json_int_t)d.records, "conflicts", (json_int_t)d.conflicts);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+		return 0;
+	}
+	printf(_("log digest:   %s\n"), log);
+	printf(_("state digest: %s\n"), state);
+	printf(_("%llu entries in %llu feeds, %llu records, %llu open conflicts\n"), (unsigned long long)d.entries,
+	       (unsigned long long)d.feeds, (unsigned long long)d.records, (unsigned long long)d.conflicts);
+	return 0;
+}
+
+/* ---- conflicts -------------------------------------------------------------------------- */
+
+struct conf_ctx {
+	silver_store *s;
+	silver_arena *a;
+	silver_buf tmp;
+	json_t *arr;
+	unsigned long n;
+};
+
+static int conf_one(const char *id, const char *field, void *vctx)
+{
+	struct conf_ctx *c = vctx;
+	silver_record r;
+	const silver_fieldstate *fs;
+	const silver_field *f;
+	json_t *contenders = NULL;
+	int rv;
+
+	silver_arena_reset(c->a);
+	if ((rv = silver_store_get(c->s, id, c->a, &r)) != 0)
+		return rv;
+	fs = find_fs(&r, field);
+	if (!fs)
+		return SILVER_ECORRUPT;
+	f = field_of(&r, fs);
+	c->n++;
+	if (c->arr)
+		contenders = json_array();
+	else
+		printf("%s  %s\n", id, strcmp(field, "_del") == 0 ? _("deleted or kept") : (f ? _(f->label) : field));
+	for (uint32_t i = 0; i < fs->nheads; i++) {
+		const silver_head *h = &fs->heads[i];
+		silver_entry e;
+		char when[40], who[17] = "?", tw[SILVER_MAX_NAME + 1] = "?";
+		if (silver_store_entry(c->s, &h->ref, c->a, &e) == 0) {
+			author_short(e.author, who);
+			memcpy(tw, e.township.p, e.township.n);
+			tw[e.township.n] = 0;
+		}
+		if (c->arr) {
+			silver_cli_time_utc(h->hlc, when);
+			json_array_append_new(contenders,
+					      json_pack("{s:I,s:o,s:s,s:s,s:s,s:b}", "n", (json_int_t)i + 1, "value",
+							value_json(f, &h->value, &c->tmp), "author", who, "township", tw,
+							"time", when, "provisional_winner", i == fs->winner));
+			continue;
+		}
+		silver_cli_time(h->hlc, when);
+		silver_cli_value(f, &h->value, &c->tmp);
+		printf("  %u) %s   %s %s (%s), %s%s\n", i + 1,
+		       h->value.type == SILVER_V_NIL ? _("(empty)") : (const char *)c->tmp.data, _("by"), who, tw, when,
+		       i == fs->winner ? _("  <- shown for now") : "");
+	}
+	if (c->arr)
+		json_array_append_new(c->arr,
+				      json_pack("{s:s,s:s,s:o}", "record", id, "field", field, "contenders", contenders));
+	return 0;
+}
+
+static int cmd_conflicts(struct opts *o)
+{
+	struct conf_ctx c;
+	int rv;
+	memset(&c, 0, sizeof(c));
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &c.s)) != 0)
+		return rv;
+	c.a = silver_arena_new();
+	silver_buf_init(&c.tmp);
+	if (o->json)
+		c.arr = json_array();
+	rv = c.a ? silver_store_conflicts(c.s, conf_one, &c) : SILVER_ENOMEM;
+	if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("conflicts: "));
+	} else if (c.arr) {
+		json_dumpf(c.arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (c.n == 0) {
+		printf(_("No open conflicts.\n"));
+	} else {
+		printf(_("%lu open conflicts. Settle one with: silvernode resolve ID FIELD --take N (or --value V)\n"),
+		       c.n);
+	}
+	json_decref(c.arr);
+	silver_buf_release(&c.tmp);
+	silver_arena_destroy(&c.a);
+	silver_store_close(&c.s);
+	return rv;
+}
+
+/* ---- import ----------------------------------------------------------------------------- */
+
+struct csv_row {
+	char **cells;
+	size_t n;
+	long line;
+};
+
+struct csv_ctx {
+	struct csv_row *rows;
+	size_t nrows, cap;
+	char **cells;
+	size_t ncells, ccap;
+	int oom;
+};
+
+static void csv_cell(void *s, size_t n, void *vctx)
+{
+	struct csv_ctx *c = vctx;
+	char *p;
+	if (c->oom)
+		return;
+	if (c->ncells == c->ccap) {
+		char **nc = realloc(c->cells, (c->ccap = c->ccap ? c->ccap * 2 : 16) * sizeof(char *));
+		if (!nc) {
+			c->oom = 1;
+			return;
+		}
+		c->cells = nc;
+	}
+	p = malloc(n + 1);
+	if (!p) {
+		c->oom = 1;
+		return;
+	}
+	memcpy(p, s, n);
+	p[n] = 0;
+	c->cells[c->ncells++] = p;
+}
+
+static void csv_row_end(int ch, void *vctx)
+{
+	struct csv_ctx *c = vctx;
+	(void)ch;
+	if (c->oom)
+		return;
+	if (c->nrows == c->cap) {
+		struct csv_row *nr = realloc(c->rows, (c->cap = c->cap ? c->cap * 2 : 64) * sizeof(*nr));
+		if (!nr) {
+			c->oom = 1;
+			return;
+		}
+		c->rows = nr;
+	}
+	c->rows[c->nrows].cells = c->cells;
+	c->rows[c->nrows].n = c->ncells;
+	c->rows[c->nrows].line = (long)c->nrows + 1;
+	c->nrows++;
+	c->cells = NULL;
+	c->ncells = c->ccap = 0;
+}
+
+static void rows_free(struct csv_ctx *c)
+{
+	for (size_t i = 0; i < c->nrows; i++) {
+		for (size_t j = 0; j < c->rows[i].n; j++)
+			free(c->rows[i].cells[j]);
+		free(c->rows[i].cells);
+	}
+	for (size_t j = 0; j < c->ncells; j++)
+		free(c->cells[j]);
+	free(c->cells);
+	free(c->rows);
+}
+
+struct import_ctx {
+	const char *collection;
+	struct csv_ctx *csv;
+	silver_kv *kv;
+	silver_why why;
+	size_t done;
+};
+
+static int do_import(silver_wtxn *t, void *vctx)
+{
+	struct import_ctx *im = vctx;
+	struct csv_row *hdr = &im->csv->rows[0];
+	char id[SILVER_MAX_ID];
+	im->done = 0;
+	for (size_t r = 1; r < im->csv->nrows; r++) {
+		struct csv_row *row = &im->csv->rows[r];
+		uint32_t n = 0;
+		int rv;
+		if (row->n == 1 && row->cells[0][0] == 0)
+			continue; /* a blank line */
+		if (row->n != hdr->n) {
+			memset(&im->why, 0, sizeof(im->why));
+			im->why.row = (long)r + 1;
+			snprintf(im->why.reason, sizeof(im->why.reason), "%s",
+				 N_("the row does not have as many cells as the header"));
+			snprintf(im->why.detail, sizeof(im->why.detail), "%zu/%zu", row->n, hdr->n);
+			return SILVER_ESCHEMA;
+		}
+		for (size_t j = 0; j < row->n; j++) {
+			if (row->cells[j][0] == 0)
+				continue; /* an empty cell leaves the field unset */
+			im->kv[n].key = hdr->cells[j];
+			im->kv[n].text = row->cells[j];
+			n++;
+		}
+		if ((rv = silver_wtxn_add(t, im->collection, im->kv, n, id, &im->why)) != 0) {
+			im->why.row = (long)r + 1;
+			return rv;
+		}
+		im->done++;
+	}
+	return 0;
+}
+
+static int cmd_import(struct opts *o)
+{
+	struct csv_parser p;
+	struct csv_ctx c;
+	struct import_ctx im;
+	silver_store *s;
+	char buf[65536];
+	size_t n;
+	FILE *f;
+	int rv;
+
+	memset(&c, 0, sizeof(c));
+	memset(&im, 0, sizeof(im));
+	if (o->argc != 2) {
+		silver_cli_error(_("import: usage: silvernode import COLLECTION FILE.csv"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (!silver_schema_find(o->argv[0])) {
+		silver_cli_error(_("import: no collection '%s'"), o->argv[0]);
+		return SILVER_EXIT_INPUT;
+	}
+	f = strcmp(o->argv[1], "-") == 0 ? stdin : fopen(o->argv[1], "rb");
+	if (!f) {
+		silver_cli_error(_("import: cannot read %s: %s"), o->argv[1], strerror(errno));
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		fclose(f);
+		return SILVER_EXIT_INTERNAL;
+	}
+	rv = 0;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (csv_parse(&p, buf, n, csv_cell, csv_row_end, &c) != n) {
+			silver_cli_error(_("import: %s is not valid CSV after row %zu: %s"), o->argv[1], c.nrows + 1,
+					 csv_strerror(csv_error(&p)));
+			rv = SILVER_EXIT_INPUT;
+			break;
+		}
+	}
+	if (rv == 0 && csv_fini(&p, csv_cell, csv_row_end, &c) != 0) {
+		silver_cli_error(_("import: %s ends inside a quoted cell (row %zu)"), o->argv[1], c.nrows + 1);
+		rv = SILVER_EXIT_INPUT;
+	}
+	if (f != stdin)
+		fclose(f);
+	csv_free(&p);
+	if (rv == 0 && c.oom)
+		rv = SILVER_EXIT_INTERNAL;
+	if (rv == 0 && c.nrows < 1) {
+		silver_cli_error(_("import: %s is empty; the first row must name the fields"), o->argv[1]);
+		rv = SILVER_EXIT_INPUT;
+	}
+	if (rv == 0 && c.rows[0].n >= SILVER_MAX_WRITES) {
+		silver_cli_error(_("import: too many columns"));
+		rv = SILVER_EXIT_INPUT;
+	}
+	if (rv == 0) {
+		/* A UTF-8 byte order mark from spreadsheet programs is not part of the first name. */
+		char *h0 = c.rows[0].cells[0];
+		if ((unsigned char)h0[0] == 0xEF && (unsigned char)h0[1] == 0xBB && (unsigned char)h0[2] == 0xBF)
+			memmove(h0, h0 + 3, strlen(h0 + 3) + 1);
+	}
+	if (rv == 0 && (rv = open_store(o, 0, &s)) == 0) {
+		silver_kv kv[SILVER_MAX_WRITES];
+		im.collection = o->argv[0];
+		im.csv = &c;
+		im.kv = kv;
+		rv = silver_store_write(s, do_import, &im);
+		silver_store_close(&s);
+		if (rv != 0) {
+			char ctx[300];
+			snprintf(ctx, sizeof(ctx), _("import: nothing imported from %s: "), o->argv[1]);
+			rv = silver_cli_fail(rv, &im.why, ctx);
+		} else {
+			printf(_("Imported %zu records into %s.\n"), im.done, o->argv[0]);
+		}
+	}
+	rows_free(&c);
+	return rv;
+}
+
+/* ---- bundles and vectors ----------------------------------------------------------------- */
+
+struct vec_ctx {
+	json_t *feeds;
+};
+
+static int vec_one(const silver_feedinfo *f, void *vctx)
+{
+	struct vec_ctx *v = vctx;
+	char tag[2 * SILVER_FEEDTAG_BYTES + 1], author[2 * SILVER_KEY_BYTES + 1], hash[2 * SILVER_HASH_BYTES + 1];
+	silver_hex(f->tag, SILVER_FEEDTAG_BYTES, tag);
+	silver_hex(f->author, SILVER_KEY_BYTES, author);
+	silver_hex(f->hash, SILVER_HASH_BYTES, hash);
+	json_array_append_new(v->feeds, json_pack("{s:s,s:s,s:s,s:I,s:s}", "feed", tag, "author", author, "township",
+						  f->township, "seq", (json_int_t)f->seq, "hash", hash));
+	return 0;
+}
+
+/* What a node holds, per feed: the vector another node exports against. */
+static int cmd_vector(struct opts *o)
+{
+	struct vec_ctx v;
+	silver_store *s;
+	char key[2 * SILVER_KEY_BYTES + 1];
+	json_t *j;
+	int rv;
+	if (o->argc > 1) {
+		silver_cli_error(_("vector: usage: silvernode vector [FILE]"));
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	v.feeds = json_array();
+	rv = silver_store_feeds(s, vec_one, &v);
+	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, key);
+	j = json_pack("{s:s,s:i,s:s,s:s,s:o}", "format", "silversync-vector", "version", 1, "node", key, "township",
+		      silver_store_township(s), "feeds", v.feeds);
+	silver_store_close(&s);
+	if (rv != 0) {
+		json_decref(j);
+		return silver_cli_fail(rv, NULL, _("vector: "));
+	}
+	if (o->argc == 1) {
+		if (json_dump_file(j, o->argv[0], JSON_INDENT(2)) != 0) {
+			silver_cli_error(_("vector: cannot write %s"), o->argv[0]);
+			rv = SILVER_EXIT_STORE;
+		}
+	} else {
+		json_dumpf(j, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(j);
+	return rv;
+}
+
+struct have_set {
+	silver_have *h;
+	size_t n, cap;
+};
+
+static int have_add(struct have_set *hs, const uint8_t *tag, uint64_t seq)
+{
+	if (hs->n == hs->cap) {
+		silver_have *nh = realloc(hs->h, (hs->cap = hs->cap ? hs->cap * 2 : 16) * sizeof(*nh));
+		if (!nh)
+			return -1;
+		hs->h = nh;
+	}
+	memcpy(hs->h[hs->n].tag, tag, SILVER_FEEDTAG_BYTES);
+	hs->h[hs->n].seq = seq;
+	hs->n++;
+	return 0;
+}
+
+static int have_from_store(const silver_feedinfo *f, void *ctx)
+{
+	return have_add(ctx, f->tag, f->seq) ? SILVER_ENOMEM : 0;
+}
+
+/* --since-of: another node's directory, or a vector file it wrote. */
+static int load_have(const char *what, struct have_set *hs)
+{
+	struct stat st;
+	json_error_t jerr;
+	json_t *j, *feeds, *f;
+	size_t i;
+
+	if (stat(what, &st) == 0 && S_ISDIR(st.st_mode)) {
+		silver_store *other;
+		int rv = silver_store_open(what, SILVER_OPEN_RDONLY, &other);
+		if (rv != 0) {
+			silver_cli_error(_("--since-of: cannot open the node in %s: %s"), what, _(silver_strerror(rv)));
+			return silver_cli_exit_code(rv);
+		}
+		rv = silver_store_feeds(other, have_from_store, hs);
+		silver_store_close(&other);
+		return rv ? silver_cli_fail(rv, NULL, "--since-of: ") : 0;
+	}
+	j = json_load_file(what, 0, &jerr);
+	if (!j) {
+		silver_cli_error(_("--since-of: %s is neither a node directory nor a vector file: %s (line %d)"), what,
+				 jerr.text, jerr.line);
+		return SILVER_EXIT_INPUT;
+	}
+	feeds = json_object_get(j, "feeds");
+	if (!json_is_array(feeds) || strcmp(json_string_value(json_object_get(j, "format")) ? json_string_value(json_object_get(j, "format")) : "", "silversync-vector") != 0) {
+		silver_cli_error(_("--since-of: %s is not a silversync vector (see 'silvernode vector')"), what);
+		json_decref(j);
+		return SILVER_EXIT_INPUT;
+	}
+	json_array_foreach(feeds, i, f)
+	{
+		const char *tag = json_string_value(json_object_get(f, "feed"));
+		json_t *seq = json_object_get(f, "seq");
+		uint8_t t[SILVER_FEEDTAG_BYTES];
+		if (!tag || silver_unhex(tag, t, SILVER_FEEDTAG_BYTES) != 0 || !json_is_integer(seq) ||
+		    json_integer_value(seq) < 0) {
+			silver_cli_error(_("--since-of: feed %zu in %s is not valid"), i + 1, what);
+			json_decref(j);
+			return SILVER_EXIT_INPUT;
+		}
+		if (have_add(hs, t, (uint64_t)json_integer_value(seq)) != 0) {
+			json_decref(j);
+			return SILVER_EXIT_INTERNAL;
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+struct feed_filter {
+	char **townships;
+	int n;
+};
+
+static int filter_feed(const struct silver_feedinfo *f, void *ctx)
+{
+	const struct feed_filter *ff = ctx;
+	for (int i = 0; i < ff->n; i++)
+		if (strcmp(ff->townships[i], f->township) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmd_export_bundle(struct opts *o)
+{
+	struct have_set hs = {NULL, 0, 0};
+	struct feed_filter ff = {NULL, 0};
+	const char *file = NULL;
+	silver_store *s;
+	uint64_t count;
+	int rv = 0;
+
+	ff.townships = calloc((size_t)o->argc + 1, sizeof(char *));
+	if (!ff.townships)
+		return SILVER_EXIT_INTERNAL;
+	for (int i = 0; i < o->argc && rv == 0; i++) {
+		if (strcmp(o->argv[i], "--since-of") == 0 && i + 1 < o->argc)
+			rv = load_have(o->argv[++i], &hs);
+		else if (strcmp(o->argv[i], "--feed") == 0 && i + 1 < o->argc)
+			ff.townships[ff.n++] = o->argv[++i];
+		else if (!file && o->argv[i][0] != '-')
+			file = o->argv[i];
+		else {
+			silver_cli_error(_("export-bundle: unexpected argument '%s'"), o->argv[i]);
+			rv = SILVER_EXIT_USAGE;
+		}
+	}
+	if (rv == 0 && !file) {
+		silver_cli_error(_("export-bundle: usage: silvernode export-bundle FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]..."));
+		rv = SILVER_EXIT_USAGE;
+	}
+	if (rv == 0 && (rv = open_store(o, SILVER_OPEN_RDONLY, &s)) == 0) {
+		rv = silver_bundle_write(s, file, hs.h, hs.n, ff.n ? filter_feed : NULL, &ff, &count);
+		silver_store_close(&s);
+		if (rv != 0) {
+			char ctx[300];
+			snprintf(ctx, sizeof(ctx), _("export-bundle: cannot write %s: "), file);
+			rv = silver_cli_fail(rv, NULL, ctx);
+		} else {
+			printf(_("Wrote %llu entries to %s.\n"), (unsigned long long)count, file);
+		}
+	}
+	free(hs.h);
+	free(ff.townships);
+	return rv;
+}
+
+static int cmd_import_bundle(struct opts *o)
+{
+	silver_bundle *b;
+	silver_store *s;
+	silver_ingest_report rep;
+	silver_why why;
+	char ctx[300];
+	int rv;
+
+	if (o->argc != 1) {
+		silver_cli_error(_("import-bundle: usage: silvernode import-bundle FILE"));
+		return SILVER_EXIT_USAGE;
+	}
+	snprintf(ctx, sizeof(ctx), _("import-bundle: %s refused, nothing imported: "), o->argv[0]);
+	rv = silver_bundle_open(o->argv[0], &b, &why);
+	if (rv == SILVER_ENOTFOUND) {
+		silver_cli_error(_("import-bundle: no file %s"), o->argv[0]);
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if (rv == SILVER_EVERSION) {
+		silver_cli_error(_("import-bundle: %s was written by a newer silversync (format or suite not known here); "
+				   "upgrade this program"),
+				 o->argv[0]);
+		return SILVER_EXIT_REFUSED;
+	}
+	if (rv != 0)
+		return silver_cli_fail(rv, &why, ctx);
+	if ((rv = open_store(o, 0, &s)) != 0) {
+		silver_bundle_close(&b);
+		return rv;
+	}
+	rv = silver_store_ingest(s, b->entries, b->n, &rep, &why);
+	silver_store_close(&s);
+	silver_bundle_close(&b);
+	if (rv != 0)
+		return silver_cli_fail(rv, &why, ctx);
+	if (o->json) {
+		json_t *j = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "received", (json_int_t)rep.received, "new",
+				      (json_int_t)rep.stored, "duplicates", (json_int_t)rep.duplicates, "applied",
+				      (json_int_t)rep.applied, "waiting", (json_int_t)rep.waiting, "skewed",
+				      (json_int_t)rep.skewed, "conflicts", (json_int_t)rep.conflicts_after);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+		return 0;
+	}
+	printf(_("Received %llu entries: %llu new, %llu already held, %llu applied.\n"),
+	       (unsigned long long)rep.received, (unsigned long long)rep.stored, (unsigned long long)rep.duplicates,
+	       (unsigned long long)rep.applied);
+	if (rep.waiting)
+		printf(_("%llu entries wait for the rest of their transaction (a later bundle).\n"),
+		       (unsigned long long)rep.waiting);
+	if (rep.skewed)
+		printf(_("%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n"),
+		       (unsigned long long)rep.skewed);
+	if (rep.conflicts_after != rep.conflicts_before || rep.conflicts_after)
+		printf(_("Open conflicts: %llu (was %llu). See 'silvernode conflicts'.\n"),
+		       (unsigned long long)rep.conflicts_after, (unsigned long long)rep.conflicts_before);
+	return 0;
+}
+
+/* ---- the table -------------------------------------------------------------------------- */
+
+static int cmd_help(struct opts *o);
+
+static const struct command commands[] = {
+	{"init", cmd_init, "--township CODE [--name NAME]", N_("create this node: its key and an empty store")},
+	{"id", cmd_id, "", N_("show this node's public key and township")},
+	{"add", cmd_add, "COLLECTION field=value...", N_("add a record; prints its id")},
+	{"set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)")},
+	{"delete", cmd_delete, "ID", N_("delete a record (its history is kept)")},
+	{"show", cmd_show, "ID", N_("show a record")},
+	{"list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered")},
+	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
+	{"import", cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
+	{"log", cmd_log, "", N_("the signed entries this node holds")},
+	{"digest", cmd_digest, "", N_("digests of the log and of the state, to compare nodes")},
+	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
+	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
+	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]...",
+	 N_("write entries to a bundle file (for a USB stick or an auditor)")},
+	{"import-bundle", cmd_import_bundle, "FILE", N_("verify a bundle file and apply it, all or nothing")},
+	{"vector", cmd_vector, "[FILE]", N_("what this node holds per feed, for --since-of")},
+	{"help", cmd_help, "", N_("this help")},
+	{NULL, NULL, NULL, NULL},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, _("Usage: silvernode [--dir DIR] [--json] COMMAND [ARGS]\n\n"));
+	fprintf(f, _("A silversync node: records of retired cadres, kept offline in a signed log.\n\n"));
+	fprintf(f, _("Commands:\n"));
+	for (const struct command *c = commands; c->name; c++) {
+		char head[96];
+		snprintf(head, sizeof(head), "%s %s", c->name, c->args);
+		fprintf(f, "  ");
+		silver_cli_pad(f, head, 46);
+		fprintf(f, " %s\n", _(c->help));
+	}
+	fprintf(f, _("\nOptions:\n"
+		     "  --dir DIR   the node directory (default: $SILVER_DIR, else ./silver-data)\n"
+		     "  --json      machine-readable output (show, list, history, log, conflicts, digest, id)\n"
+		     "  --help      this help; 'silvernode COMMAND --help' for one command\n"
+		     "  --version   print the version\n\n"
+		     "Collections: retiree visit delivery aid ceremony branch team club activity lecture case service\n"
+		     "Exit codes: 0 ok, 2 usage, 3 invalid input, 4 not found, 5 verification refused,\n"
+		     "6 not authorised, 7 store error, 1 other.  See docs/EXIT.md.\n"));
+}
+
+static int cmd_help(struct opts *o)
+{
+	(void)o;
+	usage(stdout);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	const struct command *cmd = NULL;
+	char **rest;
+	int nrest = 0, i, rv;
+
+	silver_i18n_init();
+	silver_cli_prog = "silvernode";
+	memset(&o, 0, sizeof(o));
+	o.dir = getenv("SILVER_DIR");
+	if (!o.dir || !*o.dir)
+		o.dir = "./silver-data";
+	rest = calloc((size_t)argc + 1, sizeof(char *));
+	if (!rest)
+		return SILVER_EXIT_INTERNAL;
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--dir") == 0) {
+			if (i + 1 >= argc) {
+				silver_cli_error(_("--dir needs a directory"));
+				free(rest);
+				return SILVER_EXIT_USAGE;
+			}
+			o.dir = argv[++i];
+		} else if (strncmp(a, "--dir=", 6) == 0) {
+			o.dir = a + 6;
+		} else if (strcmp(a, "--json") == 0) {
+			o.json = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			if (cmd) {
+				printf(_("Usage: silvernode %s %s\n%s\n"), cmd->name, cmd->args, _(cmd->help));
+			} else {
+				usage(stdout);
+			}
+			free(rest);
+			return 0;
+		} else if (strcmp(a, "--version") == 0 && !cmd) {
+			printf("silvernode (silversync) %s\n", SILVER_VERSION);
+			free(rest);
+			return 0;
+		} else if (!cmd) {
+			for (const struct command *c = commands; c->name; c++)
+				if (strcmp(c->name, a) == 0)
+					cmd = c;
+			if (!cmd) {
+				silver_cli_error(_("'%s' is not a command; see 'silvernode --help'"), a);
+				free(rest);
+				return SILVER_EXIT_USAGE;
+			}
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (!cmd) {
+		usage(stderr);
+		free(rest);
+		return SILVER_EXIT_USAGE;
+	}
+	o.argc = nrest;
+	o.argv = rest;
+	rv = cmd->run(&o);
+	free(rest);
+	return rv;
+}

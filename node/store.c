@@ -1,0 +1,444 @@
+/*
+ * store.c - the node directory: LMDB environment, identity key, metadata,
+ * and write transactions that grow the map when it fills.
+ *
+ * A node directory holds:
+ *   identity.key   the Ed25519 seed as 64 hex digits and a newline, mode 0600
+ *   data.mdb       the LMDB environment (lock.mdb beside it)
+ * The store's format number is kept in meta "format"; a store with a larger
+ * number was written by a newer silversync and is refused, never touched.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "store_int.h"
+
+#define INITIAL_MAP (64ul << 20)
+#define MAX_DBS 8
+
+uint64_t silver__now_ms(void)
+{
+	struct timespec ts;
+	const char *fake = getenv("SILVER_FAKE_TIME_MS"); /* tests: a laptop with a wrong clock */
+	if (fake && *fake)
+		return strtoull(fake, NULL, 10);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int silver__mdb_err(int rc)
+{
+	switch (rc) {
+	case 0:
+		return 0;
+	case MDB_NOTFOUND:
+		return SILVER_ENOTFOUND;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+		return SILVER_EFULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+		return SILVER_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return SILVER_EVERSION;
+	case ENOSPC:
+		return SILVER_EDISKFULL;
+	case ENOMEM:
+		return SILVER_ENOMEM;
+	case ENOENT:
+		return SILVER_ENOTFOUND;
+	case EACCES:
+	case EIO:
+	case EROFS:
+		return SILVER_EIO;
+	default:
+		return SILVER_ESTORE;
+	}
+}
+
+int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v)
+{
+	MDB_val k = {strlen(key), (void *)key};
+	return silver__mdb_err(mdb_get(txn, s->meta, &k, v));
+}
+
+int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)p};
+	return silver__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+static char *path_join(const char *dir, const char *file)
+{
+	size_t n = strlen(dir) + strlen(file) + 2;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s/%s", dir, file);
+	return p;
+}
+
+/* Read the seed from identity.key into sodium-guarded memory. */
+static int identity_load(silver_store *s)
+{
+	char *path = path_join(s->dir, "identity.key");
+	char line[80];
+	uint8_t *seed;
+	FILE *f;
+	int rv = SILVER_OK;
+
+	if (!path)
+		return SILVER_ENOMEM;
+	f = fopen(path, "r");
+	free(path);
+	if (!f)
+		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return SILVER_ECORRUPT;
+	}
+	fclose(f);
+	line[strcspn(line, "\r\n")] = 0;
+	seed = sodium_malloc(32);
+	s->secret = sodium_malloc(SILVER_SECRET_BYTES);
+	if (!seed || !s->secret) {
+		rv = SILVER_ENOMEM;
+	} else if (silver_unhex(line, seed, 32) != 0) {
+		rv = SILVER_ECORRUPT;
+	} else {
+		uint8_t pk[SILVER_KEY_BYTES];
+		crypto_sign_seed_keypair(pk, s->secret, seed);
+		if (memcmp(pk, s->self, SILVER_KEY_BYTES) != 0)
+			rv = SILVER_ECORRUPT; /* the key file does not belong to this store */
+	}
+	sodium_memzero(line, sizeof(line));
+	if (seed)
+		sodium_free(seed);
+	if (rv != SILVER_OK && s->secret) {
+		sodium_free(s->secret);
+		s->secret = NULL;
+	}
+	return rv;
+}
+
+static int env_open(silver_store *s, int create)
+{
+	int rc;
+	unsigned envflags = MDB_NOTLS;
+	MDB_txn *txn;
+	MDB_envinfo info;
+
+	if ((rc = mdb_env_create(&s->env)) != 0)
+		return silver__mdb_err(rc);
+	mdb_env_set_maxdbs(s->env, MAX_DBS);
+	mdb_env_set_maxreaders(s->env, 126);
+	if (s->flags & SILVER_OPEN_RDONLY)
+		envflags |= MDB_RDONLY;
+	rc = mdb_env_open(s->env, s->dir, envflags, 0600);
+	if (rc != 0)
+		return silver__mdb_err(rc);
+	/* Stale readers left by killed processes would pin old pages forever. */
+	mdb_reader_check(s->env, NULL);
+	mdb_env_info(s->env, &info);
+	s->mapsize = info.me_mapsize;
+	if (s->mapsize < INITIAL_MAP && !(s->flags & SILVER_OPEN_RDONLY)) {
+		s->mapsize = INITIAL_MAP;
+		if ((rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0)
+			return silver__mdb_err(rc);
+	}
+	rc = mdb_txn_begin(s->env, NULL, (s->flags & SILVER_OPEN_RDONLY) ? MDB_RDONLY : 0, &txn);
+	if (rc != 0)
+		return silver__mdb_err(rc);
+	{
+		unsigned f = create ? MDB_CREATE : 0;
+		struct {
+			const char *name;
+			MDB_dbi *dbi;
+		} dbs[] = {{"meta", &s->meta},       {"feeds", &s->feeds}, {"entries", &s->entries},
+			   {"records", &s->records}, {"touch", &s->touch}, {"conflicts", &s->conflicts}};
+		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+			rc = mdb_dbi_open(txn, dbs[i].name, f, dbs[i].dbi);
+			if (rc != 0) {
+				mdb_txn_abort(txn);
+				return rc == MDB_NOTFOUND ? SILVER_ENOTFOUND : silver__mdb_err(rc);
+			}
+		}
+	}
+	return silver__mdb_err(mdb_txn_commit(txn));
+}
+
+static int store_alloc(const char *dir, unsigned flags, silver_store **out)
+{
+	silver_store *s;
+	int rv;
+
+	if ((rv = silver_crypto_init()) != 0)
+		return rv;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return SILVER_ENOMEM;
+	s->dir = strdup(dir);
+	s->flags = flags;
+	if (!s->dir) {
+		free(s);
+		return SILVER_ENOMEM;
+	}
+	*out = s;
+	return 0;
+}
+
+int silver_store_create(const char *dir, const char *township, const char *name)
+{
+	silver_store *s;
+	uint8_t seed[32], sk[SILVER_SECRET_BYTES];
+	char hex[65], *path;
+	MDB_txn *txn;
+	int rv, fd;
+	uint32_t fmt = SILVER_STORE_FORMAT;
+
+	if (!silver_schema_township_ok(township) || strlen(name) >= 128)
+		return SILVER_EINVAL;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return SILVER_EIO;
+	if ((rv = store_alloc(dir, 0, &s)) != 0)
+		return rv;
+	path = path_join(dir, "data.mdb");
+	if (!path) {
+		silver_store_close(&s);
+		return SILVER_ENOMEM;
+	}
+	rv = access(path, F_OK) == 0 ? SILVER_EEXIST : 0;
+	free(path);
+	if (rv == 0) {
+		path = path_join(dir, "identity.key");
+		if (!path)
+			rv = SILVER_ENOMEM;
+		else if (access(path, F_OK) == 0)
+			rv = SILVER_EEXIST;
+		free(path);
+	}
+	if (rv != 0) {
+		silver_store_close(&s);
+		return rv;
+	}
+
+	randombytes_buf(seed, sizeof(seed));
+	crypto_sign_seed_keypair(s->self, sk, seed);
+	silver_hex(seed, sizeof(seed), hex);
+	sodium_memzero(seed, sizeof(seed));
+	sodium_memzero(sk, sizeof(sk));
+
+	path = path_join(dir, "identity.key");
+	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
+	free(path);
+	if (fd < 0) {
+		sodium_memzero(hex, sizeof(hex));
+		silver_store_close(&s);
+		return SILVER_EIO;
+	}
+	hex[64] = '\n';
+	rv = write(fd, hex, 65) == 65 && fsync(fd) == 0 ? 0 : SILVER_EIO;
+	close(fd);
+	sodium_memzero(hex, sizeof(hex));
+	if (rv == 0)
+		rv = env_open(s, 1);
+	if (rv == 0)
+		rv = silver__mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rv == 0) {
+		if ((rv = silver__meta_put(s, txn, "format", &fmt, sizeof(fmt))) == 0 &&
+		    (rv = silver__meta_put(s, txn, "self", s->self, SILVER_KEY_BYTES)) == 0 &&
+		    (rv = silver__meta_put(s, txn, "township", township, strlen(township))) == 0 &&
+		    (rv = silver__meta_put(s, txn, "name", name, strlen(name))) == 0)
+			rv = silver__mdb_err(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	silver_store_close(&s);
+	return rv;
+}
+
+int silver_store_open(const char *dir, unsigned flags, silver_store **out)
+{
+	silver_store *s;
+	MDB_txn *txn;
+	MDB_val v;
+	int rv;
+	char *path;
+
+	*out = NULL;
+	path = path_join(dir, "data.mdb");
+	if (!path)
+		return SILVER_ENOMEM;
+	rv = access(path, F_OK) == 0 ? 0 : SILVER_ENOTFOUND;
+	free(path);
+	if (rv != 0)
+		return rv;
+	if ((rv = store_alloc(dir, flags, &s)) != 0)
+		return rv;
+	if ((rv = env_open(s, 0)) != 0)
+		goto fail;
+	if ((rv = silver__mdb_err(mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn))) != 0)
+		goto fail;
+	rv = silver__meta_get(s, txn, "format", &v);
+	if (rv == 0) {
+		uint32_t fmt;
+		if (v.mv_size != sizeof(fmt)) {
+			rv = SILVER_ECORRUPT;
+		} else {
+			memcpy(&fmt, v.mv_data, sizeof(fmt));
+			if (fmt > SILVER_STORE_FORMAT)
+				rv = SILVER_EVERSION;
+		}
+	}
+	if (rv == 0 && (rv = silver__meta_get(s, txn, "self", &v)) == 0) {
+		if (v.mv_size == SILVER_KEY_BYTES)
+			memcpy(s->self, v.mv_data, SILVER_KEY_BYTES);
+		else
+			rv = SILVER_ECORRUPT;
+	}
+	if (rv == 0 && (rv = silver__meta_get(s, txn, "township", &v)) == 0) {
+		if (v.mv_size > SILVER_MAX_NAME || v.mv_size == 0)
+			rv = SILVER_ECORRUPT;
+		else
+			memcpy(s->township, v.mv_data, v.mv_size);
+	}
+	if (rv == 0 && silver__meta_get(s, txn, "name", &v) == 0 && v.mv_size < sizeof(s->name))
+		memcpy(s->name, v.mv_data, v.mv_size);
+	mdb_txn_abort(txn);
+	if (rv == SILVER_ENOTFOUND)
+		rv = SILVER_ECORRUPT;
+	if (rv != 0)
+		goto fail;
+	if (!(flags & SILVER_OPEN_RDONLY) && (rv = identity_load(s)) != 0)
+		goto fail;
+	*out = s;
+	return 0;
+fail:
+	silver_store_close(&s);
+	return rv;
+}
+
+void silver_store_close(silver_store **sp)
+{
+	silver_store *s = *sp;
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	if (s->secret)
+		sodium_free(s->secret);
+	free(s->dir);
+	free(s);
+	*sp = NULL;
+}
+
+const uint8_t *silver_store_self(const silver_store *s)
+{
+	return s->self;
+}
+const char *silver_store_township(const silver_store *s)
+{
+	return s->township;
+}
+const char *silver_store_name(const silver_store *s)
+{
+	return s->name;
+}
+
+/* Double the map: only possible while no transaction of ours is open. */
+static int store_grow(silver_store *s)
+{
+	size_t want = s->mapsize * 2;
+	int rc;
+	if (want < s->mapsize)
+		return SILVER_EFULL;
+	rc = mdb_env_set_mapsize(s->env, want);
+	if (rc != 0)
+		return rc == ENOSPC ? SILVER_EDISKFULL : silver__mdb_err(rc);
+	s->mapsize = want;
+	return 0;
+}
+
+/* Keep at least half of the map free before a write starts, so the usual
+ * write never meets MDB_MAP_FULL at all. */
+static int store_headroom(silver_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	mdb_env_info(s->env, &info);
+	mdb_env_stat(s->env, &st);
+	if (info.me_mapsize > s->mapsize)
+		s->mapsize = info.me_mapsize; /* another process grew it */
+	if ((size_t)(info.me_last_pgno + 1) * st.ms_psize > s->mapsize / 2)
+		return store_grow(s);
+	return 0;
+}
+
+static void wtxn_release(silver_wtxn *t)
+{
+	for (uint32_t i = 0; i < t->nfeed; i++)
+		free(t->feed[i].body);
+	silver_buf_release(&t->buf);
+	silver_buf_release(&t->rbuf);
+	silver_arena_destroy(&t->arena);
+}
+
+int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
+{
+	int rv, rc;
+	MDB_val v;
+
+	if (!s->secret)
+		return SILVER_EINVAL;
+	for (int attempt = 0; attempt < 24; attempt++) {
+		silver_wtxn t;
+		memset(&t, 0, sizeof(t));
+		t.s = s;
+		if ((rv = store_headroom(s)) != 0)
+			return rv;
+		t.arena = silver_arena_new();
+		if (!t.arena)
+			return SILVER_ENOMEM;
+		silver_buf_init(&t.buf);
+		silver_buf_init(&t.rbuf);
+		rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(s->env, 0);
+			rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
+		}
+		if (rc != 0) {
+			wtxn_release(&t);
+			return silver__mdb_err(rc);
+		}
+		if (silver__meta_get(s, t.txn, "hlc", &v) == 0 && v.mv_size == 8)
+			memcpy(&t.hlc, v.mv_data, 8);
+		rv = fn(&t, ctx);
+		if (rv == 0)
+			rv = silver__seal_all(&t);
+		if (rv == 0 && t.digest_loaded)
+			rv = silver__state_digest_save(&t);
+		if (rv == 0)
+			rv = silver__meta_put(s, t.txn, "hlc", &t.hlc, 8);
+		if (rv == 0) {
+			rc = mdb_txn_commit(t.txn);
+			rv = silver__mdb_err(rc);
+		} else {
+			mdb_txn_abort(t.txn);
+		}
+		wtxn_release(&t);
+		if (rv != SILVER_EFULL)
+			return rv;
+		/* The map filled (or the disk: then growing fails and we stop). */
+		if ((rv = store_grow(s)) != 0)
+			return rv;
+	}
+	return SILVER_EFULL;
+}

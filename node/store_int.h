@@ -1,0 +1,100 @@
+/*
+ * store_int.h - internals of the store shared by store.c (environment,
+ * identity, transactions), feed.c (appending and sealing entries),
+ * record.c (record state and the merge rule) and view.c (reads).
+ *
+ * LMDB databases (docs/STORE.md has the byte layout):
+ *   meta      name                    -> value (format, self, township, name, hlc, state digest)
+ *   feeds     tag(16)                 -> feed record (see feed.c)
+ *   entries   tag(16) seq(8 BE)       -> entry bytes as sealed or received
+ *   records   collection 0 id         -> record state (see record.c)
+ *   touch     id 0 tag(16) seq(8 BE)  -> hlc(8 BE): every entry that changed the record
+ *   conflicts id 0 field              -> "" : fields with several distinct heads
+ */
+#ifndef SILVER_STORE_INT_H
+#define SILVER_STORE_INT_H
+
+#include <lmdb.h>
+
+#include "silver_i18n.h"
+#include "silver_store.h"
+
+struct silver_store {
+	MDB_env *env;
+	MDB_dbi meta, feeds, entries, records, touch, conflicts;
+	char *dir;
+	unsigned flags;
+	uint8_t self[SILVER_KEY_BYTES];
+	uint8_t *secret; /* sodium_malloc'd, SILVER_SECRET_BYTES; NULL when read-only */
+	char township[SILVER_MAX_NAME + 1];
+	char name[128];
+	size_t mapsize;
+};
+
+/* The open feed a transaction appends to (one per township written). */
+struct silver_tfeed {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	char township[SILVER_MAX_NAME + 1];
+	uint64_t seq;                    /* last written (maybe unsealed) */
+	uint8_t hash[SILVER_HASH_BYTES]; /* its hash */
+	uint64_t sealed_seq;             /* last sealed */
+	uint8_t *body;                   /* body bytes of the unsealed last entry */
+	size_t nbody;
+	uint32_t unsealed;               /* entries written since the last seal */
+};
+
+struct silver_wtxn {
+	silver_store *s;
+	MDB_txn *txn;
+	silver_arena *arena; /* reset after each change */
+	silver_buf buf;      /* scratch for encoding */
+	silver_buf rbuf;     /* scratch for record state */
+	uint64_t hlc;
+	struct silver_tfeed feed[4];
+	uint32_t nfeed;
+	uint8_t digest[SILVER_HASH_BYTES]; /* running state digest */
+	int digest_loaded;
+};
+
+/* store.c */
+int silver__mdb_err(int rc); /* LMDB code -> SILVER_E* */
+int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v);
+int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n);
+uint64_t silver__now_ms(void);
+
+/* feed.c: feed records and appending our own entries */
+typedef struct silver_feedrec {
+	uint8_t author[SILVER_KEY_BYTES];
+	uint64_t seq;                    /* last applied (sealed) entry */
+	uint8_t hash[SILVER_HASH_BYTES];
+	uint64_t tail_seq;               /* last stored entry (>= seq) */
+	uint8_t tail_hash[SILVER_HASH_BYTES];
+	char township[SILVER_MAX_NAME + 1];
+} silver_feedrec;
+int silver__feed_get(silver_store *s, MDB_txn *txn, const uint8_t tag[SILVER_FEEDTAG_BYTES], silver_feedrec *out);
+int silver__feed_put(silver_store *s, MDB_txn *txn, const uint8_t tag[SILVER_FEEDTAG_BYTES],
+		     const silver_feedrec *f);
+void silver__entry_key(const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq, uint8_t key[24]);
+/* Append one change made here: assigns seq/prev/hlc, encodes, stores
+ * unsealed, applies it to the records.  e->op must be filled. */
+int silver__append(silver_wtxn *t, const char *township, silver_entry *e);
+/* Seal the last entry of every open feed of t. */
+int silver__seal_all(silver_wtxn *t);
+
+/* ingest.c */
+int silver__rtxn(silver_store *s, MDB_txn **txn); /* a read transaction, following a grown map */
+int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_t nhave,
+		   silver_feedfilter_fn filter, void *fctx, silver_bytes_fn fn, void *ctx);
+
+/* record.c */
+int silver__record_load(silver_wtxn *t, const silver_slice *collection, const silver_slice *id,
+			silver_arena *a, silver_record *r, int *found);
+int silver__record_decode(const uint8_t *p, size_t n, silver_arena *a, silver_record *r);
+/* Apply a sealed (or being-sealed) change entry to the record it names. */
+int silver__apply(silver_wtxn *t, const silver_entry *e);
+int silver__state_digest_load(silver_wtxn *t);
+int silver__state_digest_save(silver_wtxn *t);
+void silver__record_pick(silver_record *r); /* sets winner/conflict/deleted */
+void silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out);
+
+#endif

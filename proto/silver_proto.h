@@ -1,0 +1,257 @@
+/*
+ * silver_proto.h - the proto layer of silversync: canonical MessagePack
+ * encoding of log entries, hashing and sealing, and decoding of untrusted
+ * bytes with hard limits.  No disk, no sockets, no printing.
+ *
+ * The byte-exact format is docs/FORMAT.md; the essay and byte table live at
+ * the top of proto/entry.c.  In short:
+ *
+ *   entry  = array(2) [ body, seal ]
+ *   body   = array(8) [ version, suite, author, township, seq, prev, hlc, op ]
+ *   seal   = nil | bin(64)   Ed25519 over "silvseal" || hash(body)
+ *   hash   = BLAKE2b-256 over the bytes of body, exactly as they stand in entry
+ *
+ * Ownership: every decoded structure points into the buffer it was decoded
+ * from and into a silver_arena; both must outlive it.  Functions return 0 or
+ * a negative SILVER_E* code and never print or exit.
+ */
+#ifndef SILVER_PROTO_H
+#define SILVER_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define SILVER_WUR __attribute__((warn_unused_result))
+#else
+#define SILVER_WUR
+#endif
+
+/* ---- errors -------------------------------------------------------------
+ * One enum for the whole project (proto, store, sync).  Library code returns
+ * these; programs turn them into a message and an exit code (docs/EXIT.md). */
+enum silver_err {
+	SILVER_OK = 0,
+	SILVER_ENOMEM = -1,      /* out of memory */
+	SILVER_EINVAL = -2,      /* bad argument from the caller (a bug or bad user input) */
+	SILVER_EMALFORMED = -3,  /* bytes are not a well-formed encoding */
+	SILVER_ELIMIT = -4,      /* a declared size, count or depth is over a hard limit */
+	SILVER_ENONCANON = -5,   /* well-formed, but not the one canonical encoding */
+	SILVER_EVERSION = -6,    /* written by a newer format version or unknown suite */
+	SILVER_EBADSIG = -7,     /* a seal does not verify */
+	SILVER_ECHAIN = -8,      /* prev hash or sequence does not follow the feed */
+	SILVER_EFORK = -9,       /* two different sealed entries for one (feed, seq) */
+	SILVER_ENOTFOUND = -10,  /* no such record, feed or entry */
+	SILVER_EEXIST = -11,     /* already exists (store, record, key file) */
+	SILVER_ESCHEMA = -12,    /* a value does not fit the schema */
+	SILVER_EDENIED = -13,    /* not authorised: uncertified, revoked, wrong township */
+	SILVER_EIO = -14,        /* disk or OS error (see errno) */
+	SILVER_EFULL = -15,      /* disk full or map cannot grow */
+	SILVER_ESTORE = -16,     /* the LMDB store reported an error */
+	SILVER_ECORRUPT = -17,   /* the store's contents contradict themselves */
+	SILVER_EUNSEALED = -18,  /* entries without a seal after them */
+	SILVER_ESKEW = -19,      /* a clock too far from ours */
+	SILVER_ECONFLICT = -20,  /* an open conflict blocks the operation */
+	SILVER_ENET = -21,       /* network or peer failure */
+	SILVER_ECRYPTO = -22,    /* libsodium could not be initialised */
+	SILVER_EDISKFULL = -23,  /* the disk is full */
+};
+
+/* A short English sentence for an error; wrap it in _() to show it. Static. */
+const char *silver_strerror(int err);
+
+/* ---- sizes and limits ---------------------------------------------------- */
+#define SILVER_FORMAT_VERSION 1
+#define SILVER_SUITE_ED25519_BLAKE2B 1
+
+#define SILVER_KEY_BYTES 32      /* Ed25519 public key */
+#define SILVER_SECRET_BYTES 64   /* Ed25519 secret key (seed || public) */
+#define SILVER_HASH_BYTES 32     /* BLAKE2b-256 */
+#define SILVER_SIG_BYTES 64      /* Ed25519 signature */
+#define SILVER_FEEDTAG_BYTES 16  /* BLAKE2b-128(author || township) */
+
+#define SILVER_MAX_ENTRY 65536   /* bytes in one encoded entry */
+#define SILVER_MAX_STR 4096      /* bytes in one string value */
+#define SILVER_MAX_NAME 64       /* bytes in a township, collection or field name */
+#define SILVER_MAX_ID 96         /* bytes in a record id */
+#define SILVER_MAX_WRITES 64     /* field writes in one change */
+#define SILVER_MAX_BASES 32      /* bases named by one write */
+#define SILVER_MAX_LIST 32       /* items in a set value */
+#define SILVER_MAX_DEPTH 6       /* nesting of arrays/maps in any message */
+#define SILVER_MAX_ITEMS 4096    /* elements declared by one array/map header */
+
+/* ---- byte slices and the arena ----------------------------------------- */
+typedef struct silver_slice {
+	const uint8_t *p; /* not NUL-terminated unless said so */
+	uint32_t n;
+} silver_slice;
+
+/* A bump allocator for decoded structures; free it all at once. */
+typedef struct silver_arena silver_arena;
+silver_arena *silver_arena_new(void);
+void *silver_arena_alloc(silver_arena *a, size_t n); /* zeroed; NULL on ENOMEM */
+void silver_arena_reset(silver_arena *a);            /* keep blocks, forget contents */
+void silver_arena_destroy(silver_arena **a);          /* NULLs *a */
+
+/* ---- values -------------------------------------------------------------
+ * Field values, in their canonical form:
+ *   NIL  - msgpack nil        (unset field)
+ *   STR  - msgpack str        (text, date "YYYY-MM-DD", enum value, record id; UTF-8 NFC)
+ *   INT  - msgpack int        (integers; money in fen), shortest encoding
+ *   BOOL - msgpack bool       (the reserved field "_del")
+ *   LIST - msgpack array of str, strictly ascending by bytes (sets of enum values)
+ */
+enum silver_vtype { SILVER_V_NIL = 0, SILVER_V_STR, SILVER_V_INT, SILVER_V_BOOL, SILVER_V_LIST };
+
+typedef struct silver_value {
+	enum silver_vtype type;
+	int64_t i;           /* INT, BOOL (0/1) */
+	silver_slice s;      /* STR */
+	silver_slice *items; /* LIST: n strings */
+	uint32_t n;
+} silver_value;
+
+/* Byte-wise equality of two canonical values. */
+int silver_value_equal(const silver_value *a, const silver_value *b);
+
+/* ---- entries ------------------------------------------------------------ */
+
+/* A reference to an entry: feed tag and sequence number (docs/FORMAT.md). */
+typedef struct silver_ref {
+	uint8_t feed[SILVER_FEEDTAG_BYTES];
+	uint64_t seq;
+} silver_ref;
+
+/* Compare refs: memcmp of the tag, then seq.  Bases are sorted by this. */
+int silver_ref_cmp(const silver_ref *a, const silver_ref *b);
+
+/* One field set by a change, with the entries its author saw as the field's
+ * current heads. */
+typedef struct silver_write {
+	silver_slice field;
+	silver_value value;
+	silver_ref *bases;
+	uint32_t nbases;
+} silver_write;
+
+enum silver_optype {
+	SILVER_OP_CHANGE = 1, /* set fields of one record (also create, delete, resolve) */
+	SILVER_OP_CERT = 2,   /* county admin: certify a key (issue "trust") */
+	SILVER_OP_REVOKE = 3, /* county admin: revoke a key */
+};
+
+/* op = array [ 1, collection, record, writes ] where writes is an array of
+ * array(3) [ field, value, bases ], strictly ascending by field bytes, and
+ * bases is an array of array(2) [ bin(16) feedtag, seq ], strictly ascending.
+ * "_del" is a reserved field: a create or an edit writes "_del" = false, a
+ * delete writes "_del" = true (so "edited here, deleted there" collides on
+ * it); a resolution writes only the field it settles.  See docs/MERGE.md. */
+typedef struct silver_op {
+	enum silver_optype type;
+	silver_slice collection;
+	silver_slice record;
+	silver_write *writes;
+	uint32_t nwrites;
+	silver_slice raw; /* for CERT / REVOKE: the op's bytes, decoded by node/ */
+} silver_op;
+
+typedef struct silver_entry {
+	uint32_t version;
+	uint32_t suite;
+	uint8_t author[SILVER_KEY_BYTES];
+	silver_slice township;
+	uint64_t seq;
+	uint8_t prev[SILVER_HASH_BYTES]; /* all zero when seq == 1 (encoded as nil) */
+	uint64_t hlc;
+	silver_op op;
+	int sealed;
+	uint8_t sig[SILVER_SIG_BYTES];
+	/* filled by silver_entry_decode: */
+	uint8_t hash[SILVER_HASH_BYTES];
+	silver_slice body; /* the body's bytes within the decoded buffer */
+} silver_entry;
+
+/* Growable byte buffer: data is never NULL after init, len <= cap. */
+typedef struct silver_buf {
+	uint8_t *data;
+	size_t len, cap;
+} silver_buf;
+void silver_buf_init(silver_buf *b);
+int silver_buf_append(silver_buf *b, const void *p, size_t n);
+int silver_buf_reserve(silver_buf *b, size_t n);
+void silver_buf_release(silver_buf *b); /* frees, leaves an empty buffer */
+
+/* Encode an entry's body into out (appending) and compute e->hash.
+ * Checks that writes and bases are sorted and within limits.  Does not seal. */
+int silver_entry_encode_body(silver_entry *e, silver_buf *out) SILVER_WUR;
+
+/* Append the whole entry (array(2) [body, seal]) given body bytes already
+ * encoded; sig may be NULL for an unsealed entry. */
+int silver_entry_wrap(const uint8_t *body, size_t nbody, const uint8_t *sig, silver_buf *out) SILVER_WUR;
+
+/* Decode one entry from untrusted bytes.  Checks limits before allocating,
+ * checks canonical form (re-encoding gives the same bytes), computes the
+ * hash.  Does NOT verify the seal: see silver_seal_verify. */
+int silver_entry_decode(const uint8_t *p, size_t n, silver_arena *a, silver_entry *out) SILVER_WUR;
+
+/* feed tag = BLAKE2b-128(author(32) || township bytes) */
+void silver_feedtag(const uint8_t author[SILVER_KEY_BYTES], const uint8_t *township, size_t n,
+		    uint8_t out[SILVER_FEEDTAG_BYTES]);
+
+/* ---- hashing and seals --------------------------------------------------- */
+int silver_crypto_init(void) SILVER_WUR; /* sodium_init; SILVER_ECRYPTO on failure */
+void silver_hash(const uint8_t *p, size_t n, uint8_t out[SILVER_HASH_BYTES]);
+/* sig = Ed25519(sk, "silvseal" || hash) */
+void silver_seal_sign(const uint8_t hash[SILVER_HASH_BYTES], const uint8_t sk[SILVER_SECRET_BYTES],
+		      uint8_t sig[SILVER_SIG_BYTES]);
+int silver_seal_verify(const uint8_t hash[SILVER_HASH_BYTES], const uint8_t pk[SILVER_KEY_BYTES],
+		       const uint8_t sig[SILVER_SIG_BYTES]) SILVER_WUR; /* 0 or SILVER_EBADSIG */
+
+/* ---- untrusted msgpack ---------------------------------------------------
+ * Walks one msgpack object in p[0..n) without allocating: every declared
+ * length must fit in the bytes remaining, every array/map header must declare
+ * at most max_items elements, nesting at most max_depth.  On success *used is
+ * the object's length.  Ext types and floats are refused (we never write them). */
+int silver_msgpack_check(const uint8_t *p, size_t n, uint32_t max_items, uint32_t max_depth,
+			 size_t *used) SILVER_WUR;
+
+/* ---- hybrid logical clock ------------------------------------------------
+ * 64 bits: milliseconds since the Unix epoch << 16 | a 16-bit counter. */
+#define SILVER_HLC_MS(h) ((h) >> 16)
+uint64_t silver_hlc_next(uint64_t last, uint64_t now_ms);                 /* local event */
+/* Merge a received clock.  Returns SILVER_ESKEW (and leaves *clock alone)
+ * when remote is more than max_skew_ms ahead of now_ms. */
+int silver_hlc_observe(uint64_t *clock, uint64_t remote, uint64_t now_ms, uint64_t max_skew_ms);
+
+/* ---- bundles ----------------------------------------------------------------
+ * A bundle is a header followed by count entries, each encoded as above, back
+ * to back with nothing between them (docs/FORMAT.md, "Bundles"):
+ *   header = array(5) [ "silversync-bundle", version, suite, created hlc, count ]
+ * Entries appear feed by feed, each feed's in ascending seq. */
+#define SILVER_BUNDLE_MAGIC "silversync-bundle"
+typedef struct silver_bundle_header {
+	uint32_t version;
+	uint32_t suite;
+	uint64_t created; /* hlc of the exporting node when it wrote the bundle */
+	uint64_t count;   /* entries that follow */
+} silver_bundle_header;
+int silver_bundle_header_encode(const silver_bundle_header *h, silver_buf *out) SILVER_WUR;
+/* SILVER_EMALFORMED when p does not start with a bundle header,
+ * SILVER_EVERSION when the header is from a newer format. */
+int silver_bundle_header_decode(const uint8_t *p, size_t n, silver_bundle_header *h, size_t *used) SILVER_WUR;
+/* Length of the entry starting at p, checked against the limits without
+ * allocating (it is not decoded). */
+int silver_bundle_next(const uint8_t *p, size_t n, size_t *len) SILVER_WUR;
+
+/* ---- hex ------------------------------------------------------------------ */
+void silver_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
+int silver_unhex(const char *s, uint8_t *out, size_t n); /* exactly 2n hex digits */
+
+#ifdef __cplusplus
+}
+#endif
+#endif

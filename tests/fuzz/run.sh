@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# run.sh BUILD_DIR SECONDS - run every fuzz target for SECONDS each.
+#
+# BUILD_DIR is a build configured with -DSILVER_FUZZ=ON -DCMAKE_C_COMPILER=clang.
+# The seed corpus is made from tests/vectors/*.hex in a temporary directory
+# (the source tree is never written).  Exits non-zero if a target crashes;
+# the crashing input is kept and its path printed.
+set -u
+if [ $# -ne 2 ]; then
+	echo "usage: $0 BUILD_DIR SECONDS" >&2
+	exit 2
+fi
+build=$1
+secs=$2
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d "${TMPDIR:-/tmp}/silver-fuzz.XXXXXX")
+status=0
+
+unhex() { # hex text on stdin -> bytes on stdout
+	if command -v xxd >/dev/null 2>&1; then
+		tr -d ' \n\r\t' | xxd -r -p
+	else
+		python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.stdin.read()))'
+	fi
+}
+
+for target in fuzz_entry fuzz_msgcheck; do
+	bin=$build/fuzz/$target
+	if [ ! -x "$bin" ]; then
+		echo "$0: $bin not built (configure with -DSILVER_FUZZ=ON)" >&2
+		exit 2
+	fi
+	corpus=$work/$target/corpus
+	mkdir -p "$corpus" "$work/$target/crash"
+	for v in "$src"/tests/vectors/*.hex; do
+		[ -e "$v" ] || continue
+		name=$(basename "$v" .hex)
+		if [ "$target" = fuzz_msgcheck ]; then
+			# two parameter bytes first: max_items 0xf0 (4096), depth 6
+			{ printf '\360\006'; unhex <"$v"; } >"$corpus/$name"
+		else
+			unhex <"$v" >"$corpus/$name"
+		fi
+	done
+	echo "== $target for ${secs}s"
+	if ! "$bin" -max_total_time="$secs" -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$work/$target/crash/" -print_final_stats=1 "$corpus" \
+		>"$work/$target/log" 2>&1; then
+		echo "$target: FAILED; log and crash input kept in $work/$target" >&2
+		tail -n 40 "$work/$target/log" >&2
+		status=1
+	else
+		grep -E '^stat::(number_of_executed_units|new_units_added)|Done [0-9]+ runs' "$work/$target/log"
+	fi
+done
+if [ $status -eq 0 ]; then
+	rm -rf "$work"
+fi
+exit $status
