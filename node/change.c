@@ -174,6 +174,10 @@ int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv,
 		why_set(why, NULL, "no such collection", collection);
 		return SILVER_ESCHEMA;
 	}
+	if (!silver__may_write(t, t->s->township)) {
+		why_set(why, NULL, N_("this node's key has been revoked; it may not write"), t->s->township);
+		return SILVER_EDENIED;
+	}
 	if ((rv = parse_writes(t, c, NULL, kv, n, &w, &nw, why)) != 0) {
 		silver_arena_reset(t->arena);
 		return rv;
@@ -222,8 +226,8 @@ static int load_for_edit(silver_wtxn *t, const char *id, silver_record *r, const
 		why_set(why, NULL, "no such collection", collection);
 		return SILVER_ENOTFOUND;
 	}
-	if (strcmp(township, t->s->township) != 0) {
-		why_set(why, NULL, "this node may only write its own township's records", township);
+	if (!silver__may_write(t, township)) {
+		why_set(why, NULL, N_("this node may not write this township's records"), township);
 		return SILVER_EDENIED;
 	}
 	if ((rv = silver__record_load(t, &coll, &ids, t->arena, r, &found)) != 0)

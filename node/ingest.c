@@ -42,6 +42,8 @@ struct feedstate {
 };
 
 struct ingest {
+	silver_store *s;
+	size_t *order; /* the admin's entries first: certificates before what they allow */
 	const silver_slice *in;
 	size_t n;
 	struct batch_entry *b;
@@ -51,6 +53,7 @@ struct ingest {
 	struct feedstate *feeds;
 	size_t nfeeds, capfeeds;
 	size_t bad; /* index of the entry refused, for the message */
+	size_t fork; /* with SILVER_EFORK: the batch index of the second entry */
 };
 
 static void why_entry(silver_why *why, const silver_entry *e, const char *reason)
@@ -229,6 +232,18 @@ static int phase1(struct ingest *g)
 		if (e->sealed)
 			sealed[nsealed++] = i;
 	}
+	{
+		size_t k = 0;
+		g->order = calloc(g->n ? g->n : 1, sizeof(*g->order));
+		if (!g->order) {
+			rv = SILVER_ENOMEM;
+			goto out;
+		}
+		for (int pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < g->n; i++)
+				if ((g->s->pinned && memcmp(g->b[i].e.author, g->s->admin, SILVER_KEY_BYTES) == 0) == !pass)
+					g->order[k++] = i;
+	}
 	bad = verify_seals(g->b, sealed, nsealed);
 	if (bad != SIZE_MAX) {
 		why_entry(g->why, &g->b[bad].e, N_("the seal does not verify: altered, or not signed by its author"));
@@ -378,7 +393,8 @@ static int phase2(silver_wtxn *t, void *vctx)
 	if (mdb_stat(t->txn, t->s->conflicts, &st) == 0)
 		g->rep->conflicts_before = st.ms_entries;
 
-	for (size_t i = 0; i < g->n && rv == 0; i++) {
+	for (size_t oi = 0; oi < g->n && rv == 0; oi++) {
+		size_t i = g->order[oi];
 		struct batch_entry *be = &g->b[i];
 		const silver_entry *e = &be->e;
 		struct feedstate *f = feed_state(g, t, be, &rv);
@@ -391,6 +407,7 @@ static int phase2(silver_wtxn *t, void *vctx)
 				break;
 			if (!same_body(&stored, e)) {
 				why_entry(g->why, e, N_("differs from the sealed entry held for the same feed and seq (a fork)"));
+				g->fork = i;
 				rv = SILVER_EFORK;
 				break;
 			}
@@ -440,6 +457,8 @@ static int phase2(silver_wtxn *t, void *vctx)
 					memcpy(f->fr.tail_hash, old.hash, SILVER_HASH_BYTES);
 			}
 		}
+		if ((rv = silver__authorize(t->s, t->txn, e, g->why)) != 0)
+			break;
 		if (e->seq != f->fr.tail_seq + 1) {
 			why_entry(g->why, e, N_("entries are missing before this one (a gap in the sequence)"));
 			rv = SILVER_ECHAIN;
@@ -481,6 +500,60 @@ static int phase2(silver_wtxn *t, void *vctx)
 	return rv;
 }
 
+/* ---- keeping a fork as evidence ----------------------------------------------------- */
+
+/* Both sides of a fork, each from the disputed seq to its first seal.  Ours
+ * comes from the store; theirs from the batch (its seals were verified in
+ * phase 1).  When the batch holds no seal for its side, nothing is proved
+ * and nothing is kept. */
+static int keep_fork(silver_wtxn *t, void *vctx)
+{
+	struct ingest *g = vctx;
+	const struct batch_entry *be = &g->b[g->fork];
+	silver_slice *mine = NULL, *theirs = NULL;
+	size_t nm = 0, nt = 0;
+	silver_arena *a = silver_arena_new();
+	silver_buf proof;
+	int rv = 0, sealed = 0;
+
+	silver_buf_init(&proof);
+	mine = calloc(SILVER_MAX_PROOF_SIDE, sizeof(*mine));
+	theirs = calloc(SILVER_MAX_PROOF_SIDE, sizeof(*theirs));
+	if (!a || !mine || !theirs) {
+		rv = SILVER_ENOMEM;
+		goto out;
+	}
+	for (size_t k = 0; k < g->n && nt < SILVER_MAX_PROOF_SIDE && !sealed; k++) {
+		const struct batch_entry *x = &g->b[k];
+		if (memcmp(x->tag, be->tag, SILVER_FEEDTAG_BYTES) != 0 || x->e.seq != be->e.seq + nt)
+			continue;
+		theirs[nt++] = g->in[k];
+		sealed = x->e.sealed;
+	}
+	if (!sealed)
+		goto out;
+	sealed = 0;
+	for (uint64_t seq = be->e.seq; nm < SILVER_MAX_PROOF_SIDE && !sealed; seq++) {
+		silver_entry e;
+		if ((rv = stored_entry(t, be->tag, seq, a, &e, &mine[nm])) != 0)
+			goto out;
+		nm++;
+		sealed = e.sealed;
+	}
+	if ((rv = silver_fork_proof_encode(mine, nm, theirs, nt, &proof)) == 0) {
+		uint8_t key[24];
+		MDB_val k = {24, key}, v = {proof.len, proof.data};
+		silver__entry_key(be->tag, be->e.seq, key);
+		rv = silver__mdb_err(mdb_put(t->txn, t->s->forks, &k, &v, 0));
+	}
+out:
+	silver_buf_release(&proof);
+	free(mine);
+	free(theirs);
+	silver_arena_destroy(&a);
+	return rv;
+}
+
 int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
 			silver_why *why)
 {
@@ -491,6 +564,7 @@ int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, 
 	memset(&g, 0, sizeof(g));
 	if (why)
 		memset(why, 0, sizeof(*why));
+	g.s = s;
 	g.in = entries;
 	g.n = n;
 	g.rep = rep ? rep : &local;
@@ -503,9 +577,12 @@ int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, 
 	rv = phase1(&g);
 	if (rv == 0 && n > 0)
 		rv = silver_store_write(s, phase2, &g);
+	if (rv == SILVER_EFORK && silver_store_write(s, keep_fork, &g) != 0)
+		rv = SILVER_EFORK; /* the refusal stands even if the evidence could not be kept */
 	for (size_t i = 0; i < g.nfeeds; i++)
 		free(g.feeds[i].pending);
 	free(g.feeds);
+	free(g.order);
 	free(g.b);
 	silver_arena_destroy(&g.arena);
 	return rv;
@@ -566,6 +643,12 @@ int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_
 		memcpy(fi.hash, fr.hash, SILVER_HASH_BYTES);
 		if (filter && !filter(&fi, fctx))
 			continue;
+		{
+			/* Entries a revocation made invalid are evidence, not data to pass on. */
+			uint64_t last = silver__last_valid(s, txn, fr.author, fr.township);
+			if (fr.seq > last)
+				fr.seq = last;
+		}
 		for (size_t i = 0; i < nhave; i++)
 			if (memcmp(have[i].tag, fi.tag, SILVER_FEEDTAG_BYTES) == 0)
 				from = have[i].seq + 1;

@@ -562,7 +562,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	int rc, rv;
 
 	if (op->type != SILVER_OP_CHANGE)
-		return 0; /* certificates and revocations change no record */
+		return silver__trust_apply(t, e); /* certificates and revocations */
 	if ((rv = silver__state_digest_load(t)) != 0)
 		return rv;
 	silver_buf_init(&key);

@@ -114,6 +114,47 @@ typedef int (*silver_feedfilter_fn)(const struct silver_feedinfo *f, void *ctx);
 int silver_store_export(silver_store *s, const silver_have *have, size_t nhave, silver_feedfilter_fn filter,
 			void *fctx, silver_bytes_fn fn, void *ctx) SILVER_WUR;
 
+/* ---- trust (docs/AUDIT.md, docs/FORMAT.md "Certificates") --------------------
+ * A store may pin the county admin's public key when it is created; then
+ * trust in every other key derives from the admin's feed: certificates
+ * (key -> name, role, townships it may write and read) and revocations (key,
+ * last valid seq per feed).  A store with no pinned admin key is in open
+ * mode: it accepts any correctly sealed entries (trials and tests only). */
+enum silver_role { SILVER_ROLE_BRANCH = 1, SILVER_ROLE_HUB = 2, SILVER_ROLE_ADMIN = 3 };
+
+/* Pin the county admin key; only once, and only on a store that holds no
+ * entries of other authors yet (SILVER_EEXIST otherwise). */
+int silver_store_pin_admin(silver_store *s, const uint8_t key[SILVER_KEY_BYTES]) SILVER_WUR;
+/* 0 and the key, or SILVER_ENOTFOUND in open mode. */
+int silver_store_admin(silver_store *s, uint8_t key[SILVER_KEY_BYTES]);
+/* May this key connect and send?  0 when it is the admin, or certified and
+ * not revoked (or in open mode); SILVER_EDENIED with why otherwise. */
+int silver_store_key_allowed(silver_store *s, const uint8_t key[SILVER_KEY_BYTES], silver_why *why);
+/* May reader receive the feeds of township?  1 yes, 0 no.  The admin and
+ * hubs read everything; a branch reads what its certificate lists (and the
+ * admin's "county" feed, which holds the certificates).  In open mode: 1. */
+int silver_store_may_read(silver_store *s, const uint8_t reader[SILVER_KEY_BYTES], const char *township);
+/* The CURVE key pair (for ZeroMQ) derived from this node's Ed25519 identity,
+ * and the CURVE public key of any Ed25519 public key.  Raw 32-byte keys. */
+int silver_store_curve_keys(silver_store *s, uint8_t pub[32], uint8_t sec[32]) SILVER_WUR;
+int silver_curve_public(const uint8_t ed_pk[SILVER_KEY_BYTES], uint8_t out[32]) SILVER_WUR;
+
+/* The admin's acts (only on the admin's own node): certify a key, or revoke
+ * it.  A revocation keeps valid, per feed of the key, what this node holds of
+ * it now (sync before revoking), or the seqs given in last. */
+int silver_wtxn_certify(silver_wtxn *t, const silver_cert *c, silver_why *why) SILVER_WUR;
+int silver_wtxn_revoke(silver_wtxn *t, const uint8_t key[SILVER_KEY_BYTES], const char *reason, silver_why *why)
+	SILVER_WUR;
+
+/* Every certificate held, with its revocation if any (rev NULL otherwise). */
+typedef int (*silver_cert_fn)(const silver_cert *c, const silver_revoke *rev, void *ctx);
+int silver_store_certs(silver_store *s, silver_cert_fn fn, void *ctx) SILVER_WUR;
+
+/* Forks held as evidence: feed, seq, and the proof's bytes (a file anyone can
+ * verify with silver_fork_proof_verify). */
+typedef int (*silver_fork_fn)(const struct silver_feedinfo *feed, uint64_t seq, const uint8_t *proof, size_t n, void *ctx);
+int silver_store_forks(silver_store *s, silver_fork_fn fn, void *ctx) SILVER_WUR;
+
 /* ---- bundle files ------------------------------------------------------------ */
 
 /* Write the entries silver_store_export would send into a bundle file at

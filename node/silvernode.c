@@ -89,7 +89,8 @@ static void author_short(const uint8_t *key, char out[17])
 
 static int cmd_init(struct opts *o)
 {
-	const char *township = NULL, *name = "";
+	const char *township = NULL, *name = "", *admin = NULL;
+	uint8_t admin_key[SILVER_KEY_BYTES];
 	silver_store *s;
 	char hex[2 * SILVER_KEY_BYTES + 1];
 	int rv;
@@ -97,6 +98,8 @@ static int cmd_init(struct opts *o)
 	for (int i = 0; i < o->argc; i++) {
 		if (strcmp(o->argv[i], "--township") == 0 && i + 1 < o->argc)
 			township = o->argv[++i];
+		else if (strcmp(o->argv[i], "--admin") == 0 && i + 1 < o->argc)
+			admin = o->argv[++i];
 		else if (strcmp(o->argv[i], "--name") == 0 && i + 1 < o->argc)
 			name = o->argv[++i];
 		else {
@@ -112,6 +115,10 @@ static int cmd_init(struct opts *o)
 		silver_cli_error(_("init: '%s' is not a township code (1-32 of a-z, 0-9, _)"), township);
 		return SILVER_EXIT_INPUT;
 	}
+	if (admin && silver_unhex(admin, admin_key, SILVER_KEY_BYTES) != 0) {
+		silver_cli_error(_("init: --admin needs the county admin's public key, 64 hex digits"));
+		return SILVER_EXIT_INPUT;
+	}
 	rv = silver_store_create(o->dir, township, name);
 	if (rv == SILVER_EEXIST) {
 		silver_cli_error(_("init: %s already holds a node; nothing was changed"), o->dir);
@@ -119,10 +126,17 @@ static int cmd_init(struct opts *o)
 	}
 	if (rv != 0)
 		return silver_cli_fail(rv, NULL, _("init: "));
-	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+	if ((rv = open_store(o, admin ? 0 : SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
+	if (admin && (rv = silver_store_pin_admin(s, admin_key)) != 0) {
+		silver_store_close(&s);
+		return silver_cli_fail(rv, NULL, _("init: cannot pin the admin key: "));
+	}
 	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
 	printf(_("Node created in %s for township %s.\n"), o->dir, township);
+	if (!admin)
+		printf(_("No county admin key pinned (--admin): this node accepts entries from any key. Use that "
+			 "only for trials.\n"));
 	printf(_("Public key: %s\n"), hex);
 	printf(_("Join request (give this line to the county admin): silversync-join %s %s %s\n"), hex, township,
 	       *name ? name : township);
@@ -1063,6 +1077,279 @@ static int cmd_import(struct opts *o)
 	return rv;
 }
 
+/* ---- the county admin --------------------------------------------------------------------- */
+
+static const char *role_name(uint32_t role)
+{
+	return role == SILVER_ROLE_HUB ? "hub" : role == SILVER_ROLE_ADMIN ? "admin" : "branch";
+}
+
+static int admin_init(struct opts *o)
+{
+	const char *name = N_("County admin");
+	silver_store *s;
+	char hex[2 * SILVER_KEY_BYTES + 1];
+	int rv;
+	for (int i = 1; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--name") == 0 && i + 1 < o->argc) {
+			name = o->argv[++i];
+		} else {
+			silver_cli_error(_("admin init: unexpected argument '%s'"), o->argv[i]);
+			return SILVER_EXIT_USAGE;
+		}
+	}
+	rv = silver_store_create(o->dir, "county", name);
+	if (rv == SILVER_EEXIST) {
+		silver_cli_error(_("admin init: %s already holds a node; nothing was changed"), o->dir);
+		return SILVER_EXIT_INPUT;
+	}
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("admin init: "));
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	rv = silver_store_pin_admin(s, silver_store_self(s));
+	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
+	silver_store_close(&s);
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("admin init: "));
+	printf(_("County admin created in %s.\n"), o->dir);
+	printf(_("Admin public key (every node pins it: silvernode init --admin KEY): %s\n"), hex);
+	printf(_("Keep %s/identity.key offline and backed up: whoever holds it can certify offices.\n"), o->dir);
+	return 0;
+}
+
+/* Split "a,b,c" into sorted unique slices (pointers into s, which is modified). */
+static int split_list(char *s, silver_slice *out, uint32_t max, uint32_t *n)
+{
+	*n = 0;
+	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+		uint32_t at;
+		silver_slice x = {(const uint8_t *)tok, (uint32_t)strlen(tok)};
+		if (strcmp(tok, "*") != 0 && !silver_schema_township_ok(tok))
+			return -1;
+		for (at = 0; at < *n; at++) {
+			int c = strcmp((const char *)out[at].p, tok);
+			if (c == 0)
+				goto next;
+			if (c > 0)
+				break;
+		}
+		if (*n == max)
+			return -1;
+		memmove(&out[at + 1], &out[at], sizeof(*out) * (*n - at));
+		out[at] = x;
+		(*n)++;
+	next:;
+	}
+	return 0;
+}
+
+struct certify_ctx {
+	silver_cert c;
+	silver_why why;
+};
+
+static int do_certify(silver_wtxn *t, void *vctx)
+{
+	struct certify_ctx *c = vctx;
+	return silver_wtxn_certify(t, &c->c, &c->why);
+}
+
+static int admin_certify(struct opts *o)
+{
+	struct certify_ctx c;
+	silver_slice wl[SILVER_MAX_TOWNSHIPS], rl[SILVER_MAX_TOWNSHIPS];
+	char *write = NULL, *read = NULL, *key = NULL, *role = "branch", *name = NULL;
+	silver_store *s;
+	int rv;
+
+	memset(&c, 0, sizeof(c));
+	for (int i = 1; i < o->argc; i++) {
+		const char *a = o->argv[i];
+		if (strcmp(a, "--join") == 0 && i + 3 < o->argc && strcmp(o->argv[i + 1], "silversync-join") == 0) {
+			/* the whole join line, as 'silvernode init' printed it */
+			key = o->argv[i + 2];
+			write = o->argv[i + 3];
+			i += 3;
+			if (i + 1 < o->argc && o->argv[i + 1][0] != '-')
+				name = o->argv[++i];
+		} else if (strcmp(a, "--role") == 0 && i + 1 < o->argc) {
+			role = o->argv[++i];
+		} else if (strcmp(a, "--write") == 0 && i + 1 < o->argc) {
+			write = o->argv[++i];
+		} else if (strcmp(a, "--read") == 0 && i + 1 < o->argc) {
+			read = o->argv[++i];
+		} else if (strcmp(a, "--name") == 0 && i + 1 < o->argc) {
+			name = o->argv[++i];
+		} else if (!key && a[0] != '-') {
+			key = o->argv[i];
+		} else {
+			silver_cli_error(_("admin certify: unexpected argument '%s'"), a);
+			return SILVER_EXIT_USAGE;
+		}
+	}
+	if (!key || silver_unhex(key, c.c.key, SILVER_KEY_BYTES) != 0) {
+		silver_cli_error(_("admin certify: give the office's public key (64 hex digits) or --join LINE"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (strcmp(role, "branch") == 0)
+		c.c.role = SILVER_ROLE_BRANCH;
+	else if (strcmp(role, "hub") == 0)
+		c.c.role = SILVER_ROLE_HUB;
+	else if (strcmp(role, "admin") == 0)
+		c.c.role = SILVER_ROLE_ADMIN;
+	else {
+		silver_cli_error(_("admin certify: --role is one of branch, hub, admin"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (!write && c.c.role == SILVER_ROLE_HUB)
+		write = "*";
+	if (!write) {
+		silver_cli_error(_("admin certify: --write TOWNSHIP[,TOWNSHIP...] is required for a branch"));
+		return SILVER_EXIT_USAGE;
+	}
+	write = strdup(write);
+	read = strdup(read ? read : write);
+	if (!write || !read || split_list(write, wl, SILVER_MAX_TOWNSHIPS, &c.c.nwrite) != 0 ||
+	    split_list(read, rl, SILVER_MAX_TOWNSHIPS, &c.c.nread) != 0) {
+		silver_cli_error(_("admin certify: townships are codes of a-z, 0-9 and _ separated by commas, or *"));
+		free(write);
+		free(read);
+		return SILVER_EXIT_INPUT;
+	}
+	c.c.write = wl;
+	c.c.read = rl;
+	c.c.name.p = (const uint8_t *)(name ? name : "");
+	c.c.name.n = (uint32_t)strlen(name ? name : "");
+	if ((rv = open_store(o, 0, &s)) == 0) {
+		rv = silver_store_write(s, do_certify, &c);
+		silver_store_close(&s);
+		if (rv != 0)
+			rv = silver_cli_fail(rv, &c.why, _("admin certify: "));
+		else
+			printf(_("Certified %.16s... as %s for %s. Carry it to the office and the hub in a bundle "
+				 "(export-bundle) or by sync.\n"),
+			       key, role_name(c.c.role), o->argv[0] ? (const char *)wl[0].p : "");
+	}
+	free(write);
+	free(read);
+	return rv;
+}
+
+struct revoke_ctx {
+	uint8_t key[SILVER_KEY_BYTES];
+	const char *reason;
+	silver_why why;
+};
+
+static int do_revoke(silver_wtxn *t, void *vctx)
+{
+	struct revoke_ctx *r = vctx;
+	return silver_wtxn_revoke(t, r->key, r->reason, &r->why);
+}
+
+static int admin_revoke(struct opts *o)
+{
+	struct revoke_ctx r;
+	silver_store *s;
+	int rv;
+	memset(&r, 0, sizeof(r));
+	r.reason = "";
+	if (o->argc < 2 || silver_unhex(o->argv[1], r.key, SILVER_KEY_BYTES) != 0) {
+		silver_cli_error(_("admin revoke: usage: silvernode admin revoke KEY --reason TEXT"));
+		return SILVER_EXIT_USAGE;
+	}
+	for (int i = 2; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--reason") == 0 && i + 1 < o->argc) {
+			r.reason = o->argv[++i];
+		} else {
+			silver_cli_error(_("admin revoke: unexpected argument '%s'"), o->argv[i]);
+			return SILVER_EXIT_USAGE;
+		}
+	}
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	rv = silver_store_write(s, do_revoke, &r);
+	silver_store_close(&s);
+	if (rv != 0)
+		return silver_cli_fail(rv, &r.why, _("admin revoke: "));
+	printf(_("Revoked. What this node held of the key's feeds stays valid; anything the key writes after "
+		 "it is refused everywhere the revocation reaches.\n"));
+	return 0;
+}
+
+struct certlist_ctx {
+	json_t *arr;
+};
+
+static int list_cert(const silver_cert *c, const silver_revoke *r, void *vctx)
+{
+	struct certlist_ctx *l = vctx;
+	char key[2 * SILVER_KEY_BYTES + 1];
+	silver_hex(c->key, SILVER_KEY_BYTES, key);
+	if (l->arr) {
+		json_t *w = json_array(), *rd = json_array();
+		for (uint32_t i = 0; i < c->nwrite; i++)
+			json_array_append_new(w, json_stringn((const char *)c->write[i].p, c->write[i].n));
+		for (uint32_t i = 0; i < c->nread; i++)
+			json_array_append_new(rd, json_stringn((const char *)c->read[i].p, c->read[i].n));
+		json_array_append_new(l->arr, json_pack("{s:s,s:s%,s:s,s:o,s:o,s:b,s:s%}", "key", key, "name",
+							(const char *)c->name.p, (size_t)c->name.n, "role",
+							role_name(c->role), "write", w, "read", rd, "revoked", r != NULL,
+							"reason", r ? (const char *)r->reason.p : "",
+							(size_t)(r ? r->reason.n : 0)));
+		return 0;
+	}
+	printf("%.16s  %-6s  %.*s  ", key, role_name(c->role), (int)c->name.n, (const char *)c->name.p);
+	printf(_("writes:"));
+	for (uint32_t i = 0; i < c->nwrite; i++)
+		printf("%s%.*s", i ? "," : " ", (int)c->write[i].n, (const char *)c->write[i].p);
+	printf(_("  reads:"));
+	for (uint32_t i = 0; i < c->nread; i++)
+		printf("%s%.*s", i ? "," : " ", (int)c->read[i].n, (const char *)c->read[i].p);
+	if (r)
+		printf(_("  REVOKED (%.*s)"), (int)r->reason.n, (const char *)r->reason.p);
+	putchar('\n');
+	return 0;
+}
+
+static int admin_list(struct opts *o)
+{
+	struct certlist_ctx l = {NULL};
+	silver_store *s;
+	int rv;
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	if (o->json)
+		l.arr = json_array();
+	rv = silver_store_certs(s, list_cert, &l);
+	silver_store_close(&s);
+	if (rv != 0)
+		rv = silver_cli_fail(rv, NULL, _("admin list: "));
+	else if (l.arr) {
+		json_dumpf(l.arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	}
+	json_decref(l.arr);
+	return rv;
+}
+
+static int cmd_admin(struct opts *o)
+{
+	const char *sub = o->argc ? o->argv[0] : "";
+	if (strcmp(sub, "init") == 0)
+		return admin_init(o);
+	if (strcmp(sub, "certify") == 0)
+		return admin_certify(o);
+	if (strcmp(sub, "revoke") == 0)
+		return admin_revoke(o);
+	if (strcmp(sub, "list") == 0)
+		return admin_list(o);
+	silver_cli_error(_("admin: usage: silvernode admin (init | certify KEY --role R --write T,... [--read T,...] "
+			   "[--name N] | certify --join LINE | revoke KEY --reason TEXT | list)"));
+	return SILVER_EXIT_USAGE;
+}
+
 /* ---- bundles and vectors ----------------------------------------------------------------- */
 
 struct vec_ctx {
@@ -1196,11 +1483,18 @@ static int load_have(const char *what, struct have_set *hs)
 struct feed_filter {
 	char **townships;
 	int n;
+	silver_store *s;
+	int for_key;
+	uint8_t reader[SILVER_KEY_BYTES];
 };
 
 static int filter_feed(const struct silver_feedinfo *f, void *ctx)
 {
 	const struct feed_filter *ff = ctx;
+	if (ff->for_key && !silver_store_may_read(ff->s, ff->reader, f->township))
+		return 0; /* personal data stays within the reader's certificate */
+	if (ff->n == 0)
+		return 1;
 	for (int i = 0; i < ff->n; i++)
 		if (strcmp(ff->townships[i], f->township) == 0)
 			return 1;
@@ -1210,12 +1504,13 @@ static int filter_feed(const struct silver_feedinfo *f, void *ctx)
 static int cmd_export_bundle(struct opts *o)
 {
 	struct have_set hs = {NULL, 0, 0};
-	struct feed_filter ff = {NULL, 0};
+	struct feed_filter ff;
 	const char *file = NULL;
 	silver_store *s;
 	uint64_t count;
 	int rv = 0;
 
+	memset(&ff, 0, sizeof(ff));
 	ff.townships = calloc((size_t)o->argc + 1, sizeof(char *));
 	if (!ff.townships)
 		return SILVER_EXIT_INTERNAL;
@@ -1224,6 +1519,13 @@ static int cmd_export_bundle(struct opts *o)
 			rv = load_have(o->argv[++i], &hs);
 		else if (strcmp(o->argv[i], "--feed") == 0 && i + 1 < o->argc)
 			ff.townships[ff.n++] = o->argv[++i];
+		else if (strcmp(o->argv[i], "--for") == 0 && i + 1 < o->argc) {
+			if (silver_unhex(o->argv[++i], ff.reader, SILVER_KEY_BYTES) != 0) {
+				silver_cli_error(_("export-bundle: --for needs the receiving node's public key (64 hex digits)"));
+				rv = SILVER_EXIT_USAGE;
+			}
+			ff.for_key = 1;
+		}
 		else if (!file && o->argv[i][0] != '-')
 			file = o->argv[i];
 		else {
@@ -1236,7 +1538,8 @@ static int cmd_export_bundle(struct opts *o)
 		rv = SILVER_EXIT_USAGE;
 	}
 	if (rv == 0 && (rv = open_store(o, SILVER_OPEN_RDONLY, &s)) == 0) {
-		rv = silver_bundle_write(s, file, hs.h, hs.n, ff.n ? filter_feed : NULL, &ff, &count);
+		ff.s = s;
+		rv = silver_bundle_write(s, file, hs.h, hs.n, ff.n || ff.for_key ? filter_feed : NULL, &ff, &count);
 		silver_store_close(&s);
 		if (rv != 0) {
 			char ctx[300];
@@ -1312,12 +1615,92 @@ static int cmd_import_bundle(struct opts *o)
 	return 0;
 }
 
+/* ---- forks ------------------------------------------------------------------------------- */
+
+struct forks_ctx {
+	json_t *arr;
+	const char *want_tag;
+	uint64_t want_seq;
+	const char *file;
+	unsigned long n;
+	int written;
+};
+
+static int fork_one(const struct silver_feedinfo *f, uint64_t seq, const uint8_t *proof, size_t n, void *vctx)
+{
+	struct forks_ctx *c = vctx;
+	char tag[2 * SILVER_FEEDTAG_BYTES + 1], key[2 * SILVER_KEY_BYTES + 1];
+	silver_hex(f->tag, SILVER_FEEDTAG_BYTES, tag);
+	silver_hex(f->author, SILVER_KEY_BYTES, key);
+	c->n++;
+	if (c->file) {
+		FILE *out;
+		if (strncmp(tag, c->want_tag, strlen(c->want_tag)) != 0 || seq != c->want_seq || c->written)
+			return 0;
+		out = fopen(c->file, "wb");
+		if (!out || fwrite(proof, 1, n, out) != n || fclose(out) != 0)
+			return SILVER_EIO;
+		c->written = 1;
+		return 0;
+	}
+	if (c->arr) {
+		json_array_append_new(c->arr, json_pack("{s:s,s:s,s:s,s:I}", "feed", tag, "author", key, "township",
+							f->township, "seq", (json_int_t)seq));
+		return 0;
+	}
+	printf(_("FORK  feed %s (key %.16s, township %s) at seq %llu: two different signed entries are held as "
+		 "evidence\n"),
+	       tag, key, f->township, (unsigned long long)seq);
+	return 0;
+}
+
+static int cmd_forks(struct opts *o)
+{
+	struct forks_ctx c;
+	silver_store *s;
+	int rv;
+	memset(&c, 0, sizeof(c));
+	if (o->argc != 0 && o->argc != 3) {
+		silver_cli_error(_("forks: usage: silvernode forks [FEED SEQ PROOF-FILE]"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (o->argc == 3) {
+		c.want_tag = o->argv[0];
+		c.want_seq = strtoull(o->argv[1], NULL, 10);
+		c.file = o->argv[2];
+	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	if (o->json && !c.file)
+		c.arr = json_array();
+	rv = silver_store_forks(s, fork_one, &c);
+	silver_store_close(&s);
+	if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("forks: "));
+	} else if (c.file && !c.written) {
+		silver_cli_error(_("forks: no fork held for feed %s at seq %llu"), c.want_tag,
+				 (unsigned long long)c.want_seq);
+		rv = SILVER_EXIT_NOTFOUND;
+	} else if (c.file) {
+		printf(_("Wrote the fork proof to %s; anyone can check it with: silver-audit proof %s\n"), c.file,
+		       c.file);
+	} else if (c.arr) {
+		json_dumpf(c.arr, stdout, JSON_INDENT(2));
+		putchar('\n');
+	} else if (c.n == 0) {
+		printf(_("No forks.\n"));
+	}
+	json_decref(c.arr);
+	return rv;
+}
+
 /* ---- the table -------------------------------------------------------------------------- */
 
 static int cmd_help(struct opts *o);
 
 static const struct command commands[] = {
-	{"init", cmd_init, "--township CODE [--name NAME]", N_("create this node: its key and an empty store")},
+	{"init", cmd_init, "--township CODE [--name NAME] [--admin KEY]",
+	 N_("create this node: its key and an empty store, pinning the county admin key")},
 	{"id", cmd_id, "", N_("show this node's public key and township")},
 	{"add", cmd_add, "COLLECTION field=value...", N_("add a record; prints its id")},
 	{"set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)")},
@@ -1330,10 +1713,12 @@ static const struct command commands[] = {
 	{"digest", cmd_digest, "", N_("digests of the log and of the state, to compare nodes")},
 	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
 	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
-	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]...",
+	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]... [--for KEY]",
 	 N_("write entries to a bundle file (for a USB stick or an auditor)")},
 	{"import-bundle", cmd_import_bundle, "FILE", N_("verify a bundle file and apply it, all or nothing")},
 	{"vector", cmd_vector, "[FILE]", N_("what this node holds per feed, for --since-of")},
+	{"forks", cmd_forks, "[FEED SEQ PROOF-FILE]", N_("list forks held as evidence, or write one's proof file")},
+	{"admin", cmd_admin, "init | certify | revoke | list", N_("the county admin: certify and revoke office keys")},
 	{"help", cmd_help, "", N_("this help")},
 	{NULL, NULL, NULL, NULL},
 };

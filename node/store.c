@@ -22,7 +22,7 @@
 #include "store_int.h"
 
 #define INITIAL_MAP (64ul << 20)
-#define MAX_DBS 8
+#define MAX_DBS 16
 
 uint64_t silver__now_ms(void)
 {
@@ -163,7 +163,8 @@ static int env_open(silver_store *s, int create)
 			const char *name;
 			MDB_dbi *dbi;
 		} dbs[] = {{"meta", &s->meta},       {"feeds", &s->feeds}, {"entries", &s->entries},
-			   {"records", &s->records}, {"touch", &s->touch}, {"conflicts", &s->conflicts}};
+			   {"records", &s->records}, {"touch", &s->touch}, {"conflicts", &s->conflicts},
+			   {"certs", &s->certs},     {"revoked", &s->revoked}, {"forks", &s->forks}};
 		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 			rc = mdb_dbi_open(txn, dbs[i].name, f, dbs[i].dbi);
 			if (rc != 0) {
@@ -312,6 +313,10 @@ int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 	}
 	if (rv == 0 && silver__meta_get(s, txn, "name", &v) == 0 && v.mv_size < sizeof(s->name))
 		memcpy(s->name, v.mv_data, v.mv_size);
+	if (rv == 0 && silver__meta_get(s, txn, "admin", &v) == 0 && v.mv_size == SILVER_KEY_BYTES) {
+		memcpy(s->admin, v.mv_data, SILVER_KEY_BYTES);
+		s->pinned = 1;
+	}
 	mdb_txn_abort(txn);
 	if (rv == SILVER_ENOTFOUND)
 		rv = SILVER_ECORRUPT;
@@ -423,6 +428,8 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		rv = fn(&t, ctx);
 		if (rv == 0)
 			rv = silver__seal_all(&t);
+		if (rv == 0 && t.rebuild)
+			rv = silver__rebuild(&t);
 		if (rv == 0 && t.digest_loaded)
 			rv = silver__state_digest_save(&t);
 		if (rv == 0)

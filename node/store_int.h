@@ -10,6 +10,9 @@
  *   records   collection 0 id         -> record state (see record.c)
  *   touch     id 0 tag(16) seq(8 BE)  -> hlc(8 BE): every entry that changed the record
  *   conflicts id 0 field              -> "" : fields with several distinct heads
+ *   certs     key(32)                 -> CERT op bytes (the admin's latest for the key)
+ *   revoked   key(32)                 -> REVOKE op bytes (the admin's latest for the key)
+ *   forks     tag(16) seq(8 BE)       -> fork proof bytes (docs/FORMAT.md, "Fork proofs")
  */
 #ifndef SILVER_STORE_INT_H
 #define SILVER_STORE_INT_H
@@ -21,7 +24,9 @@
 
 struct silver_store {
 	MDB_env *env;
-	MDB_dbi meta, feeds, entries, records, touch, conflicts;
+	MDB_dbi meta, feeds, entries, records, touch, conflicts, certs, revoked, forks;
+	uint8_t admin[SILVER_KEY_BYTES]; /* pinned county admin key */
+	int pinned;
 	char *dir;
 	unsigned flags;
 	uint8_t self[SILVER_KEY_BYTES];
@@ -54,6 +59,7 @@ struct silver_wtxn {
 	uint32_t nfeed;
 	uint8_t digest[SILVER_HASH_BYTES]; /* running state digest */
 	int digest_loaded;
+	int rebuild; /* a revocation invalidated applied entries: rebuild derived state */
 };
 
 /* store.c */
@@ -85,6 +91,19 @@ int silver__seal_all(silver_wtxn *t);
 int silver__rtxn(silver_store *s, MDB_txn **txn); /* a read transaction, following a grown map */
 int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_t nhave,
 		   silver_feedfilter_fn filter, void *fctx, silver_bytes_fn fn, void *ctx);
+
+/* trust.c */
+/* Apply a CERT or REVOKE entry (only the pinned admin's count). */
+int silver__trust_apply(silver_wtxn *t, const silver_entry *e);
+/* May e be stored and applied?  SILVER_EDENIED with why when not. */
+int silver__authorize(silver_store *s, MDB_txn *txn, const silver_entry *e, silver_why *why);
+/* The last valid seq of (author, township) under a revocation, or UINT64_MAX. */
+uint64_t silver__last_valid(silver_store *s, MDB_txn *txn, const uint8_t author[SILVER_KEY_BYTES],
+			    const char *township);
+/* May this node write records of township? */
+int silver__may_write(silver_wtxn *t, const char *township);
+/* Recompute records, heads and conflicts from the feeds alone. */
+int silver__rebuild(silver_wtxn *t);
 
 /* record.c */
 int silver__record_load(silver_wtxn *t, const silver_slice *collection, const silver_slice *id,

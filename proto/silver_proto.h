@@ -247,9 +247,166 @@ int silver_bundle_header_decode(const uint8_t *p, size_t n, silver_bundle_header
  * allocating (it is not decoded). */
 int silver_bundle_next(const uint8_t *p, size_t n, size_t *len) SILVER_WUR;
 
+/* ---- certificates and revocations (ops 2 and 3 of the admin's feed) --------
+ * CERT   op = array(6) [ 2, key bin(32), name str, role uint (1 branch, 2 hub,
+ *                        3 admin), write: array of str, read: array of str ]
+ * REVOKE op = array(4) [ 3, key bin(32), last: array of array(2) [ township
+ *                        str, seq uint ], reason str ]
+ * Township lists are strictly ascending by bytes; "*" stands for every
+ * township.  A revocation's last lists, per feed of the key, the last entry
+ * that stays valid; entries of feeds it does not list are all invalid. */
+#define SILVER_MAX_CERT_NAME 128
+#define SILVER_MAX_REASON 1024
+#define SILVER_MAX_TOWNSHIPS 64
+#define SILVER_ROLE_MIN 1
+#define SILVER_ROLE_MAX 3
+
+typedef struct silver_cert {
+	uint8_t key[SILVER_KEY_BYTES];
+	silver_slice name;
+	uint32_t role;
+	silver_slice *write;
+	uint32_t nwrite;
+	silver_slice *read;
+	uint32_t nread;
+} silver_cert;
+
+typedef struct silver_lastvalid {
+	silver_slice township;
+	uint64_t seq;
+} silver_lastvalid;
+
+typedef struct silver_revoke {
+	uint8_t key[SILVER_KEY_BYTES];
+	silver_lastvalid *last;
+	uint32_t nlast;
+	silver_slice reason;
+} silver_revoke;
+
+/* Append the op bytes (to be used as op.raw of a CERT / REVOKE entry). */
+int silver_cert_encode(const silver_cert *c, silver_buf *out) SILVER_WUR;
+int silver_revoke_encode(const silver_revoke *r, silver_buf *out) SILVER_WUR;
+/* Decode op.raw; checks every rule and canonical form; slices point into raw. */
+int silver_cert_decode(const silver_slice *raw, silver_arena *a, silver_cert *out) SILVER_WUR;
+int silver_revoke_decode(const silver_slice *raw, silver_arena *a, silver_revoke *out) SILVER_WUR;
+/* 1 when list (sorted) holds township or "*". */
+int silver_township_in(const silver_slice *list, uint32_t n, const uint8_t *township, size_t len);
+
+/* ---- fork proofs ------------------------------------------------------------
+ * Evidence that a key signed two different entries for one (feed, seq):
+ *   proof = array(3) [ "silversync-fork-proof", 1, array(2) [ side, side ] ]
+ *   side  = array(1..4096) of bin(entry bytes): entries seq, seq+1, ... of the
+ *           feed, each linked to the one before by prev, the last one sealed.
+ * Valid iff both sides decode, start at the same (author, township, seq) with
+ * different hashes, chain, and end in seals that verify with the author key. */
+#define SILVER_FORK_PROOF_MAGIC "silversync-fork-proof"
+#define SILVER_MAX_PROOF_SIDE 4096
+typedef struct silver_fork_info {
+	uint8_t author[SILVER_KEY_BYTES];
+	char township[SILVER_MAX_NAME + 1];
+	uint64_t seq;
+	uint8_t hash[2][SILVER_HASH_BYTES];
+	uint64_t hlc[2];
+} silver_fork_info;
+int silver_fork_proof_encode(const silver_slice *a, size_t na, const silver_slice *b, size_t nb, silver_buf *out)
+	SILVER_WUR;
+/* 0 when p is a valid proof (info filled); otherwise the first problem. */
+int silver_fork_proof_verify(const uint8_t *p, size_t n, silver_fork_info *info) SILVER_WUR;
+
 /* ---- hex ------------------------------------------------------------------ */
 void silver_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
 int silver_unhex(const char *s, uint8_t *out, size_t n); /* exactly 2n hex digits */
+
+/* ---- sync messages (docs/PROTOCOL.md; proto/sync_msg.c) -------------------
+ * One ZeroMQ frame holds one message, a MessagePack array in canonical form
+ * (shortest encodings, as for entries):
+ *   [ "silversync", 1, type, fields... ]
+ * HELLO  [.., 1, key bin(32), township str, role uint, window uint,
+ *         feeds array of [tag bin(16), seq uint, hash bin(32)]]
+ * BATCH  [.., 2, batch uint, entries array(<=512) of bin]
+ * ACK    [.., 3, batch uint, code int, reason str, received, stored, applied]
+ * DONE   [.., 4, batches uint, entries uint]
+ * FORK   [.., 5, tag bin(16), seq uint, sender's hash bin(32), receiver's hash bin(32)]
+ * ERROR  [.., 6, code int, reason str]
+ * Decoding checks limits with silver_msgpack_check before unpacking, and the
+ * decoded message must re-encode to the very same bytes (SILVER_ENONCANON). */
+#define SILVER_SYNC_MAGIC "silversync"
+#define SILVER_SYNC_VERSION 1
+#define SILVER_SYNC_MAX_MSG (8u << 20)         /* bytes in one message (ZMQ_MAXMSGSIZE) */
+#define SILVER_SYNC_MAX_FEEDS 65536u           /* feeds stated in one HELLO */
+#define SILVER_SYNC_MAX_BATCH 512u             /* entries in one BATCH */
+#define SILVER_SYNC_MAX_BATCH_BYTES (4u << 20) /* entry bytes in one BATCH */
+#define SILVER_SYNC_MAX_REASON 256u            /* bytes of reason text */
+#define SILVER_SYNC_MAX_WINDOW 64u             /* batches in flight a peer may ask for */
+
+enum silver_msgtype {
+	SILVER_MSG_HELLO = 1,
+	SILVER_MSG_BATCH = 2,
+	SILVER_MSG_ACK = 3,
+	SILVER_MSG_DONE = 4,
+	SILVER_MSG_FORK = 5,
+	SILVER_MSG_ERROR = 6,
+};
+
+/* What a node holds of one feed: last sealed seq and that entry's hash. */
+typedef struct silver_feedstate {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint64_t seq;
+	uint8_t hash[SILVER_HASH_BYTES];
+} silver_feedstate;
+
+/* A decoded message.  Only the fields of its type are set; slices point
+ * into the decoded bytes, arrays into the arena given to the decoder. */
+typedef struct silver_msg {
+	enum silver_msgtype type;
+	/* HELLO */
+	uint8_t key[SILVER_KEY_BYTES];
+	silver_slice township;
+	uint32_t role;
+	uint32_t window;
+	silver_feedstate *feeds;
+	uint32_t nfeeds;
+	/* BATCH, ACK */
+	uint64_t batch;
+	silver_slice *entries;
+	uint32_t nentries;
+	/* ACK, ERROR */
+	int32_t code; /* 0 or a SILVER_E* code */
+	silver_slice reason;
+	uint64_t received, stored, applied;
+	/* DONE */
+	uint64_t batches, sent;
+	/* FORK */
+	silver_feedstate fork;             /* tag, seq, the sender's hash */
+	uint8_t fork_theirs[SILVER_HASH_BYTES]; /* the receiver's hash, as the sender saw it */
+} silver_msg;
+
+/* Encoders append one whole message to out; SILVER_ELIMIT when a count or
+ * size is over the limits above, SILVER_EINVAL on bad arguments. */
+int silver_msg_hello_encode(const uint8_t key[SILVER_KEY_BYTES], const char *township, uint32_t role,
+			    uint32_t window, const silver_feedstate *feeds, uint32_t nfeeds, silver_buf *out) SILVER_WUR;
+int silver_msg_batch_encode(uint64_t batch, const silver_slice *entries, uint32_t n, silver_buf *out) SILVER_WUR;
+/* A BATCH in two steps, for senders that gather entries as they stream:
+ * silver_msg_bin_append appends one entry as a MessagePack bin to a scratch
+ * buffer; silver_msg_batch_head appends the message head for n entries; the
+ * message is the head followed by the scratch bytes. */
+int silver_msg_batch_head(uint64_t batch, uint32_t n, silver_buf *out) SILVER_WUR;
+int silver_msg_bin_append(const uint8_t *p, size_t n, silver_buf *out) SILVER_WUR;
+int silver_msg_ack_encode(uint64_t batch, int32_t code, const char *reason, uint64_t received, uint64_t stored,
+			  uint64_t applied, silver_buf *out) SILVER_WUR;
+int silver_msg_done_encode(uint64_t batches, uint64_t sent, silver_buf *out) SILVER_WUR;
+int silver_msg_fork_encode(const silver_feedstate *ours, const uint8_t theirs[SILVER_HASH_BYTES],
+			   silver_buf *out) SILVER_WUR;
+int silver_msg_error_encode(int32_t code, const char *reason, silver_buf *out) SILVER_WUR;
+
+/* Decode one message from untrusted bytes (at most SILVER_SYNC_MAX_MSG).
+ * SILVER_EMALFORMED for anything that is not a message, SILVER_ELIMIT over a
+ * limit, SILVER_EVERSION for a newer protocol version or an unknown type,
+ * SILVER_ENONCANON when it does not re-encode to the same bytes.  Reason
+ * text is truncated to SILVER_SYNC_MAX_REASON on encode and refused over it
+ * on decode. */
+int silver_msg_decode(const uint8_t *p, size_t n, silver_arena *a, silver_msg *out) SILVER_WUR;
+
 
 #ifdef __cplusplus
 }
