@@ -23,7 +23,9 @@
  *
  * The state digest is the sum, as 256-bit little-endian integers modulo
  * 2^256, of BLAKE2b-256(key || value) over every record, kept up to date in
- * the same transaction as each change.
+ * the same transaction as each change; and the same sum over the records of
+ * each township, so that nodes holding different townships can compare the
+ * ones they share.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -406,9 +408,37 @@ int silver__state_digest_load(silver_wtxn *t)
 	return 0;
 }
 
+/* The running digest of one township's records ("state:" + township in
+ * meta), loaded on first use in a transaction. */
+static uint8_t *township_digest(silver_wtxn *t, const silver_slice *township)
+{
+	char key[8 + SILVER_MAX_NAME + 1];
+	MDB_val v;
+	struct silver_tdigest *d;
+	for (uint32_t i = 0; i < t->ntdig; i++)
+		if (strlen(t->tdig[i].township) == township->n && memcmp(t->tdig[i].township, township->p, township->n) == 0)
+			return t->tdig[i].digest;
+	if (t->ntdig == sizeof(t->tdig) / sizeof(t->tdig[0]) || township->n > SILVER_MAX_NAME)
+		return NULL;
+	d = &t->tdig[t->ntdig];
+	memset(d, 0, sizeof(*d));
+	memcpy(d->township, township->p, township->n);
+	snprintf(key, sizeof(key), "state:%s", d->township);
+	if (silver__meta_get(t->s, t->txn, key, &v) == 0 && v.mv_size == 32)
+		memcpy(d->digest, v.mv_data, 32);
+	t->ntdig++;
+	return d->digest;
+}
+
 int silver__state_digest_save(silver_wtxn *t)
 {
-	return silver__meta_put(t->s, t->txn, "state", t->digest, 32);
+	char key[8 + SILVER_MAX_NAME + 1];
+	int rv = silver__meta_put(t->s, t->txn, "state", t->digest, 32);
+	for (uint32_t i = 0; i < t->ntdig && rv == 0; i++) {
+		snprintf(key, sizeof(key), "state:%s", t->tdig[i].township);
+		rv = silver__meta_put(t->s, t->txn, key, t->tdig[i].digest, 32);
+	}
+	return rv;
 }
 
 /* ---- applying a change ---------------------------------------------------------- */
@@ -558,13 +588,17 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	silver_ref self;
 	MDB_val k, v;
 	uint8_t h[32];
-	uint8_t *was_conflict;
+	uint8_t *was_conflict, *tdig;
+	silver_slice tw, coll;
 	int rc, rv;
 
 	if (op->type != SILVER_OP_CHANGE)
 		return silver__trust_apply(t, e); /* certificates and revocations */
 	if ((rv = silver__state_digest_load(t)) != 0)
 		return rv;
+	if (silver_schema_split_id((const char *)op->record.p, op->record.n, &tw, &coll) != 0 ||
+	    !(tdig = township_digest(t, &tw)))
+		return SILVER_EINVAL;
 	silver_buf_init(&key);
 	silver__record_key(&op->collection, &op->record, &key);
 	k.mv_size = key.len;
@@ -574,6 +608,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	if (rc == 0) {
 		digest_term(key.data, key.len, v.mv_data, v.mv_size, h);
 		digest_add(t->digest, h, 1);
+		digest_add(tdig, h, 1);
 		rv = rec_decode(v.mv_data, v.mv_size, a, &rs);
 	} else if (rc == MDB_NOTFOUND) {
 		rs.r.collection = op->collection;
@@ -638,6 +673,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 		goto out;
 	digest_term(key.data, key.len, t->rbuf.data, t->rbuf.len, h);
 	digest_add(t->digest, h, 0);
+	digest_add(tdig, h, 0);
 	v.mv_size = t->rbuf.len;
 	v.mv_data = t->rbuf.data;
 	rv = silver__mdb_err(mdb_put(t->txn, t->s->records, &k, &v, 0));

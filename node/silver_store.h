@@ -241,6 +241,10 @@ typedef struct silver_digest {
 	uint64_t conflicts;
 } silver_digest;
 int silver_store_digest(silver_store *s, silver_digest *out) SILVER_WUR;
+/* The same for one township's scope: the log digest over the feeds of that
+ * township only, and the state digest of its records (records and conflicts
+ * are not counted: 0).  Nodes that share a township compare these. */
+int silver_store_digest_township(silver_store *s, const char *township, silver_digest *out) SILVER_WUR;
 
 /* Open conflicts: (record id, field) pairs, in key order. */
 typedef int (*silver_conflict_fn)(const char *id, const char *field, void *ctx);

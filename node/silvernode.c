@@ -277,6 +277,7 @@ static int cmd_delete(struct opts *o)
 static int cmd_resolve(struct opts *o)
 {
 	struct change_ctx c;
+	int rv;
 	memset(&c, 0, sizeof(c));
 	if (o->argc != 4 || (strcmp(o->argv[2], "--take") != 0 && strcmp(o->argv[2], "--value") != 0)) {
 		silver_cli_error(_("resolve: usage: silvernode resolve ID FIELD (--take N | --value V)"));
@@ -296,7 +297,10 @@ static int cmd_resolve(struct opts *o)
 	} else {
 		c.text = o->argv[3];
 	}
-	return run_change(o, &c, _("resolve: "));
+	if ((rv = run_change(o, &c, _("resolve: "))) == 0)
+		printf(_("Resolved: %s %s is settled on this node; other nodes follow when they receive it.\n"), c.id,
+		       c.field);
+	return rv;
 }
 
 /* ---- show, list ------------------------------------------------------------------------ */
@@ -763,9 +767,16 @@ static int cmd_digest(struct opts *o)
 	silver_digest d;
 	char log[65], state[65];
 	int rv;
+	const char *township = NULL;
+	if (o->argc == 2 && strcmp(o->argv[0], "--township") == 0) {
+		township = o->argv[1];
+	} else if (o->argc != 0) {
+		silver_cli_error(_("digest: usage: silvernode digest [--township CODE]"));
+		return SILVER_EXIT_USAGE;
+	}
 	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
-	rv = silver_store_digest(s, &d);
+	rv = township ? silver_store_digest_township(s, township, &d) : silver_store_digest(s, &d);
 	silver_store_close(&s);
 	if (rv != 0)
 		return silver_cli_fail(rv, NULL, _("digest: "));
@@ -782,8 +793,13 @@ static int cmd_digest(struct opts *o)
 	}
 	printf(_("log digest:   %s\n"), log);
 	printf(_("state digest: %s\n"), state);
-	printf(_("%llu entries in %llu feeds, %llu records, %llu open conflicts\n"), (unsigned long long)d.entries,
-	       (unsigned long long)d.feeds, (unsigned long long)d.records, (unsigned long long)d.conflicts);
+	if (township)
+		printf(_("%llu entries in %llu feeds of township %s\n"), (unsigned long long)d.entries,
+		       (unsigned long long)d.feeds, township);
+	else
+		printf(_("%llu entries in %llu feeds, %llu records, %llu open conflicts\n"),
+		       (unsigned long long)d.entries, (unsigned long long)d.feeds, (unsigned long long)d.records,
+		       (unsigned long long)d.conflicts);
 	return 0;
 }
 
@@ -1710,7 +1726,7 @@ static const struct command commands[] = {
 	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
 	{"import", cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
 	{"log", cmd_log, "", N_("the signed entries this node holds")},
-	{"digest", cmd_digest, "", N_("digests of the log and of the state, to compare nodes")},
+	{"digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes")},
 	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
 	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
 	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]... [--for KEY]",

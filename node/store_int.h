@@ -60,6 +60,11 @@ struct silver_wtxn {
 	uint8_t digest[SILVER_HASH_BYTES]; /* running state digest */
 	int digest_loaded;
 	int rebuild; /* a revocation invalidated applied entries: rebuild derived state */
+	struct silver_tdigest {
+		char township[SILVER_MAX_NAME + 1];
+		uint8_t digest[SILVER_HASH_BYTES];
+	} tdig[32]; /* per-township state digests touched by this transaction */
+	uint32_t ntdig;
 };
 
 /* store.c */

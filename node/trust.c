@@ -486,6 +486,21 @@ int silver__rebuild(silver_wtxn *t)
 		return silver__mdb_err(rc);
 	memset(t->digest, 0, sizeof(t->digest));
 	t->digest_loaded = 1;
+	{
+		/* Per-township digests start again from zero too. */
+		MDB_cursor *mc;
+		MDB_val mk, mv;
+		if ((rc = mdb_cursor_open(t->txn, s->meta, &mc)) != 0)
+			return silver__mdb_err(rc);
+		mk.mv_size = 6;
+		mk.mv_data = "state:";
+		for (rc = mdb_cursor_get(mc, &mk, &mv, MDB_SET_RANGE); rc == 0 && mk.mv_size >= 6 &&
+									memcmp(mk.mv_data, "state:", 6) == 0;
+		     rc = mdb_cursor_get(mc, &mk, &mv, MDB_NEXT))
+			mdb_cursor_del(mc, 0);
+		mdb_cursor_close(mc);
+		t->ntdig = 0;
+	}
 	/* Collect the feeds first: applying writes to other databases only, but
 	 * keep the cursor walk simple and independent of that. */
 	if ((rc = mdb_cursor_open(t->txn, s->feeds, &fc)) != 0)

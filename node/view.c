@@ -3,6 +3,7 @@
  * and conflicts.  Every call runs in one read-only LMDB transaction, so it
  * sees one consistent state even while another process writes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -291,6 +292,7 @@ int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx)
 struct digest_ctx {
 	crypto_generichash_state st;
 	uint64_t entries, feeds;
+	const char *township; /* NULL: every feed */
 };
 
 static int digest_feed(const silver_feedinfo *f, void *vctx)
@@ -298,6 +300,8 @@ static int digest_feed(const silver_feedinfo *f, void *vctx)
 	struct digest_ctx *d = vctx;
 	uint8_t seq[8];
 	uint64_t x = f->seq;
+	if (d->township && strcmp(d->township, f->township) != 0)
+		return 0;
 	for (int i = 7; i >= 0; i--, x >>= 8)
 		seq[i] = (uint8_t)x;
 	crypto_generichash_update(&d->st, f->tag, SILVER_FEEDTAG_BYTES);
@@ -335,6 +339,35 @@ int silver_store_digest(silver_store *s, silver_digest *out)
 		out->records = st.ms_entries;
 	if (rv == 0 && mdb_stat(txn, s->conflicts, &st) == 0)
 		out->conflicts = st.ms_entries;
+	mdb_txn_abort(txn);
+	return rv;
+}
+
+int silver_store_digest_township(silver_store *s, const char *township, silver_digest *out)
+{
+	struct digest_ctx d;
+	char key[8 + SILVER_MAX_NAME + 1];
+	MDB_txn *txn;
+	MDB_val v;
+	int rv;
+
+	memset(out, 0, sizeof(*out));
+	memset(&d, 0, sizeof(d));
+	d.township = township;
+	crypto_generichash_init(&d.st, NULL, 0, SILVER_HASH_BYTES);
+	if ((rv = silver_store_feeds(s, digest_feed, &d)) != 0)
+		return rv;
+	crypto_generichash_final(&d.st, out->log, SILVER_HASH_BYTES);
+	out->entries = d.entries;
+	out->feeds = d.feeds;
+	if ((rv = rtxn(s, &txn)) != 0)
+		return rv;
+	snprintf(key, sizeof(key), "state:%s", township);
+	rv = silver__meta_get(s, txn, key, &v);
+	if (rv == 0 && v.mv_size == SILVER_HASH_BYTES)
+		memcpy(out->state, v.mv_data, SILVER_HASH_BYTES);
+	else if (rv == SILVER_ENOTFOUND)
+		rv = 0;
 	mdb_txn_abort(txn);
 	return rv;
 }
