@@ -589,6 +589,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	MDB_val k, v;
 	uint8_t h[32];
 	uint8_t *was_conflict, *tdig;
+	silver_contrib before, after;
 	silver_slice tw, coll;
 	int rc, rv;
 
@@ -620,6 +621,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 		goto out;
 	rs.r.id = op->record;
 	silver__record_pick(&rs.r);
+	silver__stats_contrib(&rs.r, &before);
 	was_conflict = silver_arena_alloc(a, rs.r.nfields + op->nwrites + 1);
 	if (!was_conflict) {
 		rv = SILVER_ENOMEM;
@@ -667,6 +669,9 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 				goto out;
 		}
 	}
+	silver__stats_contrib(&rs.r, &after);
+	if ((rv = silver__stats_update(t, &tw, &before, &after)) != 0)
+		goto out;
 	if ((rv = touch_put(t, &op->record, &self, e->hlc)) != 0)
 		goto out;
 	if ((rv = rec_encode(&rs, &t->rbuf)) != 0)

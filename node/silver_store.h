@@ -246,6 +246,14 @@ int silver_store_digest(silver_store *s, silver_digest *out) SILVER_WUR;
  * are not counted: 0).  Nodes that share a township compare these. */
 int silver_store_digest_township(silver_store *s, const char *township, silver_digest *out) SILVER_WUR;
 
+/* Statistics cells (node/stats.c has the table of metrics): for township
+ * (NULL: all), the event cells dated within [from, to] (either may be NULL)
+ * and every snapshot cell (date ""), in key order. */
+typedef int (*silver_agg_fn)(const char *metric, const char *township, const char *date, const char *dim,
+			     int64_t count, int64_t sum, void *ctx);
+int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
+			    silver_agg_fn fn, void *ctx) SILVER_WUR;
+
 /* Open conflicts: (record id, field) pairs, in key order. */
 typedef int (*silver_conflict_fn)(const char *id, const char *field, void *ctx);
 int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx) SILVER_WUR;

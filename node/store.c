@@ -164,7 +164,8 @@ static int env_open(silver_store *s, int create)
 			MDB_dbi *dbi;
 		} dbs[] = {{"meta", &s->meta},       {"feeds", &s->feeds}, {"entries", &s->entries},
 			   {"records", &s->records}, {"touch", &s->touch}, {"conflicts", &s->conflicts},
-			   {"certs", &s->certs},     {"revoked", &s->revoked}, {"forks", &s->forks}};
+			   {"certs", &s->certs},     {"revoked", &s->revoked}, {"forks", &s->forks},
+			   {"aggs", &s->aggs}};
 		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 			rc = mdb_dbi_open(txn, dbs[i].name, f, dbs[i].dbi);
 			if (rc != 0) {

@@ -13,6 +13,7 @@
  *   certs     key(32)                 -> CERT op bytes (the admin's latest for the key)
  *   revoked   key(32)                 -> REVOKE op bytes (the admin's latest for the key)
  *   forks     tag(16) seq(8 BE)       -> fork proof bytes (docs/FORMAT.md, "Fork proofs")
+ *   aggs      metric 0 township 0 date 0 dim -> count(8 LE) sum(8 LE): statistics (stats.c)
  */
 #ifndef SILVER_STORE_INT_H
 #define SILVER_STORE_INT_H
@@ -24,7 +25,7 @@
 
 struct silver_store {
 	MDB_env *env;
-	MDB_dbi meta, feeds, entries, records, touch, conflicts, certs, revoked, forks;
+	MDB_dbi meta, feeds, entries, records, touch, conflicts, certs, revoked, forks, aggs;
 	uint8_t admin[SILVER_KEY_BYTES]; /* pinned county admin key */
 	int pinned;
 	char *dir;
@@ -109,6 +110,21 @@ uint64_t silver__last_valid(silver_store *s, MDB_txn *txn, const uint8_t author[
 int silver__may_write(silver_wtxn *t, const char *township);
 /* Recompute records, heads and conflicts from the feeds alone. */
 int silver__rebuild(silver_wtxn *t);
+
+/* stats.c: a record's contribution to the statistics, taken before and
+ * after a change; the difference is written to "aggs". */
+struct silver_cell {
+	const char *metric;
+	silver_slice date, dim;
+	int64_t sum;
+};
+typedef struct silver_contrib {
+	struct silver_cell c[4];
+	uint32_t n;
+} silver_contrib;
+void silver__stats_contrib(const silver_record *r, silver_contrib *out);
+int silver__stats_update(silver_wtxn *t, const silver_slice *township, const silver_contrib *before,
+			 const silver_contrib *after);
 
 /* record.c */
 int silver__record_load(silver_wtxn *t, const silver_slice *collection, const silver_slice *id,

@@ -482,7 +482,7 @@ int silver__rebuild(silver_wtxn *t)
 
 	t->rebuild = 0;
 	if ((rc = mdb_drop(t->txn, s->records, 0)) != 0 || (rc = mdb_drop(t->txn, s->touch, 0)) != 0 ||
-	    (rc = mdb_drop(t->txn, s->conflicts, 0)) != 0)
+	    (rc = mdb_drop(t->txn, s->conflicts, 0)) != 0 || (rc = mdb_drop(t->txn, s->aggs, 0)) != 0)
 		return silver__mdb_err(rc);
 	memset(t->digest, 0, sizeof(t->digest));
 	t->digest_loaded = 1;

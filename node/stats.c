@@ -1,0 +1,287 @@
+/*
+ * stats.c - statistics aggregates, kept up to date as entries are applied,
+ * so that the county's figures are read from a few thousand cells instead
+ * of a scan of every record (docs/STATS.md).
+ *
+ * Each live (not deleted) record contributes to a few cells, computed from
+ * its current values (the provisional winners).  When an entry changes a
+ * record, its contribution before is taken away and its contribution after
+ * is added, in the same transaction.  A cell whose count and sum both reach
+ * zero is deleted, so the cells, like the records, depend only on the set of
+ * entries held.
+ *
+ * Cell key (database "aggs"):  metric 0 township 0 date 0 dim
+ *   date  YYYY-MM-DD for events; empty for snapshots (counts of what exists)
+ *   dim   what the metric is broken down by (a type, a category, a record id)
+ * Cell value: count (int64 LE) | sum (int64 LE)
+ *
+ *   metric            date            dim             sum
+ *   retiree           -               category        -
+ *   honorary_checkup  checkup_date    -               -      (honorary retirees with a check-up date)
+ *   visit             date            type            -
+ *   delivery          date            type            -
+ *   aid               date            retiree id      amount in fen
+ *   ceremony          date            -               -
+ *   activity          date            team/club id    audience
+ *   activity_kind     date            kind            audience
+ *   lecture           date            kind            attendance
+ *   case_received     received_date   -               -
+ *   case_settled      closed_date     -               -      (status settled; received_date if no closed_date)
+ *   branch            -               model_level     -
+ *   service           date            -               -
+ *   team, club        -               -               -
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define MAX_CELLS 4
+#define cell silver_cell
+
+static const silver_value *winner(const silver_record *r, const char *field)
+{
+	size_t n = strlen(field);
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		const silver_fieldstate *f = &r->fields[i];
+		if (f->field.n == n && memcmp(f->field.p, field, n) == 0 && f->nheads) {
+			const silver_value *v = &f->heads[f->winner].value;
+			return v->type == SILVER_V_NIL ? NULL : v;
+		}
+	}
+	return NULL;
+}
+
+static silver_slice str_of(const silver_record *r, const char *field)
+{
+	const silver_value *v = winner(r, field);
+	silver_slice s = {(const uint8_t *)"", 0};
+	if (v && v->type == SILVER_V_STR)
+		s = v->s;
+	return s;
+}
+
+static int64_t int_of(const silver_record *r, const char *field)
+{
+	const silver_value *v = winner(r, field);
+	return v && v->type == SILVER_V_INT ? v->i : 0;
+}
+
+static int is(const silver_slice *s, const char *z)
+{
+	size_t n = strlen(z);
+	return s->n == n && memcmp(s->p, z, n) == 0;
+}
+
+/* The cells a record contributes to; 0 cells for a deleted one. */
+static uint32_t contrib(const silver_record *r, struct cell *c);
+
+void silver__stats_contrib(const silver_record *r, silver_contrib *out)
+{
+	out->n = contrib(r, out->c);
+}
+
+static uint32_t contrib(const silver_record *r, struct cell *c)
+{
+	uint32_t n = 0;
+	silver_slice none = {(const uint8_t *)"", 0};
+	if (!r || r->deleted || r->nfields == 0)
+		return 0;
+	memset(c, 0, sizeof(*c) * MAX_CELLS);
+	for (uint32_t i = 0; i < MAX_CELLS; i++)
+		c[i].date = c[i].dim = none;
+	if (is(&r->collection, "retiree")) {
+		c[n].metric = "retiree";
+		c[n++].dim = str_of(r, "category");
+		if (is(&c[0].dim, "honorary") && str_of(r, "checkup_date").n) {
+			c[n].metric = "honorary_checkup";
+			c[n++].date = str_of(r, "checkup_date");
+		}
+	} else if (is(&r->collection, "visit") || is(&r->collection, "delivery")) {
+		c[n].metric = is(&r->collection, "visit") ? "visit" : "delivery";
+		c[n].date = str_of(r, "date");
+		c[n++].dim = str_of(r, "type");
+	} else if (is(&r->collection, "aid")) {
+		c[n].metric = "aid";
+		c[n].date = str_of(r, "date");
+		c[n].dim = str_of(r, "retiree");
+		c[n++].sum = int_of(r, "amount");
+	} else if (is(&r->collection, "ceremony")) {
+		c[n].metric = "ceremony";
+		c[n++].date = str_of(r, "date");
+	} else if (is(&r->collection, "activity")) {
+		c[n].metric = "activity";
+		c[n].date = str_of(r, "date");
+		c[n].dim = str_of(r, "group");
+		c[n++].sum = int_of(r, "audience");
+		c[n].metric = "activity_kind";
+		c[n].date = str_of(r, "date");
+		c[n].dim = str_of(r, "kind");
+		c[n++].sum = int_of(r, "audience");
+	} else if (is(&r->collection, "lecture")) {
+		c[n].metric = "lecture";
+		c[n].date = str_of(r, "date");
+		c[n].dim = str_of(r, "kind");
+		c[n++].sum = int_of(r, "attendance");
+	} else if (is(&r->collection, "case")) {
+		silver_slice status = str_of(r, "status");
+		c[n].metric = "case_received";
+		c[n++].date = str_of(r, "received_date");
+		if (is(&status, "settled")) {
+			c[n].metric = "case_settled";
+			c[n].date = str_of(r, "closed_date");
+			if (!c[n].date.n)
+				c[n].date = str_of(r, "received_date");
+			n++;
+		}
+	} else if (is(&r->collection, "branch")) {
+		c[n].metric = "branch";
+		c[n++].dim = str_of(r, "model_level");
+	} else if (is(&r->collection, "service")) {
+		c[n].metric = "service";
+		c[n++].date = str_of(r, "date");
+	} else if (is(&r->collection, "team") || is(&r->collection, "club")) {
+		c[n++].metric = is(&r->collection, "team") ? "team" : "club";
+	}
+	return n;
+}
+
+static int cell_key(const struct cell *c, const silver_slice *township, silver_buf *out)
+{
+	static const uint8_t zero = 0;
+	out->len = 0;
+	if (silver_buf_append(out, c->metric, strlen(c->metric)) || silver_buf_append(out, &zero, 1) ||
+	    silver_buf_append(out, township->p, township->n) || silver_buf_append(out, &zero, 1) ||
+	    silver_buf_append(out, c->date.p, c->date.n) || silver_buf_append(out, &zero, 1) ||
+	    silver_buf_append(out, c->dim.p, c->dim.n))
+		return SILVER_ENOMEM;
+	return 0;
+}
+
+static int cell_add(silver_wtxn *t, const struct cell *c, const silver_slice *township, int64_t count, silver_buf *k)
+{
+	MDB_val key, val;
+	int64_t cur[2] = {0, 0};
+	int rc, rv;
+	if ((rv = cell_key(c, township, k)) != 0)
+		return rv;
+	key.mv_size = k->len;
+	key.mv_data = k->data;
+	rc = mdb_get(t->txn, t->s->aggs, &key, &val);
+	if (rc == 0 && val.mv_size == sizeof(cur))
+		memcpy(cur, val.mv_data, sizeof(cur));
+	else if (rc != 0 && rc != MDB_NOTFOUND)
+		return silver__mdb_err(rc);
+	cur[0] += count;
+	cur[1] += count * c->sum;
+	if (cur[0] == 0 && cur[1] == 0) {
+		rc = mdb_del(t->txn, t->s->aggs, &key, NULL);
+		return rc == MDB_NOTFOUND ? 0 : silver__mdb_err(rc);
+	}
+	val.mv_size = sizeof(cur);
+	val.mv_data = cur;
+	return silver__mdb_err(mdb_put(t->txn, t->s->aggs, &key, &val, 0));
+}
+
+static int same_cell(const struct cell *a, const struct cell *b)
+{
+	return strcmp(a->metric, b->metric) == 0 && a->sum == b->sum && a->date.n == b->date.n &&
+	       a->dim.n == b->dim.n && memcmp(a->date.p, b->date.p, a->date.n) == 0 &&
+	       memcmp(a->dim.p, b->dim.p, a->dim.n) == 0;
+}
+
+int silver__stats_update(silver_wtxn *t, const silver_slice *township, const silver_contrib *before,
+			 const silver_contrib *after)
+{
+	const struct cell *old = before->c, *now = after->c;
+	uint32_t no = before->n, nn = after->n;
+	uint8_t keep_old[MAX_CELLS] = {0}, keep_new[MAX_CELLS] = {0};
+	silver_buf k;
+	int rv = 0;
+
+	/* A cell that is the same before and after needs no write (most edits). */
+	for (uint32_t i = 0; i < no; i++)
+		for (uint32_t j = 0; j < nn; j++)
+			if (!keep_new[j] && same_cell(&old[i], &now[j])) {
+				keep_old[i] = keep_new[j] = 1;
+				break;
+			}
+	silver_buf_init(&k);
+	for (uint32_t i = 0; i < no && rv == 0; i++)
+		if (!keep_old[i])
+			rv = cell_add(t, &old[i], township, -1, &k);
+	for (uint32_t j = 0; j < nn && rv == 0; j++)
+		if (!keep_new[j])
+			rv = cell_add(t, &now[j], township, 1, &k);
+	silver_buf_release(&k);
+	return rv;
+}
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+static int date_in(const uint8_t *d, size_t n, const char *from, const char *to)
+{
+	if (n == 0)
+		return 1; /* snapshots are always in */
+	if (from && (n != strlen(from) || memcmp(d, from, n) < 0))
+		return n == strlen(from) ? 0 : 1;
+	if (to && n == strlen(to) && memcmp(d, to, n) > 0)
+		return 0;
+	return 1;
+}
+
+int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
+			    silver_agg_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rv, rc;
+
+	if ((rv = silver__rtxn(s, &txn)) != 0)
+		return rv;
+	if ((rc = mdb_cursor_open(txn, s->aggs, &cur)) != 0) {
+		mdb_txn_abort(txn);
+		return silver__mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && rv == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const char *p = k.mv_data, *end = p + k.mv_size;
+		const char *metric = p, *tw, *date, *dim;
+		char mbuf[32], tbuf[SILVER_MAX_NAME + 1], dbuf[16], xbuf[SILVER_MAX_ID + 1];
+		const char *z1 = memchr(p, 0, k.mv_size), *z2, *z3;
+		int64_t cv[2];
+		if (!z1 || !(z2 = memchr(z1 + 1, 0, (size_t)(end - z1 - 1))) ||
+		    !(z3 = memchr(z2 + 1, 0, (size_t)(end - z2 - 1))) || v.mv_size != sizeof(cv)) {
+			rv = SILVER_ECORRUPT;
+			break;
+		}
+		tw = z1 + 1;
+		date = z2 + 1;
+		dim = z3 + 1;
+		if ((size_t)(z1 - metric) >= sizeof(mbuf) || (size_t)(z2 - tw) >= sizeof(tbuf) ||
+		    (size_t)(z3 - date) >= sizeof(dbuf) || (size_t)(end - dim) >= sizeof(xbuf)) {
+			rv = SILVER_ECORRUPT;
+			break;
+		}
+		if (township && ((size_t)(z2 - tw) != strlen(township) || memcmp(tw, township, (size_t)(z2 - tw)) != 0))
+			continue;
+		if (!date_in((const uint8_t *)date, (size_t)(z3 - date), from, to))
+			continue;
+		memcpy(mbuf, metric, (size_t)(z1 - metric));
+		mbuf[z1 - metric] = 0;
+		memcpy(tbuf, tw, (size_t)(z2 - tw));
+		tbuf[z2 - tw] = 0;
+		memcpy(dbuf, date, (size_t)(z3 - date));
+		dbuf[z3 - date] = 0;
+		memcpy(xbuf, dim, (size_t)(end - dim));
+		xbuf[end - dim] = 0;
+		memcpy(cv, v.mv_data, sizeof(cv));
+		rv = fn(mbuf, tbuf, dbuf, xbuf, cv[0], cv[1], ctx);
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
+		rv = silver__mdb_err(rc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rv;
+}
