@@ -24,7 +24,7 @@ unhex() { # hex text on stdin -> bytes on stdout
 	fi
 }
 
-for target in fuzz_entry fuzz_msgcheck; do
+for target in fuzz_entry fuzz_msgcheck fuzz_bundle fuzz_admin; do
 	bin=$build/fuzz/$target
 	if [ ! -x "$bin" ]; then
 		echo "$0: $bin not built (configure with -DSILVER_FUZZ=ON)" >&2
@@ -35,7 +35,12 @@ for target in fuzz_entry fuzz_msgcheck; do
 	for v in "$src"/tests/vectors/*.hex; do
 		[ -e "$v" ] || continue
 		name=$(basename "$v" .hex)
-		if [ "$target" = fuzz_msgcheck ]; then
+		if [ "$target" = fuzz_bundle ]; then
+			# a bundle header (count 1) then the entry
+			{ printf '\225\261silversync-bundle\001\001\000\001'; unhex <"$v"; } >"$corpus/$name"
+		elif [ "$target" = fuzz_admin ]; then
+			{ printf '\002'; unhex <"$v"; } >"$corpus/$name"
+		elif [ "$target" = fuzz_msgcheck ]; then
 			# two parameter bytes first: max_items 0xf0 (4096), depth 6
 			{ printf '\360\006'; unhex <"$v"; } >"$corpus/$name"
 		else
