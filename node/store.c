@@ -132,7 +132,7 @@ static int identity_load(silver_store *s)
 static int env_open(silver_store *s, int create)
 {
 	int rc;
-	unsigned envflags = MDB_NOTLS;
+	unsigned envflags = MDB_NOTLS | MDB_WRITEMAP;
 	MDB_txn *txn;
 	MDB_envinfo info;
 
