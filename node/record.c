@@ -472,8 +472,10 @@ static int slice_cmp(const silver_slice *a, const silver_slice *b)
 	return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
-/* The field's state, inserted in order when new. */
-static silver_fieldstate *field_get(silver_record *r, silver_arena *a, const silver_slice *name)
+/* The field's state, inserted in order when new.  The array has room for
+ * *cap fields (apply reserves room for every write of the entry up front,
+ * so a new record's fields are not copied once per field). */
+static silver_fieldstate *field_get(silver_record *r, silver_arena *a, const silver_slice *name, uint32_t *cap)
 {
 	uint32_t i = 0;
 	silver_fieldstate *nf;
@@ -481,11 +483,19 @@ static silver_fieldstate *field_get(silver_record *r, silver_arena *a, const sil
 		i++;
 	if (i < r->nfields && slice_cmp(&r->fields[i].field, name) == 0)
 		return &r->fields[i];
-	nf = silver_arena_alloc(a, sizeof(*nf) * (r->nfields + 1));
-	if (!nf)
-		return NULL;
-	memcpy(nf, r->fields, sizeof(*nf) * i);
-	memcpy(nf + i + 1, r->fields + i, sizeof(*nf) * (r->nfields - i));
+	if (r->nfields < *cap) {
+		nf = r->fields;
+		memmove(nf + i + 1, nf + i, sizeof(*nf) * (r->nfields - i));
+	} else {
+		*cap = r->nfields + 8;
+		nf = silver_arena_alloc(a, sizeof(*nf) * *cap);
+		if (!nf)
+			return NULL;
+		if (i)
+			memcpy(nf, r->fields, sizeof(*nf) * i);
+		if (r->nfields > i)
+			memcpy(nf + i + 1, r->fields + i, sizeof(*nf) * (r->nfields - i));
+	}
 	memset(&nf[i], 0, sizeof(nf[i]));
 	nf[i].field = *name;
 	r->fields = nf;
@@ -504,8 +514,10 @@ static int head_add(silver_fieldstate *f, silver_arena *a, const silver_head *h)
 	nh = silver_arena_alloc(a, sizeof(*nh) * (f->nheads + 1));
 	if (!nh)
 		return SILVER_ENOMEM;
-	memcpy(nh, f->heads, sizeof(*nh) * i);
-	memcpy(nh + i + 1, f->heads + i, sizeof(*nh) * (f->nheads - i));
+	if (i)
+		memcpy(nh, f->heads, sizeof(*nh) * i);
+	if (f->nheads > i)
+		memcpy(nh + i + 1, f->heads + i, sizeof(*nh) * (f->nheads - i));
 	nh[i] = *h;
 	f->heads = nh;
 	f->nheads++;
@@ -549,8 +561,10 @@ static int orphan_add(recstate *rs, silver_arena *a, const silver_slice *field, 
 	no = silver_arena_alloc(a, sizeof(*no) * (rs->norphans + 1));
 	if (!no)
 		return SILVER_ENOMEM;
-	memcpy(no, rs->orphans, sizeof(*no) * i);
-	memcpy(no + i + 1, rs->orphans + i, sizeof(*no) * (rs->norphans - i));
+	if (i)
+		memcpy(no, rs->orphans, sizeof(*no) * i);
+	if (rs->norphans > i)
+		memcpy(no + i + 1, rs->orphans + i, sizeof(*no) * (rs->norphans - i));
 	no[i].field = *field;
 	no[i].ref = *ref;
 	rs->orphans = no;
@@ -590,6 +604,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	uint8_t h[32];
 	uint8_t *was_conflict, *tdig;
 	silver_contrib before, after;
+	uint32_t cap;
 	silver_slice tw, coll;
 	int rc, rv;
 
@@ -631,9 +646,10 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	silver_feedtag(e->author, e->township.p, e->township.n, self.feed);
 	self.seq = e->seq;
 
+	cap = rs.r.nfields; /* decoded arrays have no spare room */
 	for (uint32_t i = 0; i < op->nwrites; i++) {
 		const silver_write *w = &op->writes[i];
-		silver_fieldstate *f = field_get(&rs.r, a, &w->field);
+		silver_fieldstate *f = field_get(&rs.r, a, &w->field, &cap);
 		if (!f) {
 			rv = SILVER_ENOMEM;
 			goto out;
@@ -647,7 +663,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	orphans_drop_ref(&rs, &self);
 	for (uint32_t i = 0; i < op->nwrites; i++) {
 		const silver_write *w = &op->writes[i];
-		silver_fieldstate *f = field_get(&rs.r, a, &w->field);
+		silver_fieldstate *f = field_get(&rs.r, a, &w->field, &cap);
 		for (uint32_t j = 0; j < w->nbases; j++) {
 			if (head_remove(f, &w->bases[j]))
 				continue;

@@ -349,6 +349,16 @@ static int multiline(const silver_field *f)
 	       strcmp(f->key, "care_plan") == 0;
 }
 
+/* Code points that are NFC starters which never compose with a neighbour
+ * and have no canonical decomposition: every one below U+0300 (combining
+ * marks start there), CJK symbols and punctuation but the combining tone
+ * marks U+302A-302F, CJK unified ideographs, halfwidth and fullwidth forms. */
+static int nfc_stable(utf8proc_int32_t cp)
+{
+	return cp < 0x300 || (cp >= 0x3000 && cp <= 0x3029) || (cp >= 0x3030 && cp <= 0x303f) ||
+	       (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xff00 && cp <= 0xffef);
+}
+
 static int parse_text(const silver_field *f, const char *p, size_t n, silver_arena *a,
 		      silver_value *out, char *why, size_t whylen)
 {
@@ -356,7 +366,7 @@ static int parse_text(const silver_field *f, const char *p, size_t n, silver_are
 	utf8proc_ssize_t k;
 	utf8proc_uint8_t *nfc, *copy;
 	size_t i, m;
-	int rv;
+	int rv, stable = 1;
 
 	/* NFC never shrinks text by a factor anywhere near 4: longer input
 	 * cannot end up within the limit, so refuse it before normalising. */
@@ -368,6 +378,16 @@ static int parse_text(const silver_field *f, const char *p, size_t n, silver_are
 			return refuse(why, whylen, "not valid UTF-8 text");
 		if ((cp < 0x20 && !(cp == '\n' && multiline(f))) || (cp >= 0x7f && cp <= 0x9f))
 			return refuse(why, whylen, "contains a control character");
+		if (!nfc_stable(cp))
+			stable = 0;
+	}
+	/* Text made only of characters that NFC leaves alone whatever their
+	 * neighbours (ASCII, Latin-1, CJK ideographs and punctuation: most of
+	 * what offices type) is its own normal form. */
+	if (stable) {
+		if (n > SILVER_MAX_STR)
+			return refuse(why, whylen, "too long (more than 4096 bytes)");
+		return set_str(out, a, (const utf8proc_uint8_t *)p, n);
 	}
 	/* utf8proc_NFC wants a NUL-terminated string; p is a window of one. */
 	copy = malloc(n + 1);

@@ -21,7 +21,7 @@
 
 #include "store_int.h"
 
-#define INITIAL_MAP (64ul << 20)
+#define INITIAL_MAP (1ul << 30) /* address space, not disk: the file is sparse */
 #define MAX_DBS 16
 
 uint64_t silver__now_ms(void)
