@@ -1,0 +1,175 @@
+/*
+ * bench_show.c - `silvernode show ID` on a large store, end to end.
+ *
+ * The store (1,000,000 retirees; 10,000 at the small scale) is built once
+ * with the library in transactions of 100,000 records and cached: in
+ * $SILVER_BENCH_DIR/show-N when that is set, else in
+ * $TMPDIR/silver-bench-cache/show-N; a cache is reused only when its
+ * "complete" marker is there and the store opens (delete the directory to
+ * rebuild, e.g. after a change of the store's layout).  Then
+ * `silvernode show ID` runs as a child process for random ids: median and
+ * p90 (target: median <= 5 ms).  For comparison it also prints the floor
+ * of a process start (`silvernode --version`) and silver_store_get on an
+ * open store.
+ *
+ * Sizes: 20 runs on 10,000 records; SILVER_BENCH_SCALE=full: 200 runs on
+ * 1,000,000 records.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench_common.h"
+
+#define BATCH 100000
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static size_t rnd(size_t n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (size_t)(rng % n);
+}
+
+static void mkdir_p(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			bench_die("mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		bench_die("mkdir %s: %s", tmp, strerror(errno));
+}
+
+/* The cached store in dir/node with its ids in dir/ids (SILVER_MAX_ID bytes each). */
+static char *cached_store(const char *dir, size_t n)
+{
+	char node[4096], idpath[4096], mark[4096];
+	char *ids = malloc(n * SILVER_MAX_ID);
+	silver_store *s;
+	FILE *f;
+	double t0;
+
+	if (!ids)
+		bench_die("out of memory");
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(idpath, sizeof(idpath), "%s/ids", dir);
+	snprintf(mark, sizeof(mark), "%s/complete", dir);
+	if (access(mark, F_OK) == 0 && (f = fopen(idpath, "rb")) != NULL) {
+		size_t got = fread(ids, SILVER_MAX_ID, n, f);
+		fclose(f);
+		/* A store the library cannot open (written by an older
+		 * silversync during development) is rebuilt. */
+		if (got == n && silver_store_open(node, SILVER_OPEN_RDONLY, &s) == 0) {
+			silver_store_close(&s);
+			printf("reusing the store of %zu records in %s\n", n, dir);
+			return ids;
+		}
+		printf("the cached store in %s does not open: rebuilding it\n", dir);
+	}
+	bench_rmrf(dir);
+	mkdir_p(dir);
+	printf("building a store of %zu records in %s (once) ...\n", n, dir);
+	fflush(stdout);
+	t0 = bench_now();
+	s = bench_node(node, "longhu");
+	for (size_t i = 0; i < n; i += BATCH)
+		bench_add_retirees(s, i, i + BATCH < n ? i + BATCH : n, ids + i * SILVER_MAX_ID);
+	silver_store_close(&s);
+	printf("built in %.1f s (%.0f records/s, transactions of %d)\n", bench_now() - t0,
+	       (double)n / (bench_now() - t0), BATCH);
+	if (!(f = fopen(idpath, "wb")) || fwrite(ids, SILVER_MAX_ID, n, f) != n || fclose(f) != 0)
+		bench_die("cannot write %s", idpath);
+	if (!(f = fopen(mark, "w")) || fclose(f) != 0)
+		bench_die("cannot write %s", mark);
+	return ids;
+}
+
+int main(void)
+{
+	size_t n = bench_size(10000, 1000000), runs = bench_size(20, 200), nget = bench_size(1000, 10000);
+	const char *prog = bench_silvernode();
+	const char *base = getenv("SILVER_BENCH_DIR"), *tmp = getenv("TMPDIR");
+	char dir[2048], node[4096];
+	char *ids;
+	double *lat = malloc((nget > runs ? nget : runs) * sizeof(double));
+	double med, p90;
+	silver_store *s;
+	silver_arena *a;
+
+	if (!lat)
+		bench_die("out of memory");
+	bench_banner("bench_show");
+	if (base && *base)
+		snprintf(dir, sizeof(dir), "%s/show-%zu", base, n);
+	else
+		snprintf(dir, sizeof(dir), "%s/silver-bench-cache/show-%zu", tmp && *tmp ? tmp : "/tmp", n);
+	ids = cached_store(dir, n);
+	snprintf(node, sizeof(node), "%s/node", dir);
+	{
+		char data[4200];
+		struct stat st;
+		snprintf(data, sizeof(data), "%s/data.mdb", node);
+		if (stat(data, &st) != 0)
+			bench_die("no %s", data);
+		printf("store: %zu records, data.mdb %.0f MiB on disk, %.0f bytes per record\n", n,
+		       (double)st.st_blocks * 512 / 1048576, (double)st.st_blocks * 512 / (double)n);
+		bench_result("show.store.bytes_per_record", (double)st.st_blocks * 512 / (double)n, "B", 0,
+			     0);
+	}
+
+	/* the floor: a process that starts and exits */
+	for (size_t i = 0; i < runs; i++) {
+		char *argv[] = { (char *)prog, "--version", NULL };
+		lat[i] = bench_run_must(argv) * 1e3;
+	}
+	med = bench_quantile(lat, runs, 0.5);
+	printf("silvernode --version (process start floor), %zu runs: median %.3f ms\n", runs, med);
+	bench_result("show.floor_version.median_ms", med, "ms", 0, 0);
+
+	/* silvernode show ID */
+	for (size_t i = 0; i < runs; i++) {
+		char *argv[] = { (char *)prog, "--dir", node, "show", ids + rnd(n) * SILVER_MAX_ID, NULL };
+		lat[i] = bench_run_must(argv) * 1e3;
+	}
+	med = bench_quantile(lat, runs, 0.5);
+	p90 = bench_quantile(lat, runs, 0.9);
+	printf("silvernode show ID on %zu records, end to end, %zu runs: median %.3f ms, p90 %.3f ms\n", n,
+	       runs, med, p90);
+	bench_result("show.process.median_ms", med, "ms", -1, 5);
+	bench_result("show.process.p90_ms", p90, "ms", 0, 0);
+
+	/* silver_store_get on an open store */
+	bench_check(silver_store_open(node, SILVER_OPEN_RDONLY, &s), "silver_store_open", NULL);
+	if (!(a = silver_arena_new()))
+		bench_die("out of memory");
+	for (size_t i = 0; i < nget; i++) {
+		silver_record r;
+		const char *id = ids + rnd(n) * SILVER_MAX_ID;
+		double t0 = bench_now();
+		bench_check(silver_store_get(s, id, a, &r), id, NULL);
+		lat[i] = (bench_now() - t0) * 1e6;
+		if (r.nfields < 5)
+			bench_die("%s: only %u fields", id, r.nfields);
+		silver_arena_reset(a);
+	}
+	silver_arena_destroy(&a);
+	silver_store_close(&s);
+	med = bench_quantile(lat, nget, 0.5);
+	printf("silver_store_get on an open store, %zu random ids: median %.1f us, p90 %.1f us\n", nget, med,
+	       bench_quantile(lat, nget, 0.9));
+	bench_result("show.library_get.median_us", med, "us", 0, 0);
+
+	free(ids);
+	free(lat);
+	return 0;
+}
