@@ -198,21 +198,17 @@ static size_t verify_seals(struct batch_entry *b, size_t *idx, size_t n)
 
 static int phase1(struct ingest *g)
 {
-	silver_buf tmp;
-	silver_arena *scratch = silver_arena_new();
 	size_t *sealed, nsealed = 0, bad;
 	int rv = 0;
 
 	g->b = calloc(g->n ? g->n : 1, sizeof(*g->b));
 	sealed = calloc(g->n ? g->n : 1, sizeof(*sealed));
-	silver_buf_init(&tmp);
-	if (!g->b || !sealed || !scratch) {
+	if (!g->b || !sealed) {
 		rv = SILVER_ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < g->n; i++) {
 		silver_entry *e = &g->b[i].e;
-		const char *reason = NULL;
 		rv = silver_entry_decode(g->in[i].p, g->in[i].n, g->arena, e);
 		if (rv != 0) {
 			g->bad = i;
@@ -224,11 +220,6 @@ static int phase1(struct ingest *g)
 			goto out;
 		}
 		silver_feedtag(e->author, e->township.p, e->township.n, g->b[i].tag);
-		silver_arena_reset(scratch);
-		if ((rv = op_check(e, scratch, &tmp, &reason)) != 0) {
-			why_entry(g->why, e, reason);
-			goto out;
-		}
 		if (e->sealed)
 			sealed[nsealed++] = i;
 	}
@@ -250,13 +241,42 @@ static int phase1(struct ingest *g)
 		rv = SILVER_EBADSIG;
 	}
 out:
-	silver_buf_release(&tmp);
-	silver_arena_destroy(&scratch);
 	free(sealed);
 	return rv;
 }
 
 /* ---- phase 2 ------------------------------------------------------------------ */
+
+/* The batch's chain from entry i: the entries of its feed that follow it
+ * seq by seq, each one's prev the hash of the one before, up to the first
+ * sealed one.  Returns its length when it ends in a seal (seals were
+ * verified in phase 1), else 0; out (may be NULL) gets the batch indices. */
+static size_t sealed_chain(const struct ingest *g, size_t i, size_t *out, size_t max)
+{
+	size_t n = 0, cur = i;
+	for (;;) {
+		const struct batch_entry *c = &g->b[cur];
+		size_t next = SIZE_MAX;
+		if (out && n < max)
+			out[n] = cur;
+		n++;
+		if (c->e.sealed)
+			return n;
+		if (n >= max && out)
+			return 0;
+		for (size_t k = 0; k < g->n; k++) {
+			const struct batch_entry *x = &g->b[k];
+			if (x->e.seq == c->e.seq + 1 && memcmp(x->tag, c->tag, SILVER_FEEDTAG_BYTES) == 0 &&
+			    memcmp(x->e.prev, c->e.hash, SILVER_HASH_BYTES) == 0) {
+				next = k;
+				break;
+			}
+		}
+		if (next == SIZE_MAX || n > g->n)
+			return 0;
+		cur = next;
+	}
+}
 
 static struct feedstate *feed_state(struct ingest *g, silver_wtxn *t, const struct batch_entry *be, int *rv)
 {
@@ -379,9 +399,13 @@ static int phase2(silver_wtxn *t, void *vctx)
 {
 	struct ingest *g = vctx;
 	silver_arena *a = silver_arena_new();
-	int rv = 0;
+	silver_buf tmp;
+	silver_why dwhy;
+	int rv = 0, deferred = 0;
 	MDB_stat st;
 
+	silver_buf_init(&tmp);
+	memset(&dwhy, 0, sizeof(dwhy));
 	if (!a)
 		return SILVER_ENOMEM;
 	/* This runs again from the start if the map had to grow. */
@@ -406,6 +430,13 @@ static int phase2(silver_wtxn *t, void *vctx)
 			if ((rv = stored_entry(t, f->tag, e->seq, a, NULL, &stored)) != 0)
 				break;
 			if (!same_body(&stored, e)) {
+				if (sealed_chain(g, i, NULL, 0) == 0) {
+					/* Not signed: an altered copy, not proof of anything. */
+					why_entry(g->why, e, N_("differs from the entry held for the same feed and seq, "
+								"and no seal covers it (altered?)"));
+					rv = SILVER_ECHAIN;
+					break;
+				}
 				why_entry(g->why, e, N_("differs from the sealed entry held for the same feed and seq (a fork)"));
 				g->fork = i;
 				rv = SILVER_EFORK;
@@ -457,8 +488,6 @@ static int phase2(silver_wtxn *t, void *vctx)
 					memcpy(f->fr.tail_hash, old.hash, SILVER_HASH_BYTES);
 			}
 		}
-		if ((rv = silver__authorize(t->s, t->txn, e, g->why)) != 0)
-			break;
 		if (e->seq != f->fr.tail_seq + 1) {
 			why_entry(g->why, e, N_("entries are missing before this one (a gap in the sequence)"));
 			rv = SILVER_ECHAIN;
@@ -468,6 +497,17 @@ static int phase2(silver_wtxn *t, void *vctx)
 			why_entry(g->why, e, N_("does not follow the entry before it (prev hash differs)"));
 			rv = SILVER_ECHAIN;
 			break;
+		}
+		/* The entry is intact and in place.  Whether it is allowed and fits
+		 * the schema is judged now, but a refusal waits for the end of the
+		 * batch: damage found later (a broken chain, a gap) is the truer
+		 * reason, since damage can make an entry look unauthorised. */
+		if (!deferred) {
+			const char *reason = NULL;
+			silver_arena_reset(a);
+			if ((deferred = silver__authorize(t->s, t->txn, e, &dwhy)) == 0 &&
+			    (deferred = op_check(e, a, &tmp, &reason)) != 0)
+				why_entry(&dwhy, e, reason);
 		}
 		if ((rv = put_bytes(t, f->tag, e->seq, &g->in[i])) != 0)
 			break;
@@ -489,6 +529,11 @@ static int phase2(silver_wtxn *t, void *vctx)
 			f->pending[f->npending++] = i;
 		}
 	}
+	if (rv == 0 && deferred) {
+		rv = deferred;
+		if (g->why)
+			*g->why = dwhy;
+	}
 	for (size_t i = 0; i < g->nfeeds && rv == 0; i++) {
 		g->rep->waiting += g->feeds[i].fr.tail_seq - g->feeds[i].fr.seq;
 		if (g->feeds[i].dirty)
@@ -496,6 +541,7 @@ static int phase2(silver_wtxn *t, void *vctx)
 	}
 	if (rv == 0 && mdb_stat(t->txn, t->s->conflicts, &st) == 0)
 		g->rep->conflicts_after = st.ms_entries;
+	silver_buf_release(&tmp);
 	silver_arena_destroy(&a);
 	return rv;
 }
@@ -523,12 +569,12 @@ static int keep_fork(silver_wtxn *t, void *vctx)
 		rv = SILVER_ENOMEM;
 		goto out;
 	}
-	for (size_t k = 0; k < g->n && nt < SILVER_MAX_PROOF_SIDE && !sealed; k++) {
-		const struct batch_entry *x = &g->b[k];
-		if (memcmp(x->tag, be->tag, SILVER_FEEDTAG_BYTES) != 0 || x->e.seq != be->e.seq + nt)
-			continue;
-		theirs[nt++] = g->in[k];
-		sealed = x->e.sealed;
+	{
+		size_t idx[SILVER_MAX_PROOF_SIDE];
+		nt = sealed_chain(g, g->fork, idx, SILVER_MAX_PROOF_SIDE);
+		for (size_t k = 0; k < nt; k++)
+			theirs[k] = g->in[idx[k]];
+		sealed = nt > 0;
 	}
 	if (!sealed)
 		goto out;
@@ -541,8 +587,13 @@ static int keep_fork(silver_wtxn *t, void *vctx)
 		sealed = e.sealed;
 	}
 	if ((rv = silver_fork_proof_encode(mine, nm, theirs, nt, &proof)) == 0) {
+		silver_fork_info info;
 		uint8_t key[24];
 		MDB_val k = {24, key}, v = {proof.len, proof.data};
+		/* Keep only what anyone could check: a proof that does not verify
+		 * accuses a key of nothing. */
+		if (silver_fork_proof_verify(proof.data, proof.len, &info) != 0)
+			goto out;
 		silver__entry_key(be->tag, be->e.seq, key);
 		rv = silver__mdb_err(mdb_put(t->txn, t->s->forks, &k, &v, 0));
 	}

@@ -418,8 +418,14 @@ static uint8_t *township_digest(silver_wtxn *t, const silver_slice *township)
 	for (uint32_t i = 0; i < t->ntdig; i++)
 		if (strlen(t->tdig[i].township) == township->n && memcmp(t->tdig[i].township, township->p, township->n) == 0)
 			return t->tdig[i].digest;
-	if (t->ntdig == sizeof(t->tdig) / sizeof(t->tdig[0]) || township->n > SILVER_MAX_NAME)
+	if (township->n > SILVER_MAX_NAME)
 		return NULL;
+	if (t->ntdig == sizeof(t->tdig) / sizeof(t->tdig[0])) {
+		/* A batch touching many townships: write these back, start afresh. */
+		if (silver__state_digest_save(t) != 0)
+			return NULL;
+		t->ntdig = 0;
+	}
 	d = &t->tdig[t->ntdig];
 	memset(d, 0, sizeof(*d));
 	memcpy(d->township, township->p, township->n);

@@ -42,8 +42,9 @@ int silver__mdb_err(int rc)
 	case MDB_NOTFOUND:
 		return SILVER_ENOTFOUND;
 	case MDB_MAP_FULL:
-	case MDB_TXN_FULL:
 		return SILVER_EFULL;
+	case MDB_TXN_FULL:
+		return SILVER_ELIMIT; /* growing the map would not help */
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
@@ -158,7 +159,8 @@ static int env_open(silver_store *s, int create)
 	if (rc != 0)
 		return silver__mdb_err(rc);
 	{
-		unsigned f = create ? MDB_CREATE : 0;
+		/* A writer creates databases an older version did not have yet. */
+		unsigned f = (create || !(s->flags & SILVER_OPEN_RDONLY)) ? MDB_CREATE : 0;
 		struct {
 			const char *name;
 			MDB_dbi *dbi;

@@ -302,6 +302,8 @@ static int digest_feed(const silver_feedinfo *f, void *vctx)
 	uint64_t x = f->seq;
 	if (d->township && strcmp(d->township, f->township) != 0)
 		return 0;
+	if (f->seq == 0)
+		return 0; /* only an unsealed tail: nothing applied, nothing to compare */
 	for (int i = 7; i >= 0; i--, x >>= 8)
 		seq[i] = (uint8_t)x;
 	crypto_generichash_update(&d->st, f->tag, SILVER_FEEDTAG_BYTES);

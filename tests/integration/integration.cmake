@@ -1,0 +1,28 @@
+# Shell tests that drive the real silvernode program as a user would
+# (tests/integration/lib.sh has the helpers).  They need silvernode built
+# and python3; CTest gives them SILVER_BIN.
+set(_id ${CMAKE_CURRENT_LIST_DIR})
+
+silver_shell_test(integration_cli ${_id}/test_cli.sh
+  TIMEOUT 120 LABELS integration)
+silver_shell_test(integration_bad_input ${_id}/test_bad_input.sh
+  TIMEOUT 180 LABELS integration)
+# Damages every byte of a small bundle: about 1,100 runs of silvernode
+# (SILVER_BUNDLE_DAMAGE=all: about 2,800).
+silver_shell_test(integration_bundle_cli ${_id}/test_bundle_cli.sh
+  TIMEOUT 600 LABELS integration)
+# 50 rounds of SIGKILL (SILVER_CRASH_ROUNDS): about 2-3 minutes in a normal
+# build; a sanitizer build is several times slower, hence the long timeout.
+if(SILVER_SANITIZE)
+  set(SILVER_CRASH_TIMEOUT 2400)
+else()
+  set(SILVER_CRASH_TIMEOUT 600)
+endif()
+silver_shell_test(integration_crash ${_id}/test_crash.sh
+  TIMEOUT ${SILVER_CRASH_TIMEOUT} LABELS integration crash)
+
+# CTest has no build dependencies: without silvernode the tests are "Not
+# Run" (a failure) rather than failing on their own.
+foreach(t integration_cli integration_bad_input integration_bundle_cli integration_crash)
+  set_property(TEST ${t} APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+endforeach()

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# test_sync.sh - replication over ZeroMQ with real processes on 127.0.0.1:
+# a county admin, a hub and four nodes (two offices of township t1, one of
+# t2, one uncertified).  Offline edits, syncs in a random order, equal
+# digests within a township, no feed of another township, an unknown key
+# refused, garbage bytes that do not stop the hub, SIGTERM stops it cleanly.
+. "$(dirname "$0")/lib.sh"
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+key_of() {
+	"$SN" --dir "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'
+}
+
+# wait until something listens on the port (bounded)
+wait_port() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
+			2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+say "county: admin, hub, offices"
+expect_exit 0 sn "$T/admin" admin init
+ADM=$(key_of "$T/admin")
+expect_exit 0 sn "$T/hub" init --township county --admin "$ADM"
+for n in n1:t1 n2:t1 n3:t2 rogue:t2; do
+	expect_exit 0 sn "$T/${n%%:*}" init --township "${n##*:}" --admin "$ADM"
+done
+HUBKEY=$(key_of "$T/hub")
+expect_exit 0 sn "$T/admin" admin certify "$HUBKEY" --role hub --write county --name hub
+for n in n1:t1 n2:t1 n3:t2; do
+	expect_exit 0 sn "$T/admin" admin certify "$(key_of "$T/${n%%:*}")" --role branch --write "${n##*:}" --name "${n%%:*}"
+done
+
+PORT=$(free_port)
+EP=tcp://127.0.0.1:$PORT
+bg_start "$SN" --dir "$T/hub" hub --listen "$EP" 2>"$T/hub.log"
+HUB=$BG_PID
+wait_port "$PORT" || die "the hub does not listen on $PORT"
+
+say "the admin brings the certificates to the hub"
+expect_exit 0 sn "$T/admin" sync "$EP" --server-key "$HUBKEY"
+expect_stdout_contains "Sent "
+
+say "offline edits"
+expect_exit 0 sn "$T/n1" add retiree name=张三 category=retired gender=m birth_date=1950-01-02
+ID1=$(tail -1 "$T/out")
+for i in 1 2 3; do
+	expect_exit 0 sn "$T/n1" add visit retiree="$ID1" date=2025-0$i-01 type=birthday
+	expect_exit 0 sn "$T/n3" add retiree name=李$i category=honorary gender=f birth_date=1940-03-0$i
+done
+
+say "syncs in a random order"
+ORDER=(n1 n2 n3 n1 n2 n3 n2 n1)
+for ((i = ${#ORDER[@]} - 1; i > 0; i--)); do
+	j=$((RANDOM % (i + 1)))
+	t=${ORDER[$i]}
+	ORDER[$i]=${ORDER[$j]}
+	ORDER[$j]=$t
+done
+say "order: ${ORDER[*]}"
+for n in "${ORDER[@]}"; do
+	expect_exit 0 sn "$T/$n" sync "$EP" --server-key "$HUBKEY"
+done
+
+say "both offices of t1 edit the same field offline: a conflict"
+expect_exit 0 sn "$T/n1" set "$ID1" address=一号院
+expect_exit 0 sn "$T/n2" set "$ID1" address=二号院
+for n in n1 n2 n1 n2; do
+	expect_exit 0 sn "$T/$n" sync "$EP" --server-key "$HUBKEY"
+done
+expect_eq "t1 offices converge" "$(digest_of "$T/n1")" "$(digest_of "$T/n2")"
+expect_exit 0 sn "$T/n1" --json conflicts
+expect_stdout_contains "address"
+
+say "a sync with nothing new sends and receives nothing"
+expect_exit 0 sn "$T/n3" --json sync "$EP"
+expect_json
+expect_eq "sent" "$(json_get 'j["sent"]')" 0
+expect_eq "received" "$(json_get 'j["received"]')" 0
+
+say "a township never receives another township's feeds"
+expect_exit 0 sn "$T/n3" --json log
+expect_json
+expect_eq "t1 feeds at n3" "$(json_get 'sum(1 for e in j if e["township"] == "t1")')" 0
+expect_eq "t2 entries at n3" "$(json_get 'sum(1 for e in j if e["township"] == "t2")')" 3
+expect_exit 0 sn "$T/n1" --json log
+expect_eq "t2 feeds at n1" "$(json_get 'sum(1 for e in j if e["township"] == "t2")')" 0
+expect_exit 0 sn "$T/hub" --json log
+expect_eq "the hub holds t1" "$(json_get 'sum(1 for e in j if e["township"] == "t1") > 0')" True
+expect_eq "the hub holds t2" "$(json_get 'sum(1 for e in j if e["township"] == "t2")')" 3
+
+say "an unknown key is refused"
+expect_exit 6 sn "$T/rogue" sync "$EP" --server-key "$HUBKEY" --timeout 5
+expect_stderr_contains "refused this node's key"
+expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$(free_port) --server-key "$HUBKEY" --timeout 1
+expect_stderr_contains "cannot reach the server"
+
+say "garbage bytes do not stop the hub"
+python3 - "$PORT" <<'EOF' || fail "garbage sender failed"
+import os, socket, sys
+port = int(sys.argv[1])
+payloads = [os.urandom(4096), b"\xff" + b"\x00" * 8 + b"\x7f" + b"\x03\x01NULL" + b"\x00" * 60,
+            b"GET / HTTP/1.0\r\n\r\n", b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f" * 100]
+for p in payloads:
+    s = socket.create_connection(("127.0.0.1", port), 2)
+    try:
+        s.sendall(p)
+        s.settimeout(0.5)
+        s.recv(1024)
+    except OSError:
+        pass
+    s.close()
+EOF
+kill -0 "$HUB" 2>/dev/null || fail "the hub died after garbage bytes"
+expect_exit 0 sn "$T/n2" add retiree name=王五 category=retired gender=m birth_date=1951-05-05
+expect_exit 0 sn "$T/n2" sync "$EP" --server-key "$HUBKEY"
+expect_stdout_contains "Sent 1 entries"
+expect_exit 0 sn "$T/n1" sync "$EP" --server-key "$HUBKEY"
+expect_eq "t1 offices converge again" "$(digest_of "$T/n1")" "$(digest_of "$T/n2")"
+
+say "status knows the hub"
+expect_exit 0 sn "$T/n1" --json status
+expect_json
+expect_eq "to send" "$(json_get 'j[0]["to_send"]')" 0
+expect_eq "peer township" "$(json_get 'j[0]["township"]')" county
+
+say "SIGTERM stops the hub cleanly"
+kill -TERM "$HUB"
+for ((i = 0; i < 50; i++)); do
+	kill -0 "$HUB" 2>/dev/null || break
+	sleep 0.1
+done
+if kill -0 "$HUB" 2>/dev/null; then
+	fail "the hub did not stop on SIGTERM"
+	bg_kill "$HUB"
+else
+	wait "$HUB"
+	expect_eq "hub exit status" "$?" 0
+	BG_PIDS=()
+fi
+CHECKS=$((CHECKS + 1))
+grep -q "refused a connection" "$T/hub.log" || fail "the hub did not log the refused key"
+grep -q "^<6>silvernode: stopped" "$T/hub.log" || fail "the hub did not log its stop"

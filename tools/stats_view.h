@@ -1,0 +1,55 @@
+/*
+ * stats_view.h - a report's sections as grids of text cells (the aligned
+ * table and the HTML tables) and as bars (the HTML charts).  Labels are
+ * translated here; values are formatted as the user reads them (counts as
+ * integers, money as yuan with two decimals).
+ */
+#ifndef SILVER_STATS_VIEW_H
+#define SILVER_STATS_VIEW_H
+
+#include <stdio.h>
+
+#include "stats_report.h"
+
+#define VIEW_MAXCOLS (STATS_MAXCOLS + 2)
+
+struct view_row {
+	char *cell[VIEW_MAXCOLS]; /* malloc'd */
+	int total;                /* the county row (or a county row of the groups section) */
+};
+
+struct view_grid {
+	uint32_t ncols, nlead;        /* nlead leading label columns, then the section's columns */
+	const char *head[VIEW_MAXCOLS]; /* translated, static */
+	unsigned flags[VIEW_MAXCOLS];   /* STATS_* of the section's columns; 0 for the leading ones */
+	struct view_row *rows;
+	uint32_t nrows;
+};
+
+/* 0 or SILVER_ENOMEM.  Rows: the townships in order, then the county total;
+ * for the groups section, (township, group) rows then the county's groups. */
+int view_grid_build(const struct stats_report *r, enum stats_sec sec, struct view_grid *g);
+void view_grid_free(struct view_grid *g);
+
+struct view_bar {
+	char label[256];
+	int64_t value;
+};
+/* The bars of a section's chart (at most max): the STATS_BAR columns of the
+ * county row, or one column per township, or per team or club.  *money is
+ * set when values are fen. */
+uint32_t view_bars(const struct stats_report *r, enum stats_sec sec, struct view_bar *bars, uint32_t max, int *money);
+
+/* A group's display name: its name, else its id, else "(no team or club)". */
+const char *view_group_label(const struct stats_group *gr);
+/* "County total" (or "Total" when the report is one township's) */
+const char *view_total_label(const struct stats_report *r);
+/* The period in words, into out. */
+void view_period(const struct stats_report *r, char *out, size_t n);
+
+/* Writes the aligned table (CJK-width aware). */
+int stats_write_table(const struct stats_report *r, FILE *f);
+/* Writes the self-contained HTML report (report_html.c). */
+int stats_write_html(const struct stats_report *r, FILE *f);
+
+#endif
