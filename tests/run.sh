@@ -133,7 +133,7 @@ run_ctest()
 cd "$ROOT" || exit 2
 
 # --- normal build -------------------------------------------------------------
-install_arg=()
+install_arg=(--test-deps)
 if [[ $do_install -eq 0 ]]; then
 	install_arg=(--no-install)
 fi

@@ -2,7 +2,7 @@
 # tools/bootstrap.sh - install what silversync needs from Debian, then configure and build it.
 #
 # usage: tools/bootstrap.sh [--asan] [--fuzz] [--release] [--all] [--no-install]
-#                           [--install-only] [--jobs N] [--help]
+#                           [--test-deps] [--install-only] [--jobs N] [--help]
 #
 #   (no build option)  build/       RelWithDebInfo; programs in build/bin, tests in build/tests
 #   --release          build/ as well (use it together with --asan or --fuzz)
@@ -10,6 +10,7 @@
 #   --fuzz             build-fuzz/  CC=clang, -DSILVER_FUZZ=ON -DSILVER_SANITIZE=ON (libFuzzer)
 #   --all              all three
 #   --no-install       skip the Debian package step
+#   --test-deps        also install what only the tests need (chromium)
 #   --install-only     install the packages, build nothing
 #   --jobs N           parallel build jobs (default: number of CPUs)
 #
@@ -53,7 +54,10 @@ PACKAGES=(
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
 	gettext
 	clang
+	python3
 )
+# Only the tests need these (--test-deps): Chromium renders the HTML report.
+TEST_PACKAGES=(chromium)
 
 want_release=0
 want_asan=0
@@ -69,6 +73,7 @@ while [[ $# -gt 0 ]]; do
 	--release) want_release=1 ;;
 	--all) want_release=1 want_asan=1 want_fuzz=1 ;;
 	--no-install) do_install=0 ;;
+	--test-deps) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
 	--install-only) do_build=0 ;;
 	--jobs|-j)
 		[[ $# -ge 2 ]] || die "$1 needs a number"
