@@ -41,6 +41,80 @@ struct feedstate {
 	int exists, dirty;
 };
 
+struct verify_job {
+	struct batch_entry *b;
+	size_t *idx;
+	size_t from, to;
+	size_t bad; /* SIZE_MAX when all verified */
+};
+
+static void *verify_run(void *arg)
+{
+	struct verify_job *j = arg;
+	for (size_t k = j->from; k < j->to; k++) {
+		const silver_entry *e = &j->b[j->idx[k]].e;
+		if (silver_seal_verify(e->hash, e->author, e->sig) != 0) {
+			j->bad = j->idx[k];
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Seals are verified on every core while the main thread checks chains and
+ * applies the batch inside the (not yet committed) transaction: the batch
+ * is committed only once every seal has verified, so nothing unverified is
+ * ever written, and the two kinds of work overlap. */
+struct verifier {
+	struct verify_job jobs[VERIFY_MAX_THREADS];
+	pthread_t th[VERIFY_MAX_THREADS];
+	int started[VERIFY_MAX_THREADS];
+	size_t nt;
+	int joined;
+	size_t bad;
+};
+
+static void verifier_start(struct verifier *v, struct batch_entry *b, size_t *idx, size_t n)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cores > 0 ? (size_t)cores : 1;
+
+	memset(v, 0, sizeof(*v));
+	v->bad = SIZE_MAX;
+	if (nt > VERIFY_MAX_THREADS)
+		nt = VERIFY_MAX_THREADS;
+	if (n < nt * VERIFY_MIN_PER_THREAD)
+		nt = 1;
+	v->nt = nt;
+	for (size_t t = 0; t < nt; t++) {
+		v->jobs[t].b = b;
+		v->jobs[t].idx = idx;
+		v->jobs[t].from = n * t / nt;
+		v->jobs[t].to = n * (t + 1) / nt;
+		v->jobs[t].bad = SIZE_MAX;
+		if (n >= VERIFY_MIN_PER_THREAD)
+			v->started[t] = pthread_create(&v->th[t], NULL, verify_run, &v->jobs[t]) == 0;
+	}
+}
+
+/* Wait for the verifiers (a job whose thread could not start runs here);
+ * returns the index of the first bad seal, or SIZE_MAX. */
+static size_t verifier_join(struct verifier *v)
+{
+	if (v->joined)
+		return v->bad;
+	for (size_t t = 0; t < v->nt; t++) {
+		if (v->started[t])
+			pthread_join(v->th[t], NULL);
+		else
+			verify_run(&v->jobs[t]);
+		if (v->jobs[t].bad < v->bad)
+			v->bad = v->jobs[t].bad;
+	}
+	v->joined = 1;
+	return v->bad;
+}
+
 struct ingest {
 	silver_store *s;
 	size_t *order; /* the admin's entries first: certificates before what they allow */
@@ -54,7 +128,11 @@ struct ingest {
 	size_t nfeeds, capfeeds;
 	size_t bad; /* index of the entry refused, for the message */
 	size_t fork; /* with SILVER_EFORK: the batch index of the second entry */
+	size_t *sealed; /* batch indices of sealed entries, being verified */
+	struct verifier ver;
+	int verifying;
 };
+
 
 static void why_entry(silver_why *why, const silver_entry *e, const char *reason)
 {
@@ -66,6 +144,19 @@ static void why_entry(silver_why *why, const silver_entry *e, const char *reason
 	snprintf(why->reason, sizeof(why->reason), "%s", reason);
 	snprintf(why->detail, sizeof(why->detail), "feed %s/%.*s seq %llu", hex, (int)e->township.n,
 		 (const char *)e->township.p, (unsigned long long)e->seq);
+}
+
+/* Wait for the seal checks; SILVER_EBADSIG (with why) when one failed. */
+static int seals_verified(struct ingest *g)
+{
+	size_t bad;
+	if (!g->verifying)
+		return 0;
+	bad = verifier_join(&g->ver);
+	if (bad == SIZE_MAX)
+		return 0;
+	why_entry(g->why, &g->b[bad].e, N_("the seal does not verify: altered, or not signed by its author"));
+	return SILVER_EBADSIG;
 }
 
 /* ---- phase 1 ------------------------------------------------------------------ */
@@ -140,65 +231,9 @@ static int op_check(const silver_entry *e, silver_arena *a, silver_buf *tmp, con
 	return 0;
 }
 
-struct verify_job {
-	struct batch_entry *b;
-	size_t *idx;
-	size_t from, to;
-	size_t bad; /* SIZE_MAX when all verified */
-};
-
-static void *verify_run(void *arg)
-{
-	struct verify_job *j = arg;
-	for (size_t k = j->from; k < j->to; k++) {
-		const silver_entry *e = &j->b[j->idx[k]].e;
-		if (silver_seal_verify(e->hash, e->author, e->sig) != 0) {
-			j->bad = j->idx[k];
-			break;
-		}
-	}
-	return NULL;
-}
-
-/* Verify every seal; returns the index of a bad one or SIZE_MAX. */
-static size_t verify_seals(struct batch_entry *b, size_t *idx, size_t n)
-{
-	struct verify_job jobs[VERIFY_MAX_THREADS];
-	pthread_t th[VERIFY_MAX_THREADS];
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = cores > 0 ? (size_t)cores : 1, bad = SIZE_MAX;
-	int started[VERIFY_MAX_THREADS] = {0};
-
-	if (nt > VERIFY_MAX_THREADS)
-		nt = VERIFY_MAX_THREADS;
-	if (n < nt * VERIFY_MIN_PER_THREAD)
-		nt = 1;
-	for (size_t t = 0; t < nt; t++) {
-		jobs[t].b = b;
-		jobs[t].idx = idx;
-		jobs[t].from = n * t / nt;
-		jobs[t].to = n * (t + 1) / nt;
-		jobs[t].bad = SIZE_MAX;
-		/* The first share runs here; the rest on their own threads. */
-		if (t > 0)
-			started[t] = pthread_create(&th[t], NULL, verify_run, &jobs[t]) == 0;
-	}
-	verify_run(&jobs[0]);
-	for (size_t t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(th[t], NULL);
-		else
-			verify_run(&jobs[t]);
-	}
-	for (size_t t = 0; t < nt; t++)
-		if (jobs[t].bad < bad)
-			bad = jobs[t].bad;
-	return bad;
-}
-
 static int phase1(struct ingest *g)
 {
-	size_t *sealed, nsealed = 0, bad;
+	size_t *sealed, nsealed = 0;
 	int rv = 0;
 
 	g->b = calloc(g->n ? g->n : 1, sizeof(*g->b));
@@ -235,11 +270,10 @@ static int phase1(struct ingest *g)
 				if ((g->s->pinned && memcmp(g->b[i].e.author, g->s->admin, SILVER_KEY_BYTES) == 0) == !pass)
 					g->order[k++] = i;
 	}
-	bad = verify_seals(g->b, sealed, nsealed);
-	if (bad != SIZE_MAX) {
-		why_entry(g->why, &g->b[bad].e, N_("the seal does not verify: altered, or not signed by its author"));
-		rv = SILVER_EBADSIG;
-	}
+	g->sealed = sealed;
+	verifier_start(&g->ver, g->b, sealed, nsealed);
+	g->verifying = 1;
+	return 0;
 out:
 	free(sealed);
 	return rv;
@@ -529,6 +563,12 @@ static int phase2(silver_wtxn *t, void *vctx)
 			f->pending[f->npending++] = i;
 		}
 	}
+	{
+		/* A bad seal is the truest reason of all: damage explains the rest. */
+		int sv = seals_verified(g);
+		if (sv != 0)
+			rv = sv;
+	}
 	if (rv == 0 && deferred) {
 		rv = deferred;
 		if (g->why)
@@ -628,12 +668,18 @@ int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, 
 	rv = phase1(&g);
 	if (rv == 0 && n > 0)
 		rv = silver_store_write(s, phase2, &g);
+	if (g.verifying) {
+		int sv = seals_verified(&g);
+		if (sv != 0 && rv != SILVER_EBADSIG)
+			rv = sv; /* e.g. phase 2 could not start: still never report a bad seal as fine */
+	}
 	if (rv == SILVER_EFORK && silver_store_write(s, keep_fork, &g) != 0)
 		rv = SILVER_EFORK; /* the refusal stands even if the evidence could not be kept */
 	for (size_t i = 0; i < g.nfeeds; i++)
 		free(g.feeds[i].pending);
 	free(g.feeds);
 	free(g.order);
+	free(g.sealed);
 	free(g.b);
 	silver_arena_destroy(&g.arena);
 	return rv;

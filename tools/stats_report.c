@@ -187,10 +187,96 @@ void stats_yuan(int64_t fen, char out[32])
 
 /* ---- the structure --------------------------------------------------------------- */
 
-struct stats_aidpair {
-	uint32_t tw;
-	char id[SILVER_MAX_ID + 1];
+/* A set of strings (open addressing, FNV-1a), for counting distinct people
+ * paid without sorting every payment: one insert per aid cell. */
+struct stats_set {
+	uint32_t *slot; /* 0 empty, else 1 + offset into pool */
+	uint64_t *hash;
+	uint32_t cap, n;
+	char *pool;
+	size_t len, poolcap;
 };
+
+static uint64_t fnv(const char *s, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void set_free(struct stats_set **sp)
+{
+	struct stats_set *s = *sp;
+	if (!s)
+		return;
+	free(s->slot);
+	free(s->hash);
+	free(s->pool);
+	free(s);
+	*sp = NULL;
+}
+
+static int set_grow(struct stats_set *s)
+{
+	uint32_t cap = s->cap ? 2 * s->cap : 1024;
+	uint32_t *slot = calloc(cap, sizeof(*slot));
+	uint64_t *hash = calloc(cap, sizeof(*hash));
+	if (!slot || !hash) {
+		free(slot);
+		free(hash);
+		return SILVER_ENOMEM;
+	}
+	for (uint32_t i = 0; i < s->cap; i++) {
+		uint32_t j;
+		if (!s->slot[i])
+			continue;
+		for (j = (uint32_t)s->hash[i] & (cap - 1); slot[j]; j = (j + 1) & (cap - 1))
+			;
+		slot[j] = s->slot[i];
+		hash[j] = s->hash[i];
+	}
+	free(s->slot);
+	free(s->hash);
+	s->slot = slot;
+	s->hash = hash;
+	s->cap = cap;
+	return 0;
+}
+
+/* Insert key (n bytes, no NUL among them): 1 when new, 0 when already there, or an error. */
+static int set_add(struct stats_set **sp, const char *key, size_t n)
+{
+	struct stats_set *s = *sp;
+	uint64_t h = fnv(key, n, 0xcbf29ce484222325ull);
+	uint32_t j;
+	h ^= h >> 32; /* the low bits index the table: fold the high ones in */
+	if (!s && !(s = *sp = calloc(1, sizeof(*s))))
+		return SILVER_ENOMEM;
+	if (2 * (s->n + 1) > s->cap && set_grow(s) != 0)
+		return SILVER_ENOMEM;
+	for (j = (uint32_t)h & (s->cap - 1); s->slot[j]; j = (j + 1) & (s->cap - 1)) {
+		const char *k = s->pool + s->slot[j] - 1;
+		if (s->hash[j] == h && strlen(k) == n && memcmp(k, key, n) == 0)
+			return 0;
+	}
+	if (s->len + n + 1 > s->poolcap) {
+		size_t cap = s->poolcap ? 2 * s->poolcap : 65536;
+		char *p;
+		while (cap < s->len + n + 1)
+			cap *= 2;
+		if (cap > UINT32_MAX - 1 || !(p = realloc(s->pool, cap)))
+			return SILVER_ENOMEM;
+		s->pool = p;
+		s->poolcap = cap;
+	}
+	memcpy(s->pool + s->len, key, n);
+	s->pool[s->len + n] = 0;
+	s->slot[j] = (uint32_t)s->len + 1;
+	s->hash[j] = h;
+	s->len += n + 1;
+	s->n++;
+	return 1;
+}
 
 int stats_report_init(struct stats_report *r, const char *township, const char *from, const char *to,
 		      const char *today)
@@ -224,10 +310,10 @@ void stats_report_free(struct stats_report *r)
 		tw_release(&r->tw[i]);
 	tw_release(&r->total);
 	free(r->tw);
-	free(r->aid);
+	set_free(&r->people);
+	set_free(&r->pairs);
 	r->tw = NULL;
-	r->aid = NULL;
-	r->ntw = r->captw = r->naid = r->capaid = 0;
+	r->ntw = r->captw = 0;
 }
 
 static int tw_index(struct stats_report *r, const char *code, size_t n, uint32_t *out)
@@ -321,19 +407,23 @@ static void by_key(int64_t *v, enum stats_sec sec, const char *dim, int64_t coun
 	v[total_col] += count;
 }
 
-static int aid_push(struct stats_report *r, uint32_t tw, const char *id)
+/* A payment to retiree id by township tw: count the person once per
+ * township and once county-wide. */
+static int aid_person(struct stats_report *r, uint32_t tw, const char *id)
 {
-	if (r->naid == r->capaid) {
-		uint32_t cap = r->capaid ? 2 * r->capaid : 256;
-		struct stats_aidpair *p = realloc(r->aid, cap * sizeof(*p));
-		if (!p)
-			return SILVER_ENOMEM;
-		r->aid = p;
-		r->capaid = cap;
-	}
-	r->aid[r->naid].tw = tw;
-	snprintf(r->aid[r->naid].id, sizeof(r->aid[0].id), "%s", id);
-	r->naid++;
+	char key[SILVER_MAX_ID + 16];
+	size_t n = strlen(id);
+	int rv;
+	if ((rv = set_add(&r->people, id, n)) < 0)
+		return rv;
+	r->total.v[ST_AID][0] += rv;
+	if (n > SILVER_MAX_ID)
+		return SILVER_EINVAL;
+	snprintf(key, 9, "%08x", (unsigned)tw); /* keys are text: no NUL inside */
+	memcpy(key + 8, id, n);
+	if ((rv = set_add(&r->pairs, key, 8 + n)) < 0)
+		return rv;
+	r->tw[tw].v[ST_AID][0] += rv;
 	return 0;
 }
 
@@ -385,7 +475,7 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 		t->v[ST_AID][1] += count;
 		t->v[ST_AID][2] += sum;
 		if (*dim && count > 0)
-			return aid_push(r, b->last, dim);
+			return aid_person(r, b->last, dim);
 	} else if (strcmp(metric, "ceremony") == 0) {
 		t->v[ST_CEREMONIES][0] += count;
 	} else if (strcmp(metric, "activity") == 0) {
@@ -418,13 +508,6 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 }
 
 /* ---- finishing ------------------------------------------------------------------------ */
-
-static int aid_cmp(const void *a, const void *b)
-{
-	const struct stats_aidpair *x = a, *y = b;
-	int c = strcmp(x->id, y->id);
-	return c ? c : (x->tw > y->tw) - (x->tw < y->tw);
-}
 
 static int tw_cmp(const void *a, const void *b)
 {
@@ -484,19 +567,9 @@ static int finish(struct stats_report *r, silver_store *s)
 	silver_arena *a = NULL;
 	int rv = 0;
 
-	/* distinct people helped: per township, and over the county */
-	if (r->naid)
-		qsort(r->aid, r->naid, sizeof(r->aid[0]), aid_cmp);
-	for (uint32_t i = 0; i < r->naid; i++) {
-		int new_id = i == 0 || strcmp(r->aid[i].id, r->aid[i - 1].id) != 0;
-		if (new_id)
-			r->total.v[ST_AID][0]++;
-		if (new_id || r->aid[i].tw != r->aid[i - 1].tw)
-			r->tw[r->aid[i].tw].v[ST_AID][0]++;
-	}
-	free(r->aid);
-	r->aid = NULL;
-	r->naid = r->capaid = 0;
+	/* distinct people helped were counted as the cells came */
+	set_free(&r->people);
+	set_free(&r->pairs);
 
 	for (uint32_t i = 0; i < r->ntw; i++) {
 		struct stats_tw *t = &r->tw[i];

@@ -85,9 +85,8 @@ struct stats_report {
 	struct stats_tw *tw; /* sorted by code */
 	uint32_t ntw, captw;
 	struct stats_tw total;
-	/* scratch while building: aid cells (township index, retiree) */
-	struct stats_aidpair *aid;
-	uint32_t naid, capaid;
+	/* scratch while building: the retirees paid, county-wide and per township */
+	struct stats_set *people, *pairs;
 };
 
 /* Fill r from the cells of s.  township NULL for the whole county; from/to
