@@ -247,8 +247,10 @@ int silver_store_digest(silver_store *s, silver_digest *out) SILVER_WUR;
 int silver_store_digest_township(silver_store *s, const char *township, silver_digest *out) SILVER_WUR;
 
 /* Statistics cells (node/stats.c has the table of metrics): for township
- * (NULL: all), the event cells dated within [from, to] (either may be NULL)
- * and every snapshot cell (date ""), in key order. */
+ * (NULL: all), every event within [from, to] (either may be NULL) exactly
+ * once — as month cells (date "YYYY-MM") for months wholly inside the range
+ * and day cells ("YYYY-MM-DD") for the rest — and every other cell (the
+ * snapshots, date "", and honorary_checkup by check-up date), in key order. */
 typedef int (*silver_agg_fn)(const char *metric, const char *township, const char *date, const char *dim,
 			     int64_t count, int64_t sum, void *ctx);
 int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,

@@ -11,7 +11,8 @@
  * entries held.
  *
  * Cell key (database "aggs"):  metric 0 township 0 date 0 dim
- *   date  YYYY-MM-DD for events; empty for snapshots (counts of what exists)
+ *   date  YYYY-MM-DD for events, and YYYY-MM for the same events rolled up
+ *         per month; empty for snapshots (counts of what exists)
  *   dim   what the metric is broken down by (a type, a category, a record id)
  * Cell value: count (int64 LE) | sum (int64 LE)
  *
@@ -30,6 +31,7 @@
  *   branch            -               model_level     -
  *   service           date            -               -
  *   team, club        -               -               -
+ *   records           -               collection      -      (every live record)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +146,8 @@ static uint32_t contrib(const silver_record *r, struct cell *c)
 	} else if (is(&r->collection, "team") || is(&r->collection, "club")) {
 		c[n++].metric = is(&r->collection, "team") ? "team" : "club";
 	}
+	c[n].metric = "records"; /* live records per collection: also says a township has data */
+	c[n++].dim = r->collection;
 	return n;
 }
 
@@ -191,6 +195,25 @@ static int same_cell(const struct cell *a, const struct cell *b)
 	       memcmp(a->dim.p, b->dim.p, a->dim.n) == 0;
 }
 
+/* Event metrics also keep a cell per month (date "YYYY-MM"), so that a
+ * year's figures read twelve cells instead of 365. */
+static int rolled_up(const struct cell *c)
+{
+	return c->date.n == 10 && strcmp(c->metric, "honorary_checkup") != 0;
+}
+
+static int cell_add_all(silver_wtxn *t, const struct cell *c, const silver_slice *township, int64_t count,
+			silver_buf *k)
+{
+	int rv = cell_add(t, c, township, count, k);
+	if (rv == 0 && rolled_up(c)) {
+		struct cell m = *c;
+		m.date.n = 7;
+		rv = cell_add(t, &m, township, count, k);
+	}
+	return rv;
+}
+
 int silver__stats_update(silver_wtxn *t, const silver_slice *township, const silver_contrib *before,
 			 const silver_contrib *after)
 {
@@ -210,25 +233,65 @@ int silver__stats_update(silver_wtxn *t, const silver_slice *township, const sil
 	silver_buf_init(&k);
 	for (uint32_t i = 0; i < no && rv == 0; i++)
 		if (!keep_old[i])
-			rv = cell_add(t, &old[i], township, -1, &k);
+			rv = cell_add_all(t, &old[i], township, -1, &k);
 	for (uint32_t j = 0; j < nn && rv == 0; j++)
 		if (!keep_new[j])
-			rv = cell_add(t, &now[j], township, 1, &k);
+			rv = cell_add_all(t, &now[j], township, 1, &k);
 	silver_buf_release(&k);
 	return rv;
 }
 
 /* ---- reading ------------------------------------------------------------------------ */
 
-static int date_in(const uint8_t *d, size_t n, const char *from, const char *to)
+static int days_in_month(int y, int m)
 {
-	if (n == 0)
-		return 1; /* snapshots are always in */
-	if (from && (n != strlen(from) || memcmp(d, from, n) < 0))
-		return n == strlen(from) ? 0 : 1;
-	if (to && n == strlen(to) && memcmp(d, to, n) > 0)
+	static const int d[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return m >= 1 && m <= 12 ? d[m - 1] : 31;
+}
+
+/* Is the whole month ("YYYY-MM") inside [from, to]? */
+static int month_covered(const char *month, const char *from, const char *to)
+{
+	char first[16], last[16];
+	int y = atoi(month), m = atoi(month + 5);
+	snprintf(first, sizeof(first), "%.7s-01", month);
+	snprintf(last, sizeof(last), "%.7s-%02d", month, days_in_month(y, m) % 100);
+	return (!from || strcmp(first, from) >= 0) && (!to || strcmp(last, to) <= 0);
+}
+
+/* Each event once: a month cell when the whole month is in range, else the
+ * day cells of that month that are in range. */
+static int event_in(const char *date, size_t n, const char *from, const char *to)
+{
+	char month[8];
+	if (n == 7)
+		return month_covered(date, from, to);
+	if (n != 10)
 		return 0;
+	memcpy(month, date, 7);
+	month[7] = 0;
+	if (month_covered(month, from, to))
+		return 0;
+	return (!from || memcmp(date, from, 10) >= 0) && (!to || memcmp(date, to, 10) <= 0);
+}
+
+static int is_event(const char *metric, size_t n)
+{
+	static const char *const snap[] = {"honorary_checkup", "retiree", "branch", "team", "club", "records"};
+	for (size_t i = 0; i < sizeof(snap) / sizeof(snap[0]); i++)
+		if (strlen(snap[i]) == n && memcmp(metric, snap[i], n) == 0)
+			return 0;
 	return 1;
+}
+
+/* Move the cursor to the first cell at or after key. */
+static int seek(MDB_cursor *cur, const char *key, size_t n, MDB_val *k, MDB_val *v)
+{
+	k->mv_size = n;
+	k->mv_data = (void *)key;
+	return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
 }
 
 int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
@@ -245,11 +308,16 @@ int silver_store_aggregates(silver_store *s, const char *township, const char *f
 		mdb_txn_abort(txn);
 		return silver__mdb_err(rc);
 	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && rv == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	/* Cells sort by metric, township, date: skip whole townships and date
+	 * spans with seeks instead of reading past them. */
+	rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	while (rc == 0 && rv == 0) {
 		const char *p = k.mv_data, *end = p + k.mv_size;
 		const char *metric = p, *tw, *date, *dim;
 		char mbuf[32], tbuf[SILVER_MAX_NAME + 1], dbuf[16], xbuf[SILVER_MAX_ID + 1];
+		char skey[32 + SILVER_MAX_NAME + 16];
 		const char *z1 = memchr(p, 0, k.mv_size), *z2, *z3;
+		size_t ml, tl, dl;
 		int64_t cv[2];
 		if (!z1 || !(z2 = memchr(z1 + 1, 0, (size_t)(end - z1 - 1))) ||
 		    !(z3 = memchr(z2 + 1, 0, (size_t)(end - z2 - 1))) || v.mv_size != sizeof(cv)) {
@@ -259,25 +327,56 @@ int silver_store_aggregates(silver_store *s, const char *township, const char *f
 		tw = z1 + 1;
 		date = z2 + 1;
 		dim = z3 + 1;
-		if ((size_t)(z1 - metric) >= sizeof(mbuf) || (size_t)(z2 - tw) >= sizeof(tbuf) ||
-		    (size_t)(z3 - date) >= sizeof(dbuf) || (size_t)(end - dim) >= sizeof(xbuf)) {
+		ml = (size_t)(z1 - metric);
+		tl = (size_t)(z2 - tw);
+		dl = (size_t)(z3 - date);
+		if (ml >= sizeof(mbuf) || tl >= sizeof(tbuf) || dl >= sizeof(dbuf) || (size_t)(end - dim) >= sizeof(xbuf)) {
 			rv = SILVER_ECORRUPT;
 			break;
 		}
-		if (township && ((size_t)(z2 - tw) != strlen(township) || memcmp(tw, township, (size_t)(z2 - tw)) != 0))
+		if (township && (tl != strlen(township) || memcmp(tw, township, tl) != 0)) {
+			size_t wl = strlen(township);
+			int c = memcmp(tw, township, tl < wl ? tl : wl);
+			memcpy(skey, metric, ml + 1);
+			if (c < 0 || (c == 0 && tl < wl)) { /* before it: to metric 0 township 0 */
+				memcpy(skey + ml + 1, township, wl + 1);
+				rc = seek(cur, skey, ml + 1 + wl + 1, &k, &v);
+			} else { /* past it: to the next metric */
+				skey[ml + 1] = (char)0xff;
+				rc = seek(cur, skey, ml + 2, &k, &v);
+			}
 			continue;
-		if (!date_in((const uint8_t *)date, (size_t)(z3 - date), from, to))
-			continue;
-		memcpy(mbuf, metric, (size_t)(z1 - metric));
-		mbuf[z1 - metric] = 0;
-		memcpy(tbuf, tw, (size_t)(z2 - tw));
-		tbuf[z2 - tw] = 0;
-		memcpy(dbuf, date, (size_t)(z3 - date));
-		dbuf[z3 - date] = 0;
+		}
+		if (dl && is_event(metric, ml)) {
+			if (from && memcmp(date, from, dl < 7 ? dl : 7) < 0) { /* before the first month */
+				memcpy(skey, metric, ml + 1 + tl + 1);
+				memcpy(skey + ml + 1 + tl + 1, from, 7);
+				rc = seek(cur, skey, ml + 1 + tl + 1 + 7, &k, &v);
+				continue;
+			}
+			if (to && memcmp(date, to, dl < 7 ? dl : 7) > 0) { /* past the last month: next township */
+				memcpy(skey, metric, ml + 1 + tl);
+				skey[ml + 1 + tl] = 1;
+				rc = seek(cur, skey, ml + 1 + tl + 1, &k, &v);
+				continue;
+			}
+			if (!event_in(date, dl, from, to)) {
+				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+				continue;
+			}
+		}
+		memcpy(mbuf, metric, ml);
+		mbuf[ml] = 0;
+		memcpy(tbuf, tw, tl);
+		tbuf[tl] = 0;
+		memcpy(dbuf, date, dl);
+		dbuf[dl] = 0;
 		memcpy(xbuf, dim, (size_t)(end - dim));
 		xbuf[end - dim] = 0;
 		memcpy(cv, v.mv_data, sizeof(cv));
 		rv = fn(mbuf, tbuf, dbuf, xbuf, cv[0], cv[1], ctx);
+		if (rv == 0)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
 		rv = silver__mdb_err(rc);

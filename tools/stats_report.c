@@ -464,9 +464,8 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 		t->v[ST_TEAMS][metric[0] == 'c'] += count;
 		return 0;
 	}
-	/* the rest are events: within [from, to] */
-	if (!in_window(date, r->from, r->to))
-		return 0;
+	/* the rest are events, which silver_store_aggregates gives once each
+	 * within [from, to] (whole months as month cells) */
 	if (strcmp(metric, "visit") == 0) {
 		by_key(t->v[ST_VISITS], ST_VISITS, dim, count, 5);
 	} else if (strcmp(metric, "delivery") == 0) {
@@ -624,7 +623,8 @@ int stats_report_build(silver_store *s, const char *township, const char *from, 
 		return rv;
 	memset(&b, 0, sizeof(b));
 	b.r = r;
-	if ((rv = silver_store_aggregates(s, township, NULL, NULL, on_cell, &b)) != 0 ||
+	if ((rv = silver_store_aggregates(s, township, *r->from ? r->from : NULL, *r->to ? r->to : NULL, on_cell,
+					  &b)) != 0 ||
 	    (rv = finish(r, s)) != 0) {
 		stats_report_free(r);
 		return rv;
