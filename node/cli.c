@@ -34,6 +34,7 @@ int silver_cli_exit_code(int err)
 	case SILVER_ESKEW:
 		return SILVER_EXIT_REFUSED;
 	case SILVER_EDENIED:
+	case SILVER_ECATCHUP:
 		return SILVER_EXIT_DENIED;
 	case SILVER_EIO:
 	case SILVER_EFULL:

@@ -165,6 +165,8 @@ int silver__append(silver_wtxn *t, const char *township, silver_entry *e)
 	silver_buf body;
 	int rv;
 
+	if (t->restored)
+		return SILVER_ECATCHUP; /* writing now could fork our own feed */
 	if ((rv = tfeed_open(t, township, &tf)) != 0)
 		return rv;
 	e->version = SILVER_FORMAT_VERSION;

@@ -388,6 +388,14 @@ static int apply_one(struct ingest *g, silver_wtxn *t, const silver_entry *e)
 {
 	int rv;
 	uint64_t now = silver__now_ms();
+	if (t->restored && e->seq > t->restored_tip && memcmp(e->author, t->s->self, SILVER_KEY_BYTES) == 0) {
+		/* Our own entries written after the backup came back: caught up. */
+		MDB_val k = {8, "restored"};
+		int rc = mdb_del(t->txn, t->s->meta, &k, NULL);
+		if (rc != 0 && rc != MDB_NOTFOUND)
+			return silver__mdb_err(rc);
+		t->restored = 0;
+	}
 	if (silver_hlc_observe(&t->hlc, e->hlc, now, SILVER_MAX_SKEW_MS) == SILVER_ESKEW)
 		g->rep->skewed++;
 	rv = silver__apply(t, e);

@@ -52,6 +52,22 @@ const uint8_t *silver_store_self(const silver_store *s); /* our public key */
 const char *silver_store_township(const silver_store *s);
 const char *silver_store_name(const silver_store *s);
 
+/* ---- backups ------------------------------------------------------------- */
+
+/* A consistent, compacted copy of the store and the key file into a new
+ * directory dir (mode 0700), taken while writers go on. */
+int silver_store_backup(silver_store *s, const char *dir) SILVER_WUR;
+/* Make a node in dir (which must hold none) from a backup directory and mark
+ * it restored: it refuses local writes (SILVER_ECATCHUP) until it receives
+ * its own feed's entries newer than the backup, or silver_store_caught_up is
+ * called by an operator who knows nothing newer exists.  Writing before
+ * that could sign a second history for seqs the lost copy already used: a
+ * fork that every other node would refuse. */
+int silver_store_restore(const char *backup, const char *dir) SILVER_WUR;
+int silver_store_caught_up(silver_store *s) SILVER_WUR;
+/* 1 (and the own feed's seq at restore) while restored, 0 when not. */
+int silver_store_restored(silver_store *s, uint64_t *tip);
+
 /* ---- writing ------------------------------------------------------------- */
 
 /* Runs fn inside one write transaction.  fn returns 0 to commit (the last

@@ -1660,6 +1660,76 @@ static int cmd_import_bundle(struct opts *o)
 	return 0;
 }
 
+/* ---- backups ----------------------------------------------------------------------------- */
+
+static int cmd_backup(struct opts *o)
+{
+	silver_store *s;
+	int rv;
+	if (o->argc != 1) {
+		silver_cli_error(_("backup: usage: silvernode backup NEW-DIR"));
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	rv = silver_store_backup(s, o->argv[0]);
+	silver_store_close(&s);
+	if (rv == SILVER_EEXIST) {
+		silver_cli_error(_("backup: %s already exists; give a new directory"), o->argv[0]);
+		return SILVER_EXIT_INPUT;
+	}
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("backup: "));
+	printf(_("Backed up to %s (the store and the key file: keep it as safe as the laptop).\n"), o->argv[0]);
+	return 0;
+}
+
+static int cmd_restore(struct opts *o)
+{
+	int rv;
+	if (o->argc != 2 || strcmp(o->argv[0], "--from") != 0) {
+		silver_cli_error(_("restore: usage: silvernode --dir NEW-DIR restore --from BACKUP-DIR"));
+		return SILVER_EXIT_USAGE;
+	}
+	rv = silver_store_restore(o->argv[1], o->dir);
+	if (rv == SILVER_EEXIST) {
+		silver_cli_error(_("restore: %s already holds a node; restore into a new directory"), o->dir);
+		return SILVER_EXIT_INPUT;
+	}
+	if (rv == SILVER_ENOTFOUND) {
+		silver_cli_error(_("restore: %s is not a backup (no data.mdb and identity.key)"), o->argv[1]);
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("restore: "));
+	printf(_("Restored into %s.  This node will not write until it has received its own newer entries: "
+		 "sync with the hub or import a bundle from it first.  If you are sure nothing newer exists, run "
+		 "'silvernode caught-up'.\n"),
+	       o->dir);
+	return 0;
+}
+
+static int cmd_caught_up(struct opts *o)
+{
+	silver_store *s;
+	uint64_t tip = 0;
+	int rv;
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	if (silver_store_restored(s, &tip) != 1) {
+		silver_store_close(&s);
+		printf(_("This node is not waiting to catch up; nothing to do.\n"));
+		return 0;
+	}
+	rv = silver_store_caught_up(s);
+	silver_store_close(&s);
+	if (rv != 0)
+		return silver_cli_fail(rv, NULL, _("caught-up: "));
+	printf(_("This node writes again.  If it had written entries after the backup on the lost copy, its next "
+		 "ones will be refused everywhere as a fork.\n"));
+	return 0;
+}
+
 /* ---- forks ------------------------------------------------------------------------------- */
 
 struct forks_ctx {
@@ -1826,6 +1896,9 @@ static const struct command commands[] = {
 	 N_("write entries to a bundle file (for a USB stick or an auditor)")},
 	{"import-bundle", cmd_import_bundle, "FILE", N_("verify a bundle file and apply it, all or nothing")},
 	{"vector", cmd_vector, "[FILE]", N_("what this node holds per feed, for --since-of")},
+	{"backup", cmd_backup, "NEW-DIR", N_("a consistent copy of this node (store and key) while it runs")},
+	{"restore", cmd_restore, "--from BACKUP-DIR", N_("make this node from a backup; it waits to catch up")},
+	{"caught-up", cmd_caught_up, "", N_("let a restored node write again without catching up")},
 	{"forks", cmd_forks, "[FEED SEQ PROOF-FILE]", N_("list forks held as evidence, or write one's proof file")},
 	{"admin", cmd_admin, "init | certify | revoke | list", N_("the county admin: certify and revoke office keys")},
 	{"hub", cmd_hub, "--listen tcp://ADDRESS:PORT", N_("run the county hub: receive every feed, serve each node what it may read")},

@@ -428,6 +428,10 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		}
 		if (silver__meta_get(s, t.txn, "hlc", &v) == 0 && v.mv_size == 8)
 			memcpy(&t.hlc, v.mv_data, 8);
+		if (silver__meta_get(s, t.txn, "restored", &v) == 0 && v.mv_size == 8) {
+			t.restored = 1;
+			memcpy(&t.restored_tip, v.mv_data, 8);
+		}
 		rv = fn(&t, ctx);
 		if (rv == 0)
 			rv = silver__seal_all(&t);
@@ -451,4 +455,131 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 			return rv;
 	}
 	return SILVER_EFULL;
+}
+
+/* ---- backups ------------------------------------------------------------------------ */
+
+static int copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY), out, rv = 0;
+	if (in < 0)
+		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
+	out = open(to, O_WRONLY | O_CREAT | O_EXCL, mode);
+	if (out < 0) {
+		close(in);
+		return errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
+	}
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, (size_t)n) != n) {
+			rv = errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+			break;
+		}
+	if (n < 0 || fsync(out) != 0)
+		rv = rv ? rv : SILVER_EIO;
+	close(in);
+	if (close(out) != 0 && rv == 0)
+		rv = SILVER_EIO;
+	return rv;
+}
+
+int silver_store_backup(silver_store *s, const char *dir)
+{
+	char *from, *to;
+	int rv, rc;
+	if (mkdir(dir, 0700) != 0)
+		return errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
+	/* A consistent, compacted copy taken in a read transaction: writers go on. */
+	rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
+	if (rc != 0)
+		return rc == ENOSPC ? SILVER_EDISKFULL : silver__mdb_err(rc);
+	from = path_join(s->dir, "identity.key");
+	to = path_join(dir, "identity.key");
+	rv = from && to ? copy_file(from, to, 0600) : SILVER_ENOMEM;
+	free(from);
+	free(to);
+	if (rv == 0) {
+		to = path_join(dir, "data.mdb");
+		if (!to || chmod(to, 0600) != 0)
+			rv = SILVER_EIO;
+		free(to);
+	}
+	return rv;
+}
+
+int silver_store_restore(const char *from, const char *dir)
+{
+	silver_store *s;
+	silver_feedrec fr;
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint64_t tip = 0;
+	char *a, *b;
+	MDB_txn *txn;
+	int rv;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return SILVER_EIO;
+	a = path_join(dir, "data.mdb");
+	if (!a)
+		return SILVER_ENOMEM;
+	rv = access(a, F_OK) == 0 ? SILVER_EEXIST : 0;
+	free(a);
+	if (rv != 0)
+		return rv;
+	for (int i = 0; i < 2 && rv == 0; i++) {
+		const char *name = i ? "identity.key" : "data.mdb";
+		a = path_join(from, name);
+		b = path_join(dir, name);
+		rv = a && b ? copy_file(a, b, 0600) : SILVER_ENOMEM;
+		free(a);
+		free(b);
+	}
+	if (rv != 0)
+		return rv;
+	if ((rv = silver_store_open(dir, 0, &s)) != 0)
+		return rv;
+	/* Mark it: no local write until this node has received its own feed
+	 * beyond what the backup held, or an operator says it is up to date. */
+	silver_feedtag(s->self, (const uint8_t *)s->township, strlen(s->township), tag);
+	if ((rv = silver__mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn))) == 0) {
+		if (silver__feed_get(s, txn, tag, &fr) == 0)
+			tip = fr.seq;
+		rv = silver__meta_put(s, txn, "restored", &tip, 8);
+		if (rv == 0)
+			rv = silver__mdb_err(mdb_txn_commit(txn));
+		else
+			mdb_txn_abort(txn);
+	}
+	silver_store_close(&s);
+	return rv;
+}
+
+int silver_store_caught_up(silver_store *s)
+{
+	MDB_txn *txn;
+	MDB_val k = {8, "restored"};
+	int rc, rv = silver__mdb_err(mdb_txn_begin(s->env, NULL, 0, &txn));
+	if (rv != 0)
+		return rv;
+	rc = mdb_del(txn, s->meta, &k, NULL);
+	if (rc != 0 && rc != MDB_NOTFOUND) {
+		mdb_txn_abort(txn);
+		return silver__mdb_err(rc);
+	}
+	return silver__mdb_err(mdb_txn_commit(txn));
+}
+
+int silver_store_restored(silver_store *s, uint64_t *tip)
+{
+	MDB_txn *txn;
+	MDB_val v;
+	int rv = silver__rtxn(s, &txn);
+	if (rv != 0)
+		return rv;
+	rv = silver__meta_get(s, txn, "restored", &v);
+	if (rv == 0 && v.mv_size == 8)
+		memcpy(tip, v.mv_data, 8);
+	mdb_txn_abort(txn);
+	return rv == 0 ? 1 : rv == SILVER_ENOTFOUND ? 0 : rv;
 }

@@ -61,6 +61,8 @@ struct silver_wtxn {
 	uint8_t digest[SILVER_HASH_BYTES]; /* running state digest */
 	int digest_loaded;
 	int rebuild; /* a revocation invalidated applied entries: rebuild derived state */
+	int restored; /* restored from a backup: no local writes until our own feed catches up */
+	uint64_t restored_tip;
 	struct silver_tdigest {
 		char township[SILVER_MAX_NAME + 1];
 		uint8_t digest[SILVER_HASH_BYTES];

@@ -57,6 +57,11 @@ const char *silver_strerror(int err)
 		return "the network connection or the other side failed";
 	case SILVER_ECRYPTO:
 		return "the cryptography library could not be started";
+	case SILVER_EDISKFULL:
+		return "the disk is full";
+	case SILVER_ECATCHUP:
+		return "this node was restored from a backup and must first receive its own latest entries from the "
+		       "hub or a peer (sync or import-bundle), or be told 'silvernode caught-up'";
 	}
 	return "unknown error";
 }

@@ -59,6 +59,7 @@ enum silver_err {
 	SILVER_ENET = -21,       /* network or peer failure */
 	SILVER_ECRYPTO = -22,    /* libsodium could not be initialised */
 	SILVER_EDISKFULL = -23,  /* the disk is full */
+	SILVER_ECATCHUP = -24,   /* restored from a backup: must receive its own latest entries first */
 };
 
 /* A short English sentence for an error; wrap it in _() to show it. Static. */
