@@ -26,3 +26,9 @@ silver_shell_test(integration_crash ${_id}/test_crash.sh
 foreach(t integration_cli integration_bad_input integration_bundle_cli integration_crash)
   set_property(TEST ${t} APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
 endforeach()
+
+# Backup, restore, and the catch-up rule that keeps a restored node from
+# forking its own feed.
+silver_shell_test(integration_restore ${_id}/test_restore.sh
+  TIMEOUT 120 LABELS integration)
+set_property(TEST integration_restore APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
