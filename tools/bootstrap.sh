@@ -55,6 +55,7 @@ PACKAGES=(
 	gettext
 	clang
 	python3
+	locales
 )
 # Only the tests need these (--test-deps): Chromium renders the HTML report.
 TEST_PACKAGES=(chromium)

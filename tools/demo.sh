@@ -1,149 +1,233 @@
 #!/usr/bin/env bash
-# tools/demo.sh - a county in a box: the county admin, the hub and township
-# offices working offline, exchanging bundle files as a USB stick would,
-# meeting a conflict, resolving it, and converging.
+# tools/demo.sh - a county in a box: the county admin, the hub and the 15 township
+# offices of Xinzheng working offline, syncing with the hub in a random order, a
+# review of the conflicts they leave, the county's statistics in Chinese, the HTML
+# report, and a clean audit.  The figures are those of the 2025 report
+# (docs/DEMO.md tells what each step shows).
 #
-# usage: tools/demo.sh [--no-build] [--keep]
-#   --no-build   use the programs already in build/bin
-#   --keep       keep the demo's directories (printed at the end)
-# Environment: SILVER_BIN (where silvernode is), LANG (zh_CN.UTF-8 for Chinese).
+# usage: tools/demo.sh [--no-build] [--keep] [--work DIR] [--out DIR] [--seed N]
+#                      [--scale full|small] [--transport net|bundle]
+#   --no-build     use the programs already built ($SILVER_BIN, else build/bin)
+#   --keep         keep the county's node directories (printed at the end)
+#   --work DIR     build the county in DIR (a new directory; kept)
+#   --out DIR      where the HTML report goes (default: build/demo)
+#   --seed N       another county: the random choices (default 2025)
+#   --scale S      full (default: the report's figures) or small (a quick one)
+#   --transport T  net (default: silvernode hub / sync over ZeroMQ) or bundle
+# Environment: SILVER_BIN (where silvernode is).  Needs python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=1
 keep=0
-for a in "$@"; do
-	case $a in
+work=
+out=
+seed=2025
+scale=full
+transport=net
+while [[ $# -gt 0 ]]; do
+	case $1 in
 	--no-build) build=0 ;;
 	--keep) keep=1 ;;
+	--work | --out | --seed | --scale | --transport)
+		[[ $# -ge 2 ]] || { echo "demo.sh: $1 needs a value" >&2; exit 2; }
+		case $1 in
+		--work) work=$2 ;;
+		--out) out=$2 ;;
+		--seed) seed=$2 ;;
+		--scale) scale=$2 ;;
+		--transport) transport=$2 ;;
+		esac
+		shift
+		;;
 	-h | --help)
 		sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
 		exit 0
 		;;
 	*)
-		echo "demo.sh: unknown option $a (try --help)" >&2
+		echo "demo.sh: unknown option $1 (try --help)" >&2
 		exit 2
 		;;
 	esac
+	shift
 done
-
-if [[ $build == 1 && -z ${SILVER_BIN:-} ]]; then
-	"$ROOT/tools/bootstrap.sh" >/dev/null
-fi
-BIN=${SILVER_BIN:-$ROOT/build/bin}
-[[ -x $BIN/silvernode ]] || {
-	echo "demo.sh: no silvernode in $BIN: run tools/bootstrap.sh first" >&2
-	exit 1
-}
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/silver-demo.XXXXXX")
-cleanup() { [[ $keep == 1 ]] || rm -rf "$WORK"; }
-trap cleanup EXIT
-cd "$WORK"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-run() {
-	printf '\033[2m$ %s\033[0m\n' "$*"
-	"$@"
+say() { printf '%s\n' "$*"; }
+show() { printf '\033[2m$ %s\033[0m\n' "$*"; }
+die() {
+	echo "demo.sh: $*" >&2
+	exit 1
 }
-sn() { "$BIN/silvernode" "$@"; }
-key_of() { sn --dir "$1" id --json | sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p'; }
+t0=$SECONDS
 
-step "The county admin makes its key (kept offline)"
-run sn --dir admin admin init --name "新郑市委组织部"
-ADMIN=$(key_of admin)
-
-step "The hub and two township offices are set up, each pinning the admin key"
-run sn --dir hub init --township county --name "县老干部科枢纽" --admin "$ADMIN"
-run sn --dir longhu init --township longhu --name "龙湖镇" --admin "$ADMIN"
-run sn --dir longhu-laptop init --township longhu --name "龙湖镇走访笔记本" --admin "$ADMIN"
-run sn --dir xinyan init --township xinyan --name "新烟街道" --admin "$ADMIN"
-
-step "The admin certifies them; certificates travel in a bundle"
-run sn --dir admin admin certify "$(key_of hub)" --role hub --name "县枢纽"
-for n in longhu longhu-laptop xinyan; do
-	tw=${n%-laptop}
-	run sn --dir admin admin certify "$(key_of $n)" --role branch --write "$tw" --name "$n"
+if [[ $build == 1 && -z ${SILVER_BIN:-} ]]; then
+	step "0. Install what is needed and build (tools/bootstrap.sh; its log: build/bootstrap.log)"
+	mkdir -p "$ROOT/build"
+	if ! "$ROOT/tools/bootstrap.sh" >"$ROOT/build/bootstrap.log" 2>&1; then
+		tail -20 "$ROOT/build/bootstrap.log" >&2
+		die "tools/bootstrap.sh failed (the whole log: build/bootstrap.log)"
+	fi
+	say "Built: build/bin/silvernode, silver-review, silver-stats, silver-audit"
+fi
+BIN=$(cd "${SILVER_BIN:-$ROOT/build/bin}" 2>/dev/null && pwd) ||
+	die "no ${SILVER_BIN:-build/bin}: run tools/bootstrap.sh first"
+for p in silvernode silver-review silver-stats silver-audit; do
+	[[ -x $BIN/$p ]] || die "no $p in $BIN: run tools/bootstrap.sh first"
 done
-run sn --dir admin admin list
-run sn --dir admin export-bundle certs.bundle
-for n in hub longhu longhu-laptop xinyan; do sn --dir $n import-bundle certs.bundle >/dev/null; done
+command -v python3 >/dev/null || die "python3 is needed (apt-get install python3)"
+out=${out:-$ROOT/build/demo}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
 
-step "Longhu office, offline: retirees from a spreadsheet (CSV), all rows or none"
-cat >retirees.csv <<'EOF'
-name,category,gender,birth_date,phone,hardship,address
-张德明,honorary,m,1928-03-15,13803710001,"old_age,illness",龙湖镇文昌路1号
-李秀英,retired,f,1949-07-01,13803710002,low_income,龙湖镇华夏路8号
-王建国,retired,m,1952-10-20,13803710003,,龙湖镇祥和小区
+if [[ -n $work ]]; then
+	[[ ! -e $work ]] || die "$work exists: give --work a new directory"
+	mkdir -p "$(dirname "$work")"
+	WORK=$(cd "$(dirname "$work")" && pwd)/$(basename "$work")
+	keep=1
+	mkdir "$WORK"
+else
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/silver-demo.XXXXXX")
+fi
+cleanup() { [[ $keep == 1 ]] || rm -rf "$WORK"; }
+trap cleanup EXIT
+C=$WORK/county
+export PATH="$BIN:$PATH"
+
+# Steps 1 to 9: the county is built by the real programs (tools/gen_county.py).
+printf '\033[1mA county in a box: Xinzheng (新郑市), its hub and township offices.\033[0m\n'
+say "Every command below is a real one; the nodes live in $C."
+python3 "$ROOT/tools/gen_county.py" --bin "$BIN" --out "$C" --seed "$seed" --scale "$scale" \
+	--transport "$transport"
+cd "$C"
+ADMIN_KEY=$(python3 -c 'import json; print(json.load(open("county.json"))["admin_key"])')
+manifest() { python3 -c 'import json,sys; m=json.load(open("county.json")); print(eval(sys.argv[1]))' "$1"; }
+
+step "10. The hub reviews what the offices could not settle"
+show "silver-review --dir hub list"
+silver-review --dir hub list
+# The decisions a reviewer makes after phoning the offices, by contender number.
+take_of() { # ID FIELD VALUE: the number of the contender holding VALUE
+	silver-review --dir hub --json show "$1" "$2" | python3 -c '
+import json, sys
+for c in json.load(sys.stdin)["contenders"]:
+	if c["value"] == sys.argv[1]:
+		print(c["n"])' "$3"
+}
+n_coll=$(manifest 'len(m["collisions"])')
+for ((i = 0; i < n_coll; i++)); do
+	kind=$(manifest "m['collisions'][$i]['kind']")
+	id=$(manifest "m['collisions'][$i]['id']")
+	case $kind in
+	"same field")
+		value=$(manifest "m['collisions'][$i]['values'][1]")
+		say
+		say "A phone number corrected two ways. The office calls the family: the laptop's is right."
+		show "silver-review --dir hub show $id phone"
+		silver-review --dir hub show "$id" phone
+		n=$(take_of "$id" phone "$value")
+		show "silver-review --dir hub resolve $id phone --take $n"
+		silver-review --dir hub resolve "$id" phone --take "$n"
+		;;
+	"edit vs delete")
+		say
+		say "A record edited at the office and deleted on the laptop. It was no duplicate: keep it."
+		show "silver-review --dir hub show $id _del"
+		silver-review --dir hub show "$id" _del
+		n=$(take_of "$id" _del kept)
+		show "silver-review --dir hub resolve $id _del --take $n"
+		silver-review --dir hub resolve "$id" _del --take "$n"
+		;;
+	"aid entered twice")
+		say
+		say "Aid payments are never merged away: one typed in twice is flagged for a person."
+		show "silver-review --dir hub aid-anomalies"
+		silver-review --dir hub aid-anomalies
+		say "The office confirms the laptop's entry is a copy; the hub deletes it (a signed change, kept in the history):"
+		show "silvernode --dir hub delete $id"
+		silvernode --dir hub delete "$id"
+		;;
+	esac
+done
+say
+show "silver-review --dir hub list"
+silver-review --dir hub list
+
+step "11. The resolutions travel back: every node syncs once more and agrees with the hub"
+say "(each node: silvernode --dir NODE sync ENDPOINT --server-key \$HUB_KEY; then silvernode digest --township T on both)"
+python3 "$ROOT/tools/gen_county.py" --bin "$BIN" --out "$C" --resync
+
+step "12. The county's figures, in Chinese (LANG=zh_CN.UTF-8), as of the report's date"
+# The programs speak Chinese through the zh_CN catalogue; the C library needs the
+# zh_CN.UTF-8 locale for that.  Where the system lacks it, build it privately.
+zh_env=(LANG=zh_CN.UTF-8 LC_ALL=zh_CN.UTF-8 LANGUAGE=zh_CN)
+if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf-\?8'; then
+	mkdir -p "$out/locale"
+	if [[ ! -d $out/locale/zh_CN.UTF-8 ]] &&
+		! localedef -i zh_CN -f UTF-8 "$out/locale/zh_CN.UTF-8" >/dev/null 2>&1; then
+		say "(no zh_CN.UTF-8 locale here and localedef could not build one: install Debian's"
+		say " 'locales' package; the figures follow in English)"
+	fi
+	[[ -d $out/locale/zh_CN.UTF-8 ]] && zh_env+=(LOCPATH="$out/locale")
+fi
+show "LANG=zh_CN.UTF-8 silver-stats --dir hub --to 2025-08-17"
+env "${zh_env[@]}" silver-stats --dir hub --to 2025-08-17
+
+step "13. The same figures as one HTML file with charts (opens with no network)"
+report=$out/county-report.html
+show "LANG=zh_CN.UTF-8 silver-stats --dir hub --to 2025-08-17 --format html --out $report"
+env "${zh_env[@]}" silver-stats --dir hub --to 2025-08-17 --format html --out "$report"
+say "Written: $report ($(wc -c <"$report") bytes). Open it in a browser: file://$report"
+
+step "14. An auditor checks the hub's whole history with nothing but the admin's public key"
+show "silver-audit --admin $ADMIN_KEY --store hub"
+audit_rc=0
+silver-audit --admin "$ADMIN_KEY" --store hub || audit_rc=$?
+show "silvernode --dir hub export-bundle county.bundle && silver-audit --admin ${ADMIN_KEY:0:16}... county.bundle"
+silvernode --dir hub export-bundle county.bundle
+bundle_rc=0
+silver-audit --admin "$ADMIN_KEY" county.bundle | tail -1 || bundle_rc=$?
+((audit_rc == 0 && bundle_rc == 0)) || die "the audit found something (exit $audit_rc, $bundle_rc)"
+
+step "15. The county against the 2025 report"
+silver-stats --dir hub --to 2025-08-17 --format json >stats.json
+python3 - "$scale" <<'EOF'
+import json, sys
+s = json.load(open("stats.json"))["total"]
+e = json.load(open("county.json"))["expected"]
+full = sys.argv[1] == "full"
+def money(fen):
+    return "{:,}.{:02d}".format(fen // 100, fen % 100)
+rows = [
+    ("离休干部 honorary retirees", "27", s["retirees"]["honorary"], e["honorary"]),
+    ("退休干部 retired cadres", "hundreds", s["retirees"]["retired"], e["retired"]),
+    ("帮扶 people helped", "346", s["aid"]["people"], e["helped"]),
+    ("帮扶金 aid paid (yuan)", "1,300,000+", money(s["aid"]["amount_fen"]), money(e["aid_amount_fen"])),
+    ("荣退仪式 ceremonies", "217", s["ceremonies"]["ceremonies"], e["ceremonies"]),
+    ("讲座 lectures", "128", s["lectures"]["lecture"], e["lectures"]),
+    ("宣讲报告 reports", "96", s["lectures"]["report"], e["reports"]),
+    ("调解 cases received", "140+", s["cases"]["received"], e["cases_received"]),
+    ("调解 cases settled", "120+", s["cases"]["settled"], e["cases_settled"]),
+    ("志愿分队 volunteer teams", "7", s["teams"]["teams"], e["teams"]),
+    ("社团 clubs", "13", s["teams"]["clubs"], e["clubs"]),
+    ("示范党支部 model branches (provincial/city/county)", "2 / 10 / 11",
+     "%d / %d / %d" % (s["branches"]["provincial"], s["branches"]["city"], s["branches"]["county"]),
+     "%d / %d / %d" % (e["branches"]["provincial"], e["branches"]["city"], e["branches"]["county"])),
+]
+bad = 0
+print("  %-52s %-12s %s" % ("figure", "report", "this county"))
+for label, rep, got, want in rows:
+    ok = str(got) == str(want)
+    bad += not ok
+    print("  %-52s %-12s %-14s %s" % (label, rep if full else "-", got, "" if ok else "EXPECTED %s" % want))
+if bad:
+    print("%d figures differ from what the generator wrote" % bad)
+    sys.exit(1)
+print("Every figure is what the offices entered%s." % (", and the report's" if full else ""))
 EOF
-run sn --dir longhu import retiree retirees.csv
-run sn --dir longhu list retiree
-ZHANG=$(sn --dir longhu list retiree name=张德明 | cut -d' ' -f1)
-LI=$(sn --dir longhu list retiree name=李秀英 | cut -d' ' -f1)
 
-step "Visits (五必访), a delivery (五送) and an aid payment (帮扶金, in yuan; stored in fen)"
-run sn --dir longhu add visit retiree="$ZHANG" date=2026-03-15 type=birthday staff=赵敏
-run sn --dir longhu add delivery retiree="$ZHANG" date=2026-02-10 type=warmth notes=春节慰问
-run sn --dir longhu add aid retiree="$LI" date=2026-04-02 amount=1500.50 reason=low_income approver=孙科长
-
-step "A mistake, refused with a message naming the field; nothing changes"
-sn --dir longhu digest >before.txt
-printf '\033[2m$ %s\033[0m\n' "sn --dir longhu add visit retiree=$ZHANG date=2026-02-30 type=birthday"
-sn --dir longhu add visit retiree="$ZHANG" date=2026-02-30 type=birthday || echo "(exit code $?)"
-sn --dir longhu digest | cmp -s - before.txt && echo "digest unchanged"
-
-step "A correction, and the record's signed history"
-run sn --dir longhu set "$ZHANG" phone=13803719999
-run sn --dir longhu history "$ZHANG"
-
-step "Xinyan office works offline too"
-run sn --dir xinyan add retiree name=陈桂兰 category=retired gender=f birth_date=1947-12-05 hardship=old_age
-
-step "The laptop takes a copy of Longhu's records on a USB stick (bundle), for home visits"
-run sn --dir longhu export-bundle stick.bundle --for "$(key_of longhu-laptop)"
-run sn --dir longhu-laptop import-bundle stick.bundle
-
-step "Both edit Zhang's record: the same phone number on both, a different address"
-run sn --dir longhu set "$ZHANG" phone=13903710000 address=龙湖镇文昌路1号院3栋
-run sn --dir longhu-laptop set "$ZHANG" phone=13903710000 address=龙湖镇文昌路1号3单元
-
-step "They exchange bundles both ways (only what the other lacks)"
-sn --dir longhu vector longhu.vector
-sn --dir longhu-laptop vector laptop.vector
-run sn --dir longhu export-bundle to-laptop.bundle --since-of laptop.vector
-run sn --dir longhu-laptop export-bundle to-office.bundle --since-of longhu.vector
-run sn --dir longhu-laptop import-bundle to-laptop.bundle
-run sn --dir longhu import-bundle to-office.bundle
-echo "Both hold the same entries and the same state:"
-run sn --dir longhu digest
-run sn --dir longhu-laptop digest
-
-step "The address collided (the phone did not: both wrote the same value)"
-run sn --dir longhu conflicts
-run sn --dir longhu show "$ZHANG"
-
-step "The office settles it; the resolution travels back"
-run sn --dir longhu resolve "$ZHANG" address --take 2
-run sn --dir longhu export-bundle to-laptop2.bundle --since-of longhu-laptop
-run sn --dir longhu-laptop import-bundle to-laptop2.bundle
-run sn --dir longhu-laptop conflicts
-
-step "Everything reaches the hub by bundle; each office receives only its own township"
-for n in longhu longhu-laptop xinyan; do
-	sn --dir $n export-bundle $n.bundle --since-of hub >/dev/null
-	run sn --dir hub import-bundle $n.bundle
-done
-run sn --dir hub export-bundle back-to-xinyan.bundle --since-of xinyan --for "$(key_of xinyan)"
-run sn --dir xinyan import-bundle back-to-xinyan.bundle
-echo "Xinyan holds no Longhu retiree:"
-run sn --dir xinyan list retiree
-
-step "Converged: the offices and the hub agree on Longhu's data (its feeds and records)"
-run sn --dir hub digest --township longhu
-run sn --dir longhu digest --township longhu
-run sn --dir longhu-laptop digest --township longhu
-run sn --dir hub show "$ZHANG"
-
+step "Done in $((SECONDS - t0)) s"
+say "HTML report: $report"
 if [[ $keep == 1 ]]; then
-	echo
-	echo "The demo's nodes are in $WORK (try: $BIN/silvernode --dir $WORK/hub log)"
+	say "The county's nodes are in $C (try: $BIN/silvernode --dir $C/hub log | tail)"
 fi
