@@ -97,18 +97,18 @@ static int parse_writes(silver_wtxn *t, const silver_collection *c, const silver
 	if (!w)
 		return SILVER_ENOMEM;
 	if (n + 1 > SILVER_MAX_WRITES) {
-		why_set(why, NULL, "too many fields in one change", NULL);
+		why_set(why, NULL, N_("too many fields in one change"), NULL);
 		return SILVER_ESCHEMA;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		const silver_field *f = silver_schema_field(c, kv[i].key, strlen(kv[i].key));
 		if (!f) {
-			why_set(why, kv[i].key, "no such field", c->name);
+			why_set(why, kv[i].key, N_("no such field"), c->name);
 			return SILVER_ESCHEMA;
 		}
 		for (uint32_t j = 0; j < i; j++) {
 			if (strcmp(kv[j].key, kv[i].key) == 0) {
-				why_set(why, kv[i].key, "field given twice", NULL);
+				why_set(why, kv[i].key, N_("field given twice"), NULL);
 				return SILVER_ESCHEMA;
 			}
 		}
@@ -119,12 +119,12 @@ static int parse_writes(silver_wtxn *t, const silver_collection *c, const silver
 			return rv;
 		}
 		if (f->required && w[i].value.type == SILVER_V_NIL) {
-			why_set(why, kv[i].key, "is required and cannot be empty", NULL);
+			why_set(why, kv[i].key, N_("is required and cannot be empty"), NULL);
 			return SILVER_ESCHEMA;
 		}
 		if ((rv = ref_check(t, f, &w[i].value, why)) != 0) {
 			if (why && !why->reason[0])
-				why_set(why, kv[i].key, "not a record id", kv[i].text);
+				why_set(why, kv[i].key, N_("not a record id"), kv[i].text);
 			return rv;
 		}
 		w[i].field = zslice(f->key);
@@ -171,7 +171,7 @@ int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv,
 	if (why)
 		memset(why, 0, sizeof(*why));
 	if (!c) {
-		why_set(why, NULL, "no such collection", collection);
+		why_set(why, NULL, N_("no such collection"), collection);
 		return SILVER_ESCHEMA;
 	}
 	if (!silver__may_write(t, t->s->township)) {
@@ -192,7 +192,7 @@ int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv,
 			    w[j].value.type != SILVER_V_NIL)
 				have = 1;
 		if (!have) {
-			why_set(why, f->key, "is required", NULL);
+			why_set(why, f->key, N_("is required"), NULL);
 			silver_arena_reset(t->arena);
 			return SILVER_ESCHEMA;
 		}
@@ -214,7 +214,7 @@ static int load_for_edit(silver_wtxn *t, const char *id, silver_record *r, const
 	if (why)
 		memset(why, 0, sizeof(*why));
 	if (silver_schema_split_id(id, strlen(id), &tw, &coll) != 0) {
-		why_set(why, NULL, "not a record id", id);
+		why_set(why, NULL, N_("not a record id"), id);
 		return SILVER_EINVAL;
 	}
 	memcpy(township, tw.p, tw.n);
@@ -223,7 +223,7 @@ static int load_for_edit(silver_wtxn *t, const char *id, silver_record *r, const
 	collection[coll.n] = 0;
 	*c = silver_schema_find(collection);
 	if (!*c) {
-		why_set(why, NULL, "no such collection", collection);
+		why_set(why, NULL, N_("no such collection"), collection);
 		return SILVER_ENOTFOUND;
 	}
 	if (!silver__may_write(t, township)) {
@@ -233,11 +233,11 @@ static int load_for_edit(silver_wtxn *t, const char *id, silver_record *r, const
 	if ((rv = silver__record_load(t, &coll, &ids, t->arena, r, &found)) != 0)
 		return rv;
 	if (!found) {
-		why_set(why, NULL, "no such record", id);
+		why_set(why, NULL, N_("no such record"), id);
 		return SILVER_ENOTFOUND;
 	}
 	if (r->deleted && !allow_deleted) {
-		why_set(why, NULL, "the record has been deleted", id);
+		why_set(why, NULL, N_("the record has been deleted"), id);
 		return SILVER_ENOTFOUND;
 	}
 	return 0;
@@ -255,7 +255,7 @@ int silver_wtxn_set(silver_wtxn *t, const char *id, const silver_kv *kv, uint32_
 	if ((rv = load_for_edit(t, id, &r, &c, tw, coll, 0, why)) != 0)
 		goto out;
 	if (n == 0) {
-		why_set(why, NULL, "nothing to change: give field=value", NULL);
+		why_set(why, NULL, N_("nothing to change: give field=value"), NULL);
 		rv = SILVER_EINVAL;
 		goto out;
 	}
@@ -304,12 +304,12 @@ int silver_wtxn_resolve(silver_wtxn *t, const char *id, const char *field, const
 		if (r.fields[i].field.n == strlen(field) && memcmp(r.fields[i].field.p, field, r.fields[i].field.n) == 0)
 			fs = &r.fields[i];
 	if (strcmp(field, "_del") != 0 && !(f = silver_schema_field(c, field, strlen(field)))) {
-		why_set(why, field, "no such field", c->name);
+		why_set(why, field, N_("no such field"), c->name);
 		rv = SILVER_ESCHEMA;
 		goto out;
 	}
 	if (!fs || fs->nheads == 0) {
-		why_set(why, field, "the field has never been written", id);
+		why_set(why, field, N_("the field has never been written"), id);
 		rv = SILVER_ENOTFOUND;
 		goto out;
 	}
@@ -317,7 +317,7 @@ int silver_wtxn_resolve(silver_wtxn *t, const char *id, const char *field, const
 	w.field = zslice(f ? f->key : "_del");
 	if (text) {
 		if (!f) {
-			why_set(why, field, "choose a contender with --take", NULL);
+			why_set(why, field, N_("choose a contender with --take"), NULL);
 			rv = SILVER_EINVAL;
 			goto out;
 		}
@@ -327,7 +327,7 @@ int silver_wtxn_resolve(silver_wtxn *t, const char *id, const char *field, const
 			goto out;
 		}
 		if (f->required && w.value.type == SILVER_V_NIL) {
-			why_set(why, field, "is required and cannot be empty", NULL);
+			why_set(why, field, N_("is required and cannot be empty"), NULL);
 			rv = SILVER_ESCHEMA;
 			goto out;
 		}
@@ -337,7 +337,7 @@ int silver_wtxn_resolve(silver_wtxn *t, const char *id, const char *field, const
 		if (take < 1 || take > fs->nheads) {
 			char d[32];
 			snprintf(d, sizeof(d), "1..%u", fs->nheads);
-			why_set(why, field, "no contender with that number", d);
+			why_set(why, field, N_("no contender with that number"), d);
 			rv = SILVER_EINVAL;
 			goto out;
 		}

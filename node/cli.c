@@ -60,8 +60,24 @@ int silver_cli_error(const char *fmt, ...)
 	return -1;
 }
 
+const char *silver_cli_reason(const char *reason, char *out, size_t n)
+{
+	/* "not one of: honorary, retired": the words before ": " are the
+	 * message (in the catalogue as "not one of: "), the rest are keys. */
+	const char *colon = strstr(reason, ": ");
+	char prefix[160];
+	size_t k;
+	if (!colon || (k = (size_t)(colon + 2 - reason)) >= sizeof(prefix))
+		return _(reason);
+	memcpy(prefix, reason, k);
+	prefix[k] = 0;
+	snprintf(out, n, "%s%s", _(prefix), colon + 2);
+	return out;
+}
+
 int silver_cli_fail(int err, const silver_why *why, const char *context)
 {
+	char rbuf[512];
 	char where[200] = "";
 	if (why && why->row > 0 && why->field[0])
 		snprintf(where, sizeof(where), _("row %ld, field %s: "), why->row, why->field);
@@ -70,10 +86,11 @@ int silver_cli_fail(int err, const silver_why *why, const char *context)
 	else if (why && why->field[0])
 		snprintf(where, sizeof(where), _("field %s: "), why->field);
 	if (why && why->reason[0]) {
+		const char *r = silver_cli_reason(why->reason, rbuf, sizeof(rbuf));
 		if (why->detail[0])
-			silver_cli_error("%s%s%s (%s)", context ? context : "", where, _(why->reason), why->detail);
+			silver_cli_error("%s%s%s (%s)", context ? context : "", where, r, why->detail);
 		else
-			silver_cli_error("%s%s%s", context ? context : "", where, _(why->reason));
+			silver_cli_error("%s%s%s", context ? context : "", where, r);
 	} else {
 		silver_cli_error("%s%s%s", context ? context : "", where, _(silver_strerror(err)));
 	}

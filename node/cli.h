@@ -31,6 +31,11 @@ extern const char *silver_cli_prog;
 /* "prog: message" on stderr; returns -1 like git's error(). */
 int silver_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A library's English reason in the user's language; a reason of the form
+ * "message: keys" translates the message and keeps the keys.  Returns out
+ * or a catalogue string. */
+const char *silver_cli_reason(const char *reason, char *out, size_t n);
+
 /* Report err (with why, if any) as one sentence and return its exit code. */
 int silver_cli_fail(int err, const silver_why *why, const char *context);
 

@@ -371,13 +371,13 @@ static int parse_text(const silver_field *f, const char *p, size_t n, silver_are
 	/* NFC never shrinks text by a factor anywhere near 4: longer input
 	 * cannot end up within the limit, so refuse it before normalising. */
 	if (n > 4 * (size_t)SILVER_MAX_STR)
-		return refuse(why, whylen, "too long (more than 4096 bytes)");
+		return refuse(why, whylen, N_("too long (more than 4096 bytes)"));
 	for (i = 0; i < n; i += (size_t)k) {
 		k = utf8proc_iterate((const utf8proc_uint8_t *)p + i, (utf8proc_ssize_t)(n - i), &cp);
 		if (k < 0 || cp < 0)
-			return refuse(why, whylen, "not valid UTF-8 text");
+			return refuse(why, whylen, N_("not valid UTF-8 text"));
 		if ((cp < 0x20 && !(cp == '\n' && multiline(f))) || (cp >= 0x7f && cp <= 0x9f))
-			return refuse(why, whylen, "contains a control character");
+			return refuse(why, whylen, N_("contains a control character"));
 		if (!nfc_stable(cp))
 			stable = 0;
 	}
@@ -386,7 +386,7 @@ static int parse_text(const silver_field *f, const char *p, size_t n, silver_are
 	 * what offices type) is its own normal form. */
 	if (stable) {
 		if (n > SILVER_MAX_STR)
-			return refuse(why, whylen, "too long (more than 4096 bytes)");
+			return refuse(why, whylen, N_("too long (more than 4096 bytes)"));
 		return set_str(out, a, (const utf8proc_uint8_t *)p, n);
 	}
 	/* utf8proc_NFC wants a NUL-terminated string; p is a window of one. */
@@ -401,7 +401,7 @@ static int parse_text(const silver_field *f, const char *p, size_t n, silver_are
 		return SILVER_ENOMEM; /* input was checked to be valid */
 	m = strlen((const char *)nfc);
 	if (m > SILVER_MAX_STR)
-		rv = refuse(why, whylen, "too long (more than 4096 bytes)");
+		rv = refuse(why, whylen, N_("too long (more than 4096 bytes)"));
 	else
 		rv = set_str(out, a, nfc, m);
 	free(nfc);
@@ -414,7 +414,7 @@ static int parse_enum(const silver_field *f, const char *p, size_t n, silver_are
 	const silver_enumval *v = enum_find(f, p, n);
 
 	if (!v)
-		return refuse_list(why, whylen, "not one of: ", f);
+		return refuse_list(why, whylen, N_("not one of: "), f);
 	return set_str(out, a, v->key, strlen(v->key));
 }
 
@@ -443,10 +443,10 @@ static int parse_set(const silver_field *f, const char *p, size_t n, silver_aren
 		for (e = end; e > b && p[e - 1] == ' '; e--)
 			;
 		if (b == e)
-			return refuse(why, whylen, "an empty item in the list");
+			return refuse(why, whylen, N_("an empty item in the list"));
 		v = enum_find(f, p + b, e - b);
 		if (!v)
-			return refuse_list(why, whylen, "not one of: ", f);
+			return refuse_list(why, whylen, N_("not one of: "), f);
 		for (j = 0; j < nchosen && chosen[j] != v; j++)
 			;
 		if (j == nchosen)
@@ -488,20 +488,20 @@ static int parse_date(const char *p, size_t n, silver_arena *a, silver_value *ou
 	size_t i;
 
 	if (n != 10 || p[4] != '-' || p[7] != '-')
-		return refuse(why, whylen, "not a date (YYYY-MM-DD)");
+		return refuse(why, whylen, N_("not a date (YYYY-MM-DD)"));
 	for (i = 0; i < n; i++)
 		if (i != 4 && i != 7 && !isdig(p[i]))
-			return refuse(why, whylen, "not a date (YYYY-MM-DD)");
+			return refuse(why, whylen, N_("not a date (YYYY-MM-DD)"));
 	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 + (p[2] - '0') * 10 + (p[3] - '0');
 	m = (p[5] - '0') * 10 + (p[6] - '0');
 	d = (p[8] - '0') * 10 + (p[9] - '0');
 	if (y < 1900 || y > 2100)
-		return refuse(why, whylen, "year not between 1900 and 2100");
+		return refuse(why, whylen, N_("year not between 1900 and 2100"));
 	if (m < 1 || m > 12)
-		return refuse(why, whylen, "no such date");
+		return refuse(why, whylen, N_("no such date"));
 	dim = mdays[m - 1] + (m == 2 && leap(y));
 	if (d < 1 || d > dim)
-		return refuse(why, whylen, "no such date");
+		return refuse(why, whylen, N_("no such date"));
 	return set_str(out, a, p, n);
 }
 
@@ -511,29 +511,29 @@ static int parse_money(const char *p, size_t n, silver_value *out, char *why, si
 	size_t i = 0, ndec = 0;
 
 	if (p[0] == '-')
-		return refuse(why, whylen, "amount cannot be negative");
+		return refuse(why, whylen, N_("amount cannot be negative"));
 	for (; i < n && isdig(p[i]); i++) {
 		if (yuan > MAX_FEN / 100)
-			return refuse(why, whylen, "amount too large");
+			return refuse(why, whylen, N_("amount too large"));
 		yuan = yuan * 10 + (p[i] - '0');
 	}
 	if (i == 0)
-		return refuse(why, whylen, "not an amount (like 1500.50)");
+		return refuse(why, whylen, N_("not an amount (like 1500.50)"));
 	if (i < n) {
 		if (p[i] != '.')
-			return refuse(why, whylen, "not an amount (like 1500.50)");
+			return refuse(why, whylen, N_("not an amount (like 1500.50)"));
 		for (i++; i < n && isdig(p[i]); i++, ndec++)
 			if (ndec < 2)
 				fen = fen * 10 + (p[i] - '0');
 		if (i < n || ndec == 0)
-			return refuse(why, whylen, "not an amount (like 1500.50)");
+			return refuse(why, whylen, N_("not an amount (like 1500.50)"));
 		if (ndec > 2)
-			return refuse(why, whylen, "more than two decimals");
+			return refuse(why, whylen, N_("more than two decimals"));
 		if (ndec == 1)
 			fen *= 10;
 	}
 	if (yuan > MAX_FEN / 100 || yuan * 100 + fen > MAX_FEN)
-		return refuse(why, whylen, "amount too large");
+		return refuse(why, whylen, N_("amount too large"));
 	out->type = SILVER_V_INT;
 	out->i = yuan * 100 + fen;
 	return 0;
@@ -546,10 +546,10 @@ static int parse_int(const char *p, size_t n, silver_value *out, char *why, size
 
 	for (i = 0; i < n; i++) {
 		if (!isdig(p[i]))
-			return refuse(why, whylen, "not a whole number");
+			return refuse(why, whylen, N_("not a whole number"));
 		v = v * 10 + (p[i] - '0');
 		if (v >= MAX_INT)
-			return refuse(why, whylen, "number too large");
+			return refuse(why, whylen, N_("number too large"));
 	}
 	out->type = SILVER_V_INT;
 	out->i = v;
@@ -569,12 +569,12 @@ static int parse_ref(const silver_field *f, const char *p, size_t n, silver_aren
 	uint32_t i;
 
 	if (silver_schema_split_id(p, n, &town, &coll) != 0)
-		return refuse(why, whylen, "not a record id (township/collection/id)");
+		return refuse(why, whylen, N_("not a record id (township/collection/id)"));
 	ok = slice_is(coll, f->ref);
 	for (i = 0; !ok && f->refs && f->refs[i]; i++)
 		ok = slice_is(coll, f->refs[i]);
 	if (!ok)
-		return refuse_list(why, whylen, "not a record id of: ", f);
+		return refuse_list(why, whylen, N_("not a record id of: "), f);
 	return set_str(out, a, p, n);
 }
 

@@ -537,7 +537,9 @@ static int cmd_list(struct opts *o)
 			return SILVER_EXIT_INPUT;
 		}
 		if (silver_schema_parse(f, kv[i].text, a, &want[i], why, sizeof(why)) != 0) {
-			silver_cli_error(_("list: field %s: %s (%s)"), kv[i].key, _(why), kv[i].text);
+			char rbuf[512];
+			silver_cli_error(_("list: field %s: %s (%s)"), kv[i].key, silver_cli_reason(why, rbuf, sizeof(rbuf)),
+					 kv[i].text);
 			silver_arena_destroy(&a);
 			return SILVER_EXIT_INPUT;
 		}
