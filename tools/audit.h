@@ -11,10 +11,13 @@
  * store holds and that the stored records equal a replay of every valid
  * entry into a fresh store.
  *
- * Memory: per feed a fixed summary (last seq and hash, counts); a window
- * of its recent hashes; seals wait in a bounded queue
- * for the verifier threads.  Nothing is kept per entry, except for the
- * county admin's certificates and revocations and what a trace asks for.
+ * Memory: a bundle is read through one fixed buffer (1 MiB), never mapped
+ * or indexed whole; per feed a fixed summary (last seq and hash, counts)
+ * and a window of its 256 recent hashes; seals (hash, key, signature, no
+ * entry bytes) wait in a bounded queue for the verifier threads; the
+ * admin's certificates wait for their seal with their bytes, at most
+ * SILVER_SEAL_EVERY of them.  Nothing is kept per entry, except for the
+ * certificates and revocations in force and what a trace asks for.
  *
  * The report is a list of findings, each with a stable ASCII kind (the
  * AUDIT_K_* strings below), the feed (author key and township, when known),

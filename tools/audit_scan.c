@@ -3,7 +3,10 @@
  * checks made on the way (docs/AUDIT.md, "What is verified").
  *
  * The walk is one pass in the order the entries stand: feed by feed, each
- * feed in ascending seq.  Per entry, on the walking thread: decode it
+ * feed in ascending seq.  A bundle is read as a stream through one fixed
+ * buffer (walk_bundle), so memory does not follow the file's size; a
+ * framing break found on the way makes the bundle one `damaged' finding,
+ * as before the walk began.  Per entry, on the walking thread: decode it
  * (silver_entry_decode: limits, canonical form, hash), place it in its
  * feed's chain (seq and prev against the last entry kept for the feed; a
  * window of the feed's recent hashes tells duplicates and forks from
@@ -24,12 +27,14 @@
  * CHANGE entries, and the latest certificate and revocation of each key
  * are looked up at the end.  No second pass over the entries is needed.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -209,6 +214,9 @@ struct scan {
 	uint64_t order_first, order_last, order_after;
 	uint8_t trace_id[SILVER_MAX_ID];
 	size_t trace_n;
+	/* a bundle whose framing broke after its header: why (walk_bundle) */
+	int damaged;
+	silver_why damage;
 };
 
 static audit_feedsum *feed_get(struct scan *s, const uint8_t tag[SILVER_FEEDTAG_BYTES], int create)
@@ -662,6 +670,18 @@ static int scan_entry(struct scan *s, const uint8_t *p, size_t n, uint64_t index
 		f->chg_n++;
 	}
 
+	if (f->admin && e.op.type != SILVER_OP_CHANGE && f->problem == UINT64_MAX &&
+	    s->npend >= SILVER_SEAL_EVERY) {
+		/* Certificates wait for their seal with their bytes; a writer
+		 * seals at least every SILVER_SEAL_EVERY entries, so a longer
+		 * run is not one, and what waits stays bounded. */
+		add(s, AUDIT_K_CERT, f, e.seq,
+		    _("more than %d certificates and revocations without a seal: no silversync node writes "
+		      "that, and none of them counts"),
+		    SILVER_SEAL_EVERY);
+		feed_problem(f, f->last_seal);
+		pend_clear(s);
+	}
 	if (f->admin && e.op.type != SILVER_OP_CHANGE && f->problem == UINT64_MAX) {
 		struct pend_op *op;
 		if (s->npend == s->cappend) {
@@ -882,50 +902,131 @@ static void finish(struct scan *s)
 
 /* ---- the two sources ------------------------------------------------------------------- */
 
+/* A bundle is read as a stream, through one buffer of BUNDLE_BUF bytes:
+ * whatever the file's size, the walk holds the entry it is at and what
+ * follows it in the buffer, never the file.  Before each entry is split the
+ * buffer holds the rest of the file or more than SILVER_MAX_ENTRY bytes of
+ * it, so silver_bundle_next sees exactly what it would see in the whole
+ * file (it looks at no more than that), and an entry that a refill cut in
+ * two is whole again. */
+#define BUNDLE_BUF (1u << 20)
+
+struct bundle_rd {
+	int fd;
+	uint8_t *buf;
+	size_t start, end; /* the bytes not walked yet: buf[start..end) */
+	int eof;
+};
+
+/* Move what is left to the front and read until the buffer is full or the
+ * file ends. */
+static int rd_fill(struct bundle_rd *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->end - r->start);
+		r->end -= r->start;
+		r->start = 0;
+	}
+	while (!r->eof && r->end < BUNDLE_BUF) {
+		ssize_t got = read(r->fd, r->buf + r->end, BUNDLE_BUF - r->end);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return SILVER_EIO;
+		if (got == 0)
+			r->eof = 1;
+		r->end += (size_t)got;
+	}
+	return 0;
+}
+
+/* The bundle's framing is broken after a sound header: say why in the terms
+ * silver_bundle_open uses, and stop the walk (audit_run makes it the one
+ * finding, as it is for a bundle that silver_bundle_open refuses). */
+static void damaged(struct scan *s, const char *reason, uint64_t entry, uint64_t count)
+{
+	s->damaged = 1;
+	snprintf(s->damage.reason, sizeof(s->damage.reason), "%s", reason);
+	snprintf(s->damage.detail, sizeof(s->damage.detail), "entry %llu of %llu", (unsigned long long)entry,
+		 (unsigned long long)count);
+}
+
 static int walk_bundle(struct scan *s, const char *path, silver_why *why)
 {
-	silver_bundle *b = NULL;
-	int rv = silver_bundle_open(path, &b, why);
-	size_t page = (size_t)sysconf(_SC_PAGESIZE), dropped = 0;
+	struct bundle_rd r = {-1, NULL, 0, 0, 0};
+	silver_bundle_header h;
+	struct stat st;
+	size_t used, len;
+	uint64_t i;
+	int rv;
 
-	if (rv == SILVER_EMALFORMED || rv == SILVER_ELIMIT) {
-		/* A bundle header followed by broken framing is a damaged bundle
-		 * (a finding); no header at all is not a bundle (unusable). */
-		uint8_t head[256];
-		silver_bundle_header h;
-		size_t used, n = 0;
-		FILE *fp = fopen(path, "rb");
-		if (fp) {
-			n = fread(head, 1, sizeof(head), fp);
-			fclose(fp);
-		}
-		if (n == 0 || silver_bundle_header_decode(head, n, &h, &used) != 0)
-			return SILVER_EMALFORMED;
-		s->rep->created = h.created;
-		return audit__add(s->rep, AUDIT_K_DAMAGED, NULL, NULL, 0, _("the bundle is damaged: %s (%s)"),
-				  why && why->reason[0] ? _(why->reason) : _(silver_strerror(rv)),
-				  why ? why->detail : "");
+	if ((r.fd = open(path, O_RDONLY)) < 0)
+		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
+	if (fstat(r.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(r.fd);
+		return SILVER_EIO;
 	}
-	if (rv != 0)
-		return rv;
-	s->rep->created = b->header.created;
-	if (b->header.created)
-		s->future_ms = SILVER_HLC_MS(b->header.created) + AUDIT_CLOCK_AHEAD_MS;
-	for (size_t i = 0; i < b->n && s->err == 0; i++) {
-		rv = scan_entry(s, b->entries[i].p, b->entries[i].n, i);
-		if (rv != 0)
-			break;
-		/* Pages already walked are not needed again: keep the resident
-		 * set flat however large the file. */
-		if ((i & 4095) == 4095) {
-			size_t off = (size_t)(b->entries[i].p - (const uint8_t *)b->map) / page * page;
-			if (off > dropped) {
-				madvise((uint8_t *)b->map + dropped, off - dropped, MADV_DONTNEED);
-				dropped = off;
-			}
-		}
+	if (!(r.buf = malloc(BUNDLE_BUF))) {
+		close(r.fd);
+		return SILVER_ENOMEM;
 	}
-	silver_bundle_close(&b);
+	if ((rv = rd_fill(&r)) != 0)
+		goto out;
+	if (r.end == 0) {
+		if (why)
+			snprintf(why->reason, sizeof(why->reason), "%s", N_("the file is empty"));
+		rv = SILVER_EMALFORMED;
+		goto out;
+	}
+	/* No header at all is not a bundle (no verdict); a newer format is
+	 * for a newer silver-audit. */
+	rv = silver_bundle_header_decode(r.buf, r.end, &h, &used);
+	if (rv != 0) {
+		if (rv == SILVER_EMALFORMED || rv == SILVER_ELIMIT) {
+			if (why)
+				snprintf(why->reason, sizeof(why->reason), "%s",
+					 N_("not a silversync bundle (no bundle header)"));
+			rv = SILVER_EMALFORMED;
+		}
+		goto out;
+	}
+	r.start = used;
+	s->rep->created = h.created;
+	if (h.created)
+		s->future_ms = SILVER_HLC_MS(h.created) + AUDIT_CLOCK_AHEAD_MS;
+	/* Every entry is at least a few bytes: a count larger than the file
+	 * could hold is a lie. */
+	if (h.count > ((uint64_t)st.st_size - used) / 8 + 1) {
+		damaged(s, N_("the header claims more entries than the file can hold (truncated?)"), 0, h.count);
+		goto out;
+	}
+	for (i = 0; i < h.count && s->err == 0; i++) {
+		if (r.end - r.start <= SILVER_MAX_ENTRY && !r.eof && (rv = rd_fill(&r)) != 0)
+			goto out;
+		if (r.start == r.end) {
+			damaged(s, N_("the file ends before its last entry (truncated)"), i + 1, h.count);
+			goto out;
+		}
+		rv = silver_bundle_next(r.buf + r.start, r.end - r.start, &len);
+		if (rv != 0) {
+			damaged(s,
+				rv == SILVER_ELIMIT ? N_("an entry is larger than allowed")
+						    : N_("an entry is damaged or cut short"),
+				i + 1, h.count);
+			rv = 0;
+			goto out;
+		}
+		if ((rv = scan_entry(s, r.buf + r.start, len, i)) != 0)
+			goto out;
+		r.start += len;
+	}
+	if (s->err == 0 && r.start == r.end && !r.eof && (rv = rd_fill(&r)) != 0)
+		goto out;
+	if (s->err == 0 && r.start != r.end)
+		damaged(s, N_("there are bytes after the last entry"), h.count, h.count);
+out:
+	close(r.fd);
+	free(r.buf);
 	return rv ? rv : s->err;
 }
 
@@ -1027,6 +1128,19 @@ static int walk_store(struct scan *s, silver_store *st)
 	return rv == SILVER_ENOTFOUND ? s->err : (rv ? rv : s->err);
 }
 
+static void feeds_free(struct scan *s)
+{
+	for (size_t i = 0; i < s->tabcap; i++) {
+		if (s->tab[i])
+			free(s->tab[i]->win);
+		free(s->tab[i]);
+	}
+	free(s->tab);
+	s->tab = NULL;
+	s->tabcap = s->nfeeds = 0;
+	s->cur = s->order_feed = NULL;
+}
+
 static uint64_t now_ms(const audit_opts *o)
 {
 	const char *fake = getenv("SILVER_FAKE_TIME_MS");
@@ -1082,7 +1196,18 @@ int audit_run(const audit_opts *o, audit_report *rep, silver_why *why)
 	} else {
 		rv = walk_bundle(&s, o->bundle, why);
 	}
-	if (rv == 0) {
+	if (rv == 0 && s.damaged) {
+		/* The one finding, whatever the walk saw before the break, as
+		 * for a bundle that cannot be split at all. */
+		uint64_t created = rep->created;
+		pool_stop(&s);
+		pend_clear(&s);
+		feeds_free(&s);
+		audit_report_release(rep);
+		rep->created = created;
+		rv = audit__add(rep, AUDIT_K_DAMAGED, NULL, NULL, 0, _("the bundle is damaged: %s (%s)"),
+				_(s.damage.reason), s.damage.detail);
+	} else if (rv == 0) {
 		finish(&s);
 		rv = s.err;
 	}
@@ -1106,12 +1231,7 @@ out:
 	pool_stop(&s);
 	pend_clear(&s);
 	free(s.pend);
-	for (size_t i = 0; i < s.tabcap; i++) {
-		if (s.tab[i])
-			free(s.tab[i]->win);
-		free(s.tab[i]);
-	}
-	free(s.tab);
+	feeds_free(&s);
 	silver_buf_release(&s.tmp);
 	silver_arena_destroy(&s.arena);
 	silver_store_close(&st);
