@@ -248,8 +248,12 @@ static void report_text(const struct args *a, const audit_report *rep)
 			char key[17];
 			silver_hex(c->key, 8, key);
 			if (c->has_cert)
-				printf(_("  %s...  %-24s %-6s admin entry %s#%llu"), key, c->name, role_name(c->role),
-				       c->township, (unsigned long long)c->seq);
+			{
+				printf("  %s...  ", key);
+				silver_cli_pad(stdout, c->name, 24); /* CJK names take two columns a character */
+				printf(_(" %-6s admin entry %s#%llu"), role_name(c->role), c->township,
+				       (unsigned long long)c->seq);
+			}
 			else
 				printf(_("  %s...  (no certificate)"), key);
 			if (c->rev)
