@@ -50,6 +50,8 @@ typedef struct silver_sync_report {
 	uint64_t refused_out;      /* entries in batches the peer refused */
 	uint64_t conflicts_opened;
 	uint64_t forks;            /* feeds forked at the handshake (either side saw it) */
+	uint64_t forks_kept;       /* the peer's side of a fork received and kept as evidence */
+	uint64_t feeds_skipped;    /* feeds the peer refused: left out for the rest of the session */
 	uint64_t bytes_sent, bytes_received;
 	uint64_t ms;               /* session time */
 	int refusal;               /* first refusal: SILVER_E* code, 0 none */
@@ -81,6 +83,18 @@ typedef struct silver_sync_opts {
  * otherwise.  rep is filled in every case (release it). */
 int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t server_key[SILVER_KEY_BYTES],
 		       const silver_sync_opts *o, silver_sync_report *rep, silver_why *why) SILVER_WUR;
+
+/* The same in steps, to keep one connection for several sessions (a daemon,
+ * a benchmark): silver_sync_connect sets up the socket (the CURVE handshake
+ * happens with the first session), silver_sync_session runs one session on
+ * it, silver_sync_disconnect closes it and NULLs *c.  After a session that
+ * did not return 0 the connection is in an unknown state: disconnect. */
+typedef struct silver_sync_conn silver_sync_conn;
+int silver_sync_connect(silver_store *s, const char *endpoint, const uint8_t server_key[SILVER_KEY_BYTES],
+			silver_sync_conn **out, silver_why *why) SILVER_WUR;
+int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_sync_report *rep,
+			silver_why *why) SILVER_WUR;
+void silver_sync_disconnect(silver_sync_conn **c);
 
 /* ---- serving -------------------------------------------------------------- */
 

@@ -54,6 +54,7 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define SESSION_IDLE_MS 60000
 #define LINGER_MS 2000
+#define EVIDENCE_WAIT_MS 3000 /* after a FORK, how long to wait for the peer's side of it */
 
 static uint64_t now_ms(void)
 {
@@ -67,7 +68,7 @@ static void why_set(silver_why *why, const char *reason, const char *detail)
 	if (!why)
 		return;
 	memset(why, 0, sizeof(*why));
-	snprintf(why->reason, sizeof(why->reason), "%s", reason);
+	snprintf(why->reason, sizeof(why->reason), "%.255s", reason);
 	if (detail)
 		snprintf(why->detail, sizeof(why->detail), "%s", detail);
 }
@@ -85,7 +86,32 @@ void silver_sync_report_release(silver_sync_report *r)
 
 struct ourfeed {
 	silver_feedinfo fi;
-	int sendable; /* peer may read it and it is not forked */
+	int sendable;        /* peer may read it, not forked, not skipped */
+	int isolate;         /* after a refusal: sent in batches of its own */
+	int skipped;         /* the peer refused it: left out for the rest of the session */
+	int unreadable;      /* our certificates do not (yet) let the peer read it */
+	int forked;
+	uint64_t rewound_at; /* batches before this id were sent before a rewind of this feed */
+};
+
+/* Which entries of which feed a batch in flight holds: after a refusal the
+ * sender rewinds exactly these. */
+struct span {
+	uint32_t feed;  /* index into ours */
+	size_t prog;    /* index into prog */
+	uint64_t from;  /* the peer's seq before this batch */
+};
+
+struct slot {
+	struct span *spans;
+	size_t nspans, cap;
+	uint64_t nentries;
+	int evidence; /* a fork's evidence: its refusal (-9) is expected */
+};
+
+struct evidence {
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint64_t seq;
 };
 
 struct sess {
@@ -106,7 +132,7 @@ struct sess {
 	int hello_in, hello_out;
 	int export_done, done_sent, peer_done;
 	uint64_t next_batch, acked_next; /* ids: batches next_batch-1 .. acked_next are in flight */
-	uint64_t *inflight_n;            /* entries per in-flight batch, ring of SILVER_SYNC_MAX_WINDOW */
+	struct slot *slots;              /* per in-flight batch, ring of SILVER_SYNC_MAX_WINDOW */
 	uint64_t last_rx;
 	uint64_t started;
 	silver_buf scratch, msg;
@@ -118,6 +144,18 @@ struct sess {
 	size_t cur_prog;
 	uint32_t bcount;
 	size_t bbytes;
+	struct ourfeed *blast; /* the feed of the last entry put in the batch being cut */
+	struct slot *bslot;    /* its slot */
+	/* fork evidence asked for by the peer's FORK: our entry at (tag, seq) */
+	struct evidence *ev;
+	size_t nev, capev;
+	int ev_mode;
+	int client;           /* we connected: we may wait for the peer's DONE before ours */
+	int admin_phase;      /* the admin's feeds (certificates) go first */
+	uint8_t admin[SILVER_KEY_BYTES];
+	size_t nunreadable;   /* feeds the peer may not read as far as we know yet */
+	uint64_t ev_wait;     /* FORKs we sent whose evidence has not come */
+	uint64_t ev_deadline; /* ... and how long we wait for it */
 	int fatal;                 /* a local failure: end the session */
 	int error_code;            /* ERROR received or sent */
 	char error_reason[SILVER_SYNC_MAX_REASON + 64];
@@ -133,13 +171,14 @@ static int sess_init(struct sess *x, silver_store *s, const silver_sync_opts *o)
 	if (x->window > SILVER_SYNC_MAX_WINDOW)
 		x->window = SILVER_SYNC_MAX_WINDOW;
 	x->role = o && o->role ? o->role : SILVER_ROLE_BRANCH;
+	x->admin_phase = silver_store_admin(s, x->admin) == 0;
 	silver_buf_init(&x->scratch);
 	silver_buf_init(&x->msg);
 	silver_buf_init(&x->forks);
 	x->arena = silver_arena_new();
-	x->inflight_n = calloc(SILVER_SYNC_MAX_WINDOW, sizeof(uint64_t));
+	x->slots = calloc(SILVER_SYNC_MAX_WINDOW, sizeof(*x->slots));
 	x->started = x->last_rx = now_ms();
-	return x->arena && x->inflight_n ? 0 : SILVER_ENOMEM;
+	return x->arena && x->slots ? 0 : SILVER_ENOMEM;
 }
 
 static void sess_release(struct sess *x)
@@ -147,7 +186,11 @@ static void sess_release(struct sess *x)
 	free(x->ours);
 	free(x->prog);
 	free(x->peer_hello);
-	free(x->inflight_n);
+	if (x->slots)
+		for (size_t i = 0; i < SILVER_SYNC_MAX_WINDOW; i++)
+			free(x->slots[i].spans);
+	free(x->slots);
+	free(x->ev);
 	silver_buf_release(&x->scratch);
 	silver_buf_release(&x->msg);
 	silver_buf_release(&x->forks);
@@ -260,8 +303,11 @@ static int sess_hello_in(struct sess *x, const silver_msg *m)
 	if (m->nfeeds)
 		memcpy(x->peer_hello, m->feeds, m->nfeeds * sizeof(*m->feeds));
 	x->npeer = m->nfeeds;
-	for (size_t i = 0; i < x->nours; i++)
+	for (size_t i = 0; i < x->nours; i++) {
 		x->ours[i].sendable = silver_store_may_read(x->s, m->key, x->ours[i].fi.township) == 1;
+		x->ours[i].unreadable = !x->ours[i].sendable;
+		x->nunreadable += x->ours[i].unreadable;
+	}
 	if (!(a = silver_arena_new()))
 		return SILVER_ENOMEM;
 	for (uint32_t i = 0; i < m->nfeeds && rv == 0; i++) {
@@ -294,7 +340,10 @@ static int sess_hello_in(struct sess *x, const silver_msg *m)
 			ours.seq = pf->seq;
 			memcpy(ours.hash, h, SILVER_HASH_BYTES);
 			of->sendable = 0;
+			of->forked = 1;
 			x->rep.forks++;
+			x->ev_wait++;
+			x->ev_deadline = now_ms() + EVIDENCE_WAIT_MS;
 			rv = silver_msg_fork_encode(&ours, pf->hash, &x->forks);
 		}
 	}
@@ -315,8 +364,19 @@ static int export_filter(const silver_feedinfo *f, void *ctx)
 	size_t p;
 
 	x->cur = NULL;
-	if (!of || !of->sendable)
+	if (!of || (!of->sendable && !x->ev_mode))
 		return 0;
+	if (x->admin_phase && !x->ev_mode && memcmp(f->author, x->admin, SILVER_KEY_BYTES) != 0)
+		return 0;
+	if (x->ev_mode) {
+		/* one entry: ours at the forked seq */
+		if (memcmp(f->tag, x->ev[0].tag, SILVER_FEEDTAG_BYTES) != 0)
+			return 0;
+		x->cur = of;
+		x->cur_prog = (size_t)-1;
+		x->cur_seq = x->ev[0].seq - 1;
+		return 1;
+	}
 	p = find_prog(x, f->tag);
 	x->cur = of;
 	x->cur_prog = p;
@@ -331,11 +391,36 @@ static int export_entry(const uint8_t *p, size_t n, void *ctx)
 
 	if (!x->cur || x->cur_seq >= x->cur->fi.seq)
 		return 0; /* beyond the snapshot: arrived during this session */
+	if (x->ev_mode) {
+		if ((rv = silver_msg_bin_append(p, n, &x->scratch)) != 0)
+			return rv;
+		x->bcount = 1;
+		return STOP_BATCH;
+	}
+	if (x->cur != x->blast) {
+		/* a new feed in this batch: a feed under suspicion goes alone */
+		struct slot *sl = x->bslot;
+		if (x->bcount && (x->cur->isolate || (x->blast && x->blast->isolate)))
+			return STOP_BATCH;
+		if (sl->nspans == sl->cap) {
+			size_t cap = sl->cap ? 2 * sl->cap : 8;
+			struct span *np = realloc(sl->spans, cap * sizeof(*np));
+			if (!np)
+				return SILVER_ENOMEM;
+			sl->spans = np;
+			sl->cap = cap;
+		}
+		if (x->cur_prog == (size_t)-1 && (rv = add_prog(x, x->cur->fi.tag, 0, &x->cur_prog)) != 0)
+			return rv;
+		sl->spans[sl->nspans].feed = (uint32_t)(x->cur - x->ours);
+		sl->spans[sl->nspans].prog = x->cur_prog;
+		sl->spans[sl->nspans].from = x->cur_seq;
+		sl->nspans++;
+		x->blast = x->cur;
+	}
 	if ((rv = silver_msg_bin_append(p, n, &x->scratch)) != 0)
 		return rv;
 	x->cur_seq++;
-	if (x->cur_prog == (size_t)-1 && (rv = add_prog(x, x->cur->fi.tag, 0, &x->cur_prog)) != 0)
-		return rv;
 	x->prog[x->cur_prog].seq = x->cur_seq;
 	x->bcount++;
 	x->bbytes += n;
@@ -353,13 +438,47 @@ static int sess_next_batch(struct sess *x)
 	x->bcount = 0;
 	x->bbytes = 0;
 	x->cur = NULL;
+	x->blast = NULL;
+	x->bslot = &x->slots[x->next_batch % SILVER_SYNC_MAX_WINDOW];
+	x->bslot->nspans = 0;
+	x->bslot->evidence = 0;
+	x->ev_mode = 0;
+	if (x->nev) {
+		/* fork evidence first: our entry at the seq the peer's FORK names */
+		silver_have h;
+		memcpy(h.tag, x->ev[0].tag, SILVER_FEEDTAG_BYTES);
+		h.seq = x->ev[0].seq - 1;
+		x->ev_mode = 1;
+		rv = silver_store_export(x->s, &h, 1, export_filter, x, export_entry, x);
+		x->ev_mode = 0;
+		memmove(x->ev, x->ev + 1, --x->nev * sizeof(*x->ev));
+		if (rv == STOP_BATCH)
+			rv = 0;
+		if (rv != 0)
+			return rv;
+		if (x->bcount) {
+			x->bslot->evidence = 1;
+			goto encode;
+		}
+		return sess_next_batch(x); /* not held (any more): the next */
+	}
+	/* The admin's feeds first: they hold the certificates without which
+	 * the peer would refuse everything else as written by unknown keys. */
 	rv = silver_store_export(x->s, x->prog, x->nprog, export_filter, x, export_entry, x);
+	if (rv == 0 && x->admin_phase) {
+		x->admin_phase = 0;
+		if (x->bcount == 0)
+			rv = silver_store_export(x->s, x->prog, x->nprog, export_filter, x, export_entry, x);
+		else
+			rv = STOP_BATCH; /* the rest in the next batch */
+	}
 	if (rv == STOP_BATCH)
 		rv = 0;
 	else if (rv == 0)
 		x->export_done = 1;
 	if (rv != 0 || x->bcount == 0)
 		return rv;
+encode:
 	x->msg.len = 0;
 	if ((rv = silver_msg_batch_head(x->next_batch, x->bcount, &x->msg)) != 0 ||
 	    (rv = silver_buf_append(&x->msg, x->scratch.data, x->scratch.len)) != 0)
@@ -398,19 +517,22 @@ static int sess_pump(struct sess *x, send_fn send, void *sctx)
 		}
 		silver_buf_release(&x->forks);
 	}
-	while (!x->export_done && x->next_batch - x->acked_next < sess_window(x)) {
+	while ((!x->export_done || x->nev) && x->next_batch - x->acked_next < sess_window(x)) {
 		if ((rv = sess_next_batch(x)) != 0)
 			return rv;
 		if (x->bcount == 0)
 			break;
 		if ((rv = send(x, &x->msg, sctx)) != 0)
 			return rv;
-		x->inflight_n[x->next_batch % SILVER_SYNC_MAX_WINDOW] = x->bcount;
+		x->slots[x->next_batch % SILVER_SYNC_MAX_WINDOW].nentries = x->bcount;
 		x->next_batch++;
 		x->rep.batches_sent++;
 		x->rep.bytes_sent += x->msg.len;
 	}
-	if (x->export_done && !x->done_sent) {
+	/* DONE only once every batch is acknowledged: a refusal may still
+	 * rewind a feed and make us send it again. */
+	if (x->export_done && !x->nev && !x->done_sent && x->acked_next == x->next_batch &&
+	    !(x->client && x->nunreadable && !x->peer_done)) {
 		x->msg.len = 0;
 		if ((rv = silver_msg_done_encode(x->next_batch, x->rep.sent, &x->msg)) != 0 ||
 		    (rv = send(x, &x->msg, sctx)) != 0)
@@ -422,7 +544,8 @@ static int sess_pump(struct sess *x, send_fn send, void *sctx)
 
 static int sess_finished(const struct sess *x)
 {
-	return x->done_sent && x->peer_done && x->acked_next == x->next_batch;
+	return x->done_sent && x->peer_done && x->acked_next == x->next_batch &&
+	       (x->ev_wait == 0 || now_ms() >= x->ev_deadline);
 }
 
 static int is_local_failure(int rv)
@@ -442,6 +565,65 @@ static void note_refusal(struct sess *x, int code, const char *reason, size_t rn
 		snprintf(x->rep.refusal_reason, sizeof(x->rep.refusal_reason), "%.*s", (int)rn, reason);
 }
 
+/* The peer refused batch id (nothing of it was stored).  Every later batch
+ * that continues one of its feeds will be refused too (a gap).  A batch of
+ * one feed names the culprit: that feed is left out for the rest of the
+ * session.  A batch of several: each of them is rewound to where the batch
+ * began and sent again in batches of its own, so that the next refusal
+ * names one feed.  Each feed is rewound at most once and skipped at most
+ * once, so this ends.  Refusals of batches sent before a feed's rewind say
+ * nothing about it. */
+static void sess_refused(struct sess *x, const struct slot *sl, uint64_t id)
+{
+	int one_feed = 1;
+
+	for (size_t i = 1; i < sl->nspans; i++)
+		if (sl->spans[i].feed != sl->spans[0].feed)
+			one_feed = 0;
+	for (size_t i = 0; i < sl->nspans; i++) {
+		const struct span *sp = &sl->spans[i];
+		struct ourfeed *of = &x->ours[sp->feed];
+		if (!of->sendable || id < of->rewound_at)
+			continue;
+		if (one_feed) {
+			of->sendable = 0;
+			of->skipped = 1;
+			x->rep.feeds_skipped++;
+		} else {
+			of->isolate = 1;
+			of->rewound_at = x->next_batch;
+			if (x->prog[sp->prog].seq > sp->from)
+				x->prog[sp->prog].seq = sp->from;
+			x->export_done = 0;
+		}
+	}
+}
+
+/* New entries may have brought the certificate that lets the peer read a
+ * feed (a new node's first sync: it learns the hub's certificate from the
+ * hub).  A client holds its DONE back while such feeds remain, until the
+ * server's DONE: then everything the server had is in. */
+static void sess_recheck_readers(struct sess *x)
+{
+	for (size_t i = 0; i < x->nours; i++) {
+		struct ourfeed *of = &x->ours[i];
+		size_t p;
+		uint64_t has;
+		if (!of->unreadable || silver_store_may_read(x->s, x->rep.peer, of->fi.township) != 1)
+			continue;
+		of->unreadable = 0;
+		x->nunreadable--;
+		if (of->forked || of->skipped)
+			continue;
+		of->sendable = 1;
+		x->export_done = 0;
+		p = find_prog(x, of->fi.tag);
+		has = p == (size_t)-1 ? 0 : x->prog[p].seq;
+		if (has < of->fi.seq)
+			x->rep.to_send += of->fi.seq - has;
+	}
+}
+
 /* One message from the peer (already decoded).  Replies through send. */
 static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *sctx)
 {
@@ -454,12 +636,19 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 	case SILVER_MSG_HELLO:
 		return SILVER_EMALFORMED; /* only once, handled by the caller */
 	case SILVER_MSG_BATCH:
-		if (x->peer_done)
-			return SILVER_EMALFORMED;
+		/* (after the peer's DONE only its side of a fork we named may come) */
 		x->rep.batches_received++;
 		rv = silver_store_ingest(x->s, m->entries, m->nentries, &ir, &why);
 		x->msg.len = 0;
-		if (rv == 0) {
+		if (rv == SILVER_EFORK && x->ev_wait > 0) {
+			/* the evidence we asked for: ingest kept both sides */
+			x->ev_wait--;
+			x->rep.forks_kept++;
+			rv = silver_msg_ack_encode(m->batch, SILVER_EFORK, "fork evidence kept", m->nentries, 0, 0,
+						   &x->msg);
+		} else if (rv == 0) {
+			if (ir.stored && x->nunreadable)
+				sess_recheck_readers(x);
 			x->rep.received += m->nentries;
 			x->rep.stored += ir.stored;
 			x->rep.applied += ir.applied;
@@ -487,12 +676,17 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 	case SILVER_MSG_ACK:
 		if (m->batch != x->acked_next || x->acked_next == x->next_batch)
 			return SILVER_EMALFORMED; /* not the oldest batch in flight */
-		if (m->code == 0) {
-			x->rep.sent += x->inflight_n[m->batch % SILVER_SYNC_MAX_WINDOW];
-		} else {
-			x->rep.refused_out += x->inflight_n[m->batch % SILVER_SYNC_MAX_WINDOW];
-			note_refusal(x, m->code, (const char *)m->reason.p, m->reason.n, NULL);
-			x->export_done = 1; /* what follows would not chain: stop sending */
+		{
+			struct slot *sl = &x->slots[m->batch % SILVER_SYNC_MAX_WINDOW];
+			if (sl->evidence) {
+				/* our side of a fork: the peer keeps it and refuses it (-9) */
+			} else if (m->code == 0) {
+				x->rep.sent += sl->nentries;
+			} else {
+				x->rep.refused_out += sl->nentries;
+				note_refusal(x, m->code, (const char *)m->reason.p, m->reason.n, NULL);
+				sess_refused(x, sl, m->batch);
+			}
 		}
 		x->acked_next++;
 		return 0;
@@ -505,8 +699,25 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 		struct ourfeed *of = find_ours(x, m->fork.tag);
 		if (!of || of->sendable)
 			x->rep.forks++; /* not seen from our side (seen twice when both saw it) */
-		if (of)
+		if (of) {
 			of->sendable = 0; /* too late for batches already out; ingest refuses them */
+			of->forked = 1;
+		}
+		if (of && m->fork.seq <= of->fi.seq && x->nev < SILVER_SYNC_MAX_FEEDS) {
+			/* send our entry at that seq (sealed, or covered by a seal the
+			 * peer holds): the peer's ingest keeps both sides as evidence */
+			if (x->nev == x->capev) {
+				size_t cap = x->capev ? 2 * x->capev : 4;
+				struct evidence *np = realloc(x->ev, cap * sizeof(*np));
+				if (!np)
+					return SILVER_ENOMEM;
+				x->ev = np;
+				x->capev = cap;
+			}
+			memcpy(x->ev[x->nev].tag, m->fork.tag, SILVER_FEEDTAG_BYTES);
+			x->ev[x->nev].seq = m->fork.seq;
+			x->nev++;
+		}
 		return 0;
 	}
 	case SILVER_MSG_ERROR:
@@ -596,56 +807,137 @@ static void client_why_net(silver_why *why, const char *reason, const char *endp
 	why_set(why, reason, endpoint);
 }
 
-int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t server_key[SILVER_KEY_BYTES],
-		       const silver_sync_opts *o, silver_sync_report *rep, silver_why *why)
+struct silver_sync_conn {
+	silver_store *s;
+	void *ctx, *sock, *mon;
+	uint8_t server_key[SILVER_KEY_BYTES];
+	char endpoint[256];
+	int connected, auth_failed, handshake_failed;
+	unsigned sessions;
+};
+
+void silver_sync_disconnect(silver_sync_conn **pc)
 {
-	void *ctx = NULL, *sock = NULL, *mon = NULL;
-	struct sess x;
-	struct client_tx tx;
+	silver_sync_conn *c = pc ? *pc : NULL;
+	int zero = 0;
+
+	if (!c)
+		return;
+	if (c->mon) {
+		zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero));
+		zmq_close(c->mon);
+	}
+	if (c->sock) {
+		zmq_socket_monitor(c->sock, NULL, 0);
+		zmq_close(c->sock);
+	}
+	if (c->ctx)
+		zmq_ctx_term(c->ctx);
+	free(c);
+	*pc = NULL;
+}
+
+int silver_sync_connect(silver_store *s, const char *endpoint, const uint8_t server_key[SILVER_KEY_BYTES],
+			silver_sync_conn **out, silver_why *why)
+{
+	silver_sync_conn *c;
 	uint8_t spub[32];
 	char zspub[41], monep[64];
+	int rv;
+
+	*out = NULL;
+	if (why)
+		memset(why, 0, sizeof(*why));
+	if (silver_curve_public(server_key, spub) != 0) {
+		why_set(why, N_("the server key is not a valid public key"), NULL);
+		return SILVER_EINVAL;
+	}
+	if (!(c = calloc(1, sizeof(*c))))
+		return SILVER_ENOMEM;
+	c->s = s;
+	memcpy(c->server_key, server_key, SILVER_KEY_BYTES);
+	snprintf(c->endpoint, sizeof(c->endpoint), "%s", endpoint);
+	zmq_z85_encode(zspub, spub, 32);
+	if (!(c->ctx = zmq_ctx_new()) || !(c->sock = zmq_socket(c->ctx, ZMQ_DEALER))) {
+		why_set(why, N_("cannot start ZeroMQ"), zmq_strerror(errno));
+		silver_sync_disconnect(&c);
+		return SILVER_ENET;
+	}
+	set_common(c->sock);
+	if ((rv = set_curve_keys(c->sock, s, 0)) != 0 ||
+	    zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, zspub, 40) != 0) {
+		why_set(why, N_("cannot set up encryption (is this node's key readable?)"), NULL);
+		silver_sync_disconnect(&c);
+		return rv ? rv : SILVER_ENET;
+	}
+	snprintf(monep, sizeof(monep), "inproc://silver-mon-%p", (void *)c);
+	if (zmq_socket_monitor(c->sock, monep,
+			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+				       ZMQ_EVENT_DISCONNECTED) == 0 &&
+	    (c->mon = zmq_socket(c->ctx, ZMQ_PAIR)) != NULL)
+		zmq_connect(c->mon, monep);
+	if (zmq_connect(c->sock, endpoint) != 0) {
+		client_why_net(why, N_("not a valid endpoint (expected tcp://HOST:PORT)"), endpoint);
+		silver_sync_disconnect(&c);
+		return SILVER_ENET;
+	}
+	*out = c;
+	return 0;
+}
+
+/* Read the socket monitor's events (connected, handshake failed). */
+static void conn_monitor(silver_sync_conn *c)
+{
+	zmq_msg_t ev;
+	int more = 0;
+
+	zmq_msg_init(&ev);
+	while (zmq_msg_recv(&ev, c->mon, ZMQ_DONTWAIT) >= 0) {
+		/* frame 1 = event (16 bits) + value (32), frame 2 = address */
+		more = zmq_msg_more(&ev);
+		if (zmq_msg_size(&ev) >= 6) {
+			uint16_t e;
+			memcpy(&e, zmq_msg_data(&ev), 2);
+			if (e == ZMQ_EVENT_CONNECTED)
+				c->connected = 1;
+			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+				c->auth_failed = 1;
+			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
+				c->handshake_failed = 1;
+		}
+		while (more) {
+			zmq_msg_close(&ev);
+			zmq_msg_init(&ev);
+			more = zmq_msg_recv(&ev, c->mon, 0) >= 0 && zmq_msg_more(&ev);
+		}
+		zmq_msg_close(&ev);
+		zmq_msg_init(&ev);
+	}
+	zmq_msg_close(&ev);
+}
+
+int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_sync_report *rep, silver_why *why)
+{
+	struct sess x;
+	struct client_tx tx;
+	const char *endpoint = c->endpoint;
 	int timeout = o && o->timeout_ms > 0 ? o->timeout_ms : SILVER_SYNC_TIMEOUT_MS;
-	int rv, connected = 0, auth_failed = 0, handshake_failed = 0;
+	int rv;
 	uint64_t last_progress = 0;
 	zmq_msg_t in;
 
 	if (why)
 		memset(why, 0, sizeof(*why));
 	memset(rep, 0, sizeof(*rep));
-	if ((rv = sess_init(&x, s, o)) != 0) {
+	if ((rv = sess_init(&x, c->s, o)) != 0) {
 		sess_release(&x);
 		return rv;
 	}
-	if ((rv = silver_curve_public(server_key, spub)) != 0) {
-		why_set(why, N_("the server key is not a valid public key"), NULL);
-		sess_release(&x);
-		return SILVER_EINVAL;
-	}
-	zmq_z85_encode(zspub, spub, 32);
-	if (!(ctx = zmq_ctx_new()) || !(sock = zmq_socket(ctx, ZMQ_DEALER))) {
-		rv = SILVER_ENET;
-		client_why_net(why, N_("cannot start ZeroMQ"), zmq_strerror(errno));
-		goto out;
-	}
-	set_common(sock);
-	if ((rv = set_curve_keys(sock, s, 0)) != 0 || zmq_setsockopt(sock, ZMQ_CURVE_SERVERKEY, zspub, 40) != 0) {
-		why_set(why, N_("cannot set up encryption (is this node's key readable?)"), NULL);
-		rv = rv ? rv : SILVER_ENET;
-		goto out;
-	}
-	snprintf(monep, sizeof(monep), "inproc://silver-mon-%p", (void *)&x);
-	if (zmq_socket_monitor(sock, monep,
-			       ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-				       ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
-				       ZMQ_EVENT_DISCONNECTED) == 0 &&
-	    (mon = zmq_socket(ctx, ZMQ_PAIR)) != NULL)
-		zmq_connect(mon, monep);
-	if (zmq_connect(sock, endpoint) != 0) {
-		rv = SILVER_ENET;
-		client_why_net(why, N_("not a valid endpoint (expected tcp://HOST:PORT)"), endpoint);
-		goto out;
-	}
-	tx.sock = sock;
+	tx.sock = c->sock;
+	x.client = 1;
+	c->sessions++;
+	zmq_msg_init(&in);
 	if ((rv = sess_snapshot(&x)) != 0)
 		goto out;
 	x.msg.len = 0;
@@ -653,9 +945,8 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 		goto out;
 	x.hello_out = 1;
 	x.rep.bytes_sent += x.msg.len;
-	zmq_msg_init(&in);
 	for (;;) {
-		zmq_pollitem_t items[2] = {{sock, 0, ZMQ_POLLIN, 0}, {mon, 0, ZMQ_POLLIN, 0}};
+		zmq_pollitem_t items[2] = {{c->sock, 0, ZMQ_POLLIN, 0}, {c->mon, 0, ZMQ_POLLIN, 0}};
 		uint64_t t = now_ms();
 		int n;
 
@@ -671,20 +962,20 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 		}
 		if (t - x.last_rx > (uint64_t)timeout) {
 			rv = SILVER_ENET;
-			if (auth_failed) {
+			if (c->auth_failed) {
 				rv = SILVER_EDENIED;
 				why_set(why, N_("the server refused this node's key (not certified by the county, or revoked)"),
 					endpoint);
-			} else if (handshake_failed) {
+			} else if (c->handshake_failed) {
 				why_set(why, N_("the encrypted handshake failed: check --server-key"), endpoint);
-			} else if (!connected) {
+			} else if (!c->connected) {
 				why_set(why, N_("cannot reach the server (no connection)"), endpoint);
 			} else {
 				why_set(why, N_("the server stopped answering"), endpoint);
 			}
 			break;
 		}
-		n = zmq_poll(items, mon ? 2 : 1, 200);
+		n = zmq_poll(items, c->mon ? 2 : 1, x.ev_wait ? 50 : 200);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -692,41 +983,16 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 			why_set(why, N_("network failure"), zmq_strerror(errno));
 			break;
 		}
-		if (mon && (items[1].revents & ZMQ_POLLIN)) {
-			/* a monitor event: frame 1 = event (16 bits) + value (32), frame 2 = address */
-			zmq_msg_t ev;
-			int more = 0;
-			zmq_msg_init(&ev);
-			if (zmq_msg_recv(&ev, mon, 0) >= 0) {
-				more = zmq_msg_more(&ev);
-				if (zmq_msg_size(&ev) >= 6) {
-					uint16_t e;
-					memcpy(&e, zmq_msg_data(&ev), 2);
-					if (e == ZMQ_EVENT_CONNECTED)
-						connected = 1;
-					else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-						auth_failed = 1;
-					else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ||
-						 e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-						handshake_failed = 1;
-				}
-			}
-			while (more) {
-				zmq_msg_close(&ev);
-				zmq_msg_init(&ev);
-				more = zmq_msg_recv(&ev, mon, 0) >= 0 && zmq_msg_more(&ev);
-			}
-			zmq_msg_close(&ev);
-			if (auth_failed) {
+		if (c->mon && (items[1].revents & ZMQ_POLLIN)) {
+			conn_monitor(c);
+			if (c->auth_failed) {
 				rv = SILVER_EDENIED;
 				why_set(why, N_("the server refused this node's key (not certified by the county, or revoked)"),
 					endpoint);
 				break;
 			}
 		}
-		if (!(items[0].revents & ZMQ_POLLIN))
-			continue;
-		while (rv == 0 && zmq_msg_recv(&in, sock, ZMQ_DONTWAIT) >= 0) {
+		while ((items[0].revents & ZMQ_POLLIN) && rv == 0 && zmq_msg_recv(&in, c->sock, ZMQ_DONTWAIT) >= 0) {
 			silver_msg m;
 			silver_arena_reset(x.arena);
 			x.rep.bytes_received += zmq_msg_size(&in);
@@ -753,7 +1019,7 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 					why_set(why, N_("the server did not start with HELLO"), NULL);
 					break;
 				}
-				if (memcmp(m.key, server_key, SILVER_KEY_BYTES) != 0) {
+				if (memcmp(m.key, c->server_key, SILVER_KEY_BYTES) != 0) {
 					rv = SILVER_EDENIED;
 					why_set(why, N_("the server's HELLO names another key than --server-key"), NULL);
 					break;
@@ -783,25 +1049,28 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 			break;
 		}
 	}
-	zmq_msg_close(&in);
 out:
+	zmq_msg_close(&in);
 	x.rep.hello_done = x.hello_in && x.hello_out;
 	x.rep.ms = now_ms() - x.started;
 	sess_final_vector(&x);
 	*rep = x.rep;
 	memset(&x.rep, 0, sizeof(x.rep)); /* the vector now belongs to rep */
 	sess_release(&x);
-	if (mon) {
-		int zero = 0;
-		zmq_setsockopt(mon, ZMQ_LINGER, &zero, sizeof(zero));
-		zmq_close(mon);
-	}
-	if (sock) {
-		zmq_socket_monitor(sock, NULL, 0);
-		zmq_close(sock);
-	}
-	if (ctx)
-		zmq_ctx_term(ctx);
+	return rv;
+}
+
+int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t server_key[SILVER_KEY_BYTES],
+		       const silver_sync_opts *o, silver_sync_report *rep, silver_why *why)
+{
+	silver_sync_conn *c = NULL;
+	int rv;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((rv = silver_sync_connect(s, endpoint, server_key, &c, why)) != 0)
+		return rv;
+	rv = silver_sync_session(c, o, rep, why);
+	silver_sync_disconnect(&c);
 	return rv;
 }
 
@@ -1249,7 +1518,17 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 		}
 		t = now_ms();
 		for (size_t i = 0; i < srv->nsess;) {
-			if (t - srv->sess[i]->last_rx > SESSION_IDLE_MS) {
+			struct sess *x = srv->sess[i];
+			if (x->hello_out && sess_finished(x)) {
+				/* finished while waiting for fork evidence that did not come */
+				x->rep.complete = 1;
+				x->rep.hello_done = 1;
+				sess_final_vector(x);
+				emit(srv, fn, ctx, SILVER_EV_SESSION_OK, x, 0, NULL);
+				drop_sess(srv, i);
+				continue;
+			}
+			if (t - x->last_rx > SESSION_IDLE_MS) {
 				end_sess(srv, i, SILVER_ENET, "session timed out", fn, ctx, SILVER_EV_SESSION_FAIL);
 				continue;
 			}
