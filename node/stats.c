@@ -163,29 +163,134 @@ static int cell_key(const struct cell *c, const silver_slice *township, silver_b
 	return 0;
 }
 
+/* Cell changes are summed in memory for the whole transaction and written
+ * once each when it ends (silver__stats_flush): a 100,000-row import touches
+ * the same few cells 100,000 times, and one put each is enough. */
+struct silver_aggacc {
+	uint8_t *keys;    /* key bytes, back to back */
+	size_t klen, kcap;
+	struct slot {
+		size_t off;      /* of the key in keys, +1 (0: empty slot) */
+		uint32_t n;      /* key length */
+		uint32_t hash;
+		int64_t d[2];    /* count and sum deltas */
+	} *slots;
+	size_t nslots, used;
+};
+
+static uint32_t key_hash(const uint8_t *p, size_t n)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+static int acc_grow(struct silver_aggacc *a)
+{
+	size_t n = a->nslots ? a->nslots * 2 : 256;
+	struct slot *ns = calloc(n, sizeof(*ns));
+	if (!ns)
+		return SILVER_ENOMEM;
+	for (size_t i = 0; i < a->nslots; i++) {
+		size_t j;
+		if (!a->slots[i].off)
+			continue;
+		for (j = a->slots[i].hash & (n - 1); ns[j].off; j = (j + 1) & (n - 1))
+			;
+		ns[j] = a->slots[i];
+	}
+	free(a->slots);
+	a->slots = ns;
+	a->nslots = n;
+	return 0;
+}
+
 static int cell_add(silver_wtxn *t, const struct cell *c, const silver_slice *township, int64_t count, silver_buf *k)
 {
-	MDB_val key, val;
-	int64_t cur[2] = {0, 0};
-	int rc, rv;
+	struct silver_aggacc *a = t->aggacc;
+	uint32_t h;
+	size_t j;
+	int rv;
 	if ((rv = cell_key(c, township, k)) != 0)
 		return rv;
-	key.mv_size = k->len;
-	key.mv_data = k->data;
-	rc = mdb_get(t->txn, t->s->aggs, &key, &val);
-	if (rc == 0 && val.mv_size == sizeof(cur))
-		memcpy(cur, val.mv_data, sizeof(cur));
-	else if (rc != 0 && rc != MDB_NOTFOUND)
-		return silver__mdb_err(rc);
-	cur[0] += count;
-	cur[1] += count * c->sum;
-	if (cur[0] == 0 && cur[1] == 0) {
-		rc = mdb_del(t->txn, t->s->aggs, &key, NULL);
-		return rc == MDB_NOTFOUND ? 0 : silver__mdb_err(rc);
+	if (!a) {
+		if (!(a = t->aggacc = calloc(1, sizeof(*a))))
+			return SILVER_ENOMEM;
 	}
-	val.mv_size = sizeof(cur);
-	val.mv_data = cur;
-	return silver__mdb_err(mdb_put(t->txn, t->s->aggs, &key, &val, 0));
+	if ((a->used + 1) * 2 > a->nslots && (rv = acc_grow(a)) != 0)
+		return rv;
+	h = key_hash(k->data, k->len);
+	for (j = h & (a->nslots - 1); a->slots[j].off; j = (j + 1) & (a->nslots - 1))
+		if (a->slots[j].hash == h && a->slots[j].n == k->len &&
+		    memcmp(a->keys + a->slots[j].off - 1, k->data, k->len) == 0)
+			break;
+	if (!a->slots[j].off) {
+		if (a->klen + k->len > a->kcap) {
+			size_t cap = a->kcap ? a->kcap * 2 : 4096;
+			uint8_t *nk;
+			while (cap < a->klen + k->len)
+				cap *= 2;
+			if (!(nk = realloc(a->keys, cap)))
+				return SILVER_ENOMEM;
+			a->keys = nk;
+			a->kcap = cap;
+		}
+		memcpy(a->keys + a->klen, k->data, k->len);
+		a->slots[j].off = a->klen + 1;
+		a->slots[j].n = (uint32_t)k->len;
+		a->slots[j].hash = h;
+		a->klen += k->len;
+		a->used++;
+	}
+	a->slots[j].d[0] += count;
+	a->slots[j].d[1] += count * c->sum;
+	return 0;
+}
+
+void silver__stats_discard(silver_wtxn *t)
+{
+	struct silver_aggacc *a = t->aggacc;
+	if (!a)
+		return;
+	free(a->keys);
+	free(a->slots);
+	free(a);
+	t->aggacc = NULL;
+}
+
+int silver__stats_flush(silver_wtxn *t)
+{
+	struct silver_aggacc *a = t->aggacc;
+	int rv = 0;
+	for (size_t i = 0; a && i < a->nslots && rv == 0; i++) {
+		struct slot *sl = &a->slots[i];
+		MDB_val key = {sl->n, a->keys + (sl->off ? sl->off - 1 : 0)}, val;
+		int64_t cur[2] = {0, 0};
+		int rc;
+		if (!sl->off || (sl->d[0] == 0 && sl->d[1] == 0))
+			continue;
+		rc = mdb_get(t->txn, t->s->aggs, &key, &val);
+		if (rc == 0 && val.mv_size == sizeof(cur))
+			memcpy(cur, val.mv_data, sizeof(cur));
+		else if (rc != 0 && rc != MDB_NOTFOUND)
+			rv = silver__mdb_err(rc);
+		if (rv)
+			break;
+		cur[0] += sl->d[0];
+		cur[1] += sl->d[1];
+		if (cur[0] == 0 && cur[1] == 0) {
+			/* an empty cell is no cell: cells depend only on the records */
+			rc = mdb_del(t->txn, t->s->aggs, &key, NULL);
+			rv = rc == MDB_NOTFOUND ? 0 : silver__mdb_err(rc);
+		} else {
+			val.mv_size = sizeof(cur);
+			val.mv_data = cur;
+			rv = silver__mdb_err(mdb_put(t->txn, t->s->aggs, &key, &val, 0));
+		}
+	}
+	silver__stats_discard(t);
+	return rv;
 }
 
 static int same_cell(const struct cell *a, const struct cell *b)

@@ -392,6 +392,7 @@ static int store_headroom(silver_store *s)
 
 static void wtxn_release(silver_wtxn *t)
 {
+	silver__stats_discard(t);
 	for (uint32_t i = 0; i < t->nfeed; i++)
 		free(t->feed[i].body);
 	silver_buf_release(&t->buf);
@@ -437,6 +438,8 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 			rv = silver__seal_all(&t);
 		if (rv == 0 && t.rebuild)
 			rv = silver__rebuild(&t);
+		if (rv == 0)
+			rv = silver__stats_flush(&t);
 		if (rv == 0 && t.digest_loaded)
 			rv = silver__state_digest_save(&t);
 		if (rv == 0)

@@ -62,6 +62,7 @@ struct silver_wtxn {
 	int digest_loaded;
 	int rebuild; /* a revocation invalidated applied entries: rebuild derived state */
 	int restored; /* restored from a backup: no local writes until our own feed catches up */
+	struct silver_aggacc *aggacc; /* statistics deltas of this transaction (stats.c) */
 	uint64_t restored_tip;
 	struct silver_tdigest {
 		char township[SILVER_MAX_NAME + 1];
@@ -127,6 +128,9 @@ typedef struct silver_contrib {
 void silver__stats_contrib(const silver_record *r, silver_contrib *out);
 int silver__stats_update(silver_wtxn *t, const silver_slice *township, const silver_contrib *before,
 			 const silver_contrib *after);
+/* Write the transaction's summed statistics deltas (before commit), or drop them. */
+int silver__stats_flush(silver_wtxn *t);
+void silver__stats_discard(silver_wtxn *t);
 
 /* record.c */
 int silver__record_load(silver_wtxn *t, const silver_slice *collection, const silver_slice *id,

@@ -486,6 +486,7 @@ int silver__rebuild(silver_wtxn *t)
 		return silver__mdb_err(rc);
 	memset(t->digest, 0, sizeof(t->digest));
 	t->digest_loaded = 1;
+	silver__stats_discard(t); /* the cells start again from nothing too */
 	{
 		/* Per-township digests start again from zero too. */
 		MDB_cursor *mc;
