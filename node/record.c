@@ -485,6 +485,9 @@ static silver_fieldstate *field_get(silver_record *r, silver_arena *a, const sil
 {
 	uint32_t i = 0;
 	silver_fieldstate *nf;
+	/* An entry's writes come in field order: a new field usually goes last. */
+	if (r->nfields && slice_cmp(&r->fields[r->nfields - 1].field, name) < 0)
+		i = r->nfields;
 	while (i < r->nfields && slice_cmp(&r->fields[i].field, name) < 0)
 		i++;
 	if (i < r->nfields && slice_cmp(&r->fields[i].field, name) == 0)

@@ -324,7 +324,7 @@ int silver_unhex(const char *s, uint8_t *out, size_t n); /* exactly 2n hex digit
  *   [ "silversync", 1, type, fields... ]
  * HELLO  [.., 1, key bin(32), township str, role uint, window uint,
  *         feeds array of [tag bin(16), seq uint, hash bin(32)]]
- * BATCH  [.., 2, batch uint, entries array(<=512) of bin]
+ * BATCH  [.., 2, batch uint, entries array(<=1024) of bin]
  * ACK    [.., 3, batch uint, code int, reason str, received, stored, applied]
  * DONE   [.., 4, batches uint, entries uint]
  * FORK   [.., 5, tag bin(16), seq uint, sender's hash bin(32), receiver's hash bin(32)]
@@ -335,7 +335,7 @@ int silver_unhex(const char *s, uint8_t *out, size_t n); /* exactly 2n hex digit
 #define SILVER_SYNC_VERSION 1
 #define SILVER_SYNC_MAX_MSG (8u << 20)         /* bytes in one message (ZMQ_MAXMSGSIZE) */
 #define SILVER_SYNC_MAX_FEEDS 65536u           /* feeds stated in one HELLO */
-#define SILVER_SYNC_MAX_BATCH 512u             /* entries in one BATCH */
+#define SILVER_SYNC_MAX_BATCH 1024u            /* entries in one BATCH: one bulk transaction (SILVER_SEAL_EVERY) */
 #define SILVER_SYNC_MAX_BATCH_BYTES (4u << 20) /* entry bytes in one BATCH */
 #define SILVER_SYNC_MAX_REASON 256u            /* bytes of reason text */
 #define SILVER_SYNC_MAX_WINDOW 64u             /* batches in flight a peer may ask for */

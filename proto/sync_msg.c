@@ -13,7 +13,7 @@
  *
  *   type 1 HELLO  key bin(32), township str(<=64), role uint, window uint(1..64),
  *                 feeds array(<=65536) of array(3) [tag bin(16), seq uint>=1, hash bin(32)]
- *   type 2 BATCH  batch uint, entries array(<=512) of bin(<=65536); the
+ *   type 2 BATCH  batch uint, entries array(<=1024) of bin(<=65536); the
  *                 entry bytes add up to at most 4 MiB
  *   type 3 ACK    batch uint, code int (0 or a negative error code), reason str(<=256),
  *                 received uint, stored uint, applied uint

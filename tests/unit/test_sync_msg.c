@@ -135,10 +135,11 @@ static void test_limits(void **state)
 	assert_int_equal(b.len, 0);
 	assert_int_equal(silver_msg_batch_encode(1, many, SILVER_SYNC_MAX_BATCH, &b), 0);
 	assert_int_equal(silver_msg_decode(b.data, b.len, arena, &m), 0);
-	/* a hand-made BATCH that declares 513 entries */
+	/* a hand-made BATCH that declares one entry too many */
 	b.len = 0;
 	assert_int_equal(silver_msg_batch_head(1, SILVER_SYNC_MAX_BATCH, &b), 0);
-	b.data[b.len - 2] = 0x02, b.data[b.len - 1] = 0x01; /* array16 count 512 -> 513 */
+	/* array16 count MAX -> MAX + 1, big-endian */
+	b.data[b.len - 2] = (uint8_t)((SILVER_SYNC_MAX_BATCH + 1) >> 8), b.data[b.len - 1] = (uint8_t)(SILVER_SYNC_MAX_BATCH + 1);
 	for (size_t i = 0; i < SILVER_SYNC_MAX_BATCH + 1; i++)
 		assert_int_equal(silver_msg_bin_append(&one, 1, &b), 0);
 	assert_int_equal(silver_msg_decode(b.data, b.len, arena, &m), SILVER_ELIMIT);
