@@ -2,7 +2,9 @@
  * cli.c - messages, exit codes and display helpers shared by the programs.
  */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <utf8proc.h>
@@ -161,4 +163,98 @@ void silver_cli_pad(FILE *f, const char *s, int width)
 	fputs(s, f);
 	for (; w < width; w++)
 		fputc(' ', f);
+}
+
+int silver_cli_open(const char *dir, unsigned flags, silver_store **s)
+{
+	int rv = silver_store_open(dir, flags, s);
+	struct stat st;
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (rv == SILVER_ENOTFOUND && stat(path, &st) == 0) {
+		silver_cli_error(_("the node in %s has no key file (identity.key): restore it from the backup of this "
+				   "node; without it the node cannot sign"),
+				 dir);
+		return SILVER_EXIT_STORE;
+	}
+	if (rv == SILVER_ENOTFOUND) {
+		silver_cli_error(_("no node in %s: run 'silvernode init --township CODE' first, or give --dir"), dir);
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if (rv == SILVER_EVERSION) {
+		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), dir);
+		return SILVER_EXIT_STORE;
+	}
+	if (rv != 0) {
+		char ctx[300];
+		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), dir);
+		return silver_cli_fail(rv, NULL, ctx);
+	}
+	return 0;
+}
+
+int silver_cli_main(const char *prog, const silver_cli_command *commands, void (*usage)(FILE *f), int argc,
+		    char **argv)
+{
+	silver_cli_opts o;
+	const silver_cli_command *cmd = NULL;
+	char **rest;
+	int nrest = 0, rv;
+
+	silver_i18n_init();
+	silver_cli_prog = prog;
+	memset(&o, 0, sizeof(o));
+	o.dir = getenv("SILVER_DIR");
+	if (!o.dir || !*o.dir)
+		o.dir = "./silver-data";
+	rest = calloc((size_t)argc + 1, sizeof(char *));
+	if (!rest)
+		return SILVER_EXIT_INTERNAL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--dir") == 0) {
+			if (i + 1 >= argc) {
+				silver_cli_error(_("--dir needs a directory"));
+				free(rest);
+				return SILVER_EXIT_USAGE;
+			}
+			o.dir = argv[++i];
+		} else if (strncmp(a, "--dir=", 6) == 0) {
+			o.dir = a + 6;
+		} else if (strcmp(a, "--json") == 0) {
+			o.json = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			if (cmd)
+				printf(_("Usage: %s %s %s\n%s\n"), prog, cmd->name, cmd->args, _(cmd->help));
+			else
+				usage(stdout);
+			free(rest);
+			return 0;
+		} else if (strcmp(a, "--version") == 0 && !cmd) {
+			printf("%s (silversync) %s\n", prog, SILVER_VERSION);
+			free(rest);
+			return 0;
+		} else if (!cmd) {
+			for (const silver_cli_command *c = commands; c->name; c++)
+				if (strcmp(c->name, a) == 0)
+					cmd = c;
+			if (!cmd) {
+				silver_cli_error(_("'%s' is not a command; see '%s --help'"), a, prog);
+				free(rest);
+				return SILVER_EXIT_USAGE;
+			}
+		} else {
+			rest[nrest++] = argv[i];
+		}
+	}
+	if (!cmd) {
+		usage(stderr);
+		free(rest);
+		return SILVER_EXIT_USAGE;
+	}
+	o.argc = nrest;
+	o.argv = rest;
+	rv = cmd->run(&o);
+	free(rest);
+	return rv;
 }

@@ -26,6 +26,33 @@ enum silver_exit {
 
 int silver_cli_exit_code(int err);
 
+/* The global options every program takes, and a command table in the manner
+ * of git.c: silver_cli_main parses [--dir DIR] [--json] [--help] [--version]
+ * COMMAND ARGS (options may follow the command too), runs the command and
+ * returns its exit code. */
+typedef struct silver_cli_opts {
+	const char *dir; /* --dir, else $SILVER_DIR, else ./silver-data */
+	int json;
+	int argc;
+	char **argv; /* the command's own arguments, global options removed */
+} silver_cli_opts;
+
+typedef struct silver_cli_command {
+	const char *name;
+	int (*run)(silver_cli_opts *o);
+	const char *args; /* shown in help */
+	const char *help; /* N_() */
+} silver_cli_command;
+
+/* usage prints the program's whole help (to stdout for --help, to stderr
+ * when no command is given). */
+int silver_cli_main(const char *prog, const silver_cli_command *commands, void (*usage)(FILE *f), int argc,
+		    char **argv);
+
+/* Open the node in dir, turning every refusal into one message; returns 0 or
+ * an exit code. */
+int silver_cli_open(const char *dir, unsigned flags, silver_store **s);
+
 extern const char *silver_cli_prog;
 
 /* "prog: message" on stderr; returns -1 like git's error(). */

@@ -19,51 +19,13 @@
 #include "cli.h"
 #include "silver_store.h"
 
-struct opts {
-	const char *dir;
-	int json;
-	int argc;
-	char **argv; /* the command's own arguments, options removed */
-};
-
-struct command {
-	const char *name;
-	int (*run)(struct opts *o);
-	const char *args;
-	const char *help;
-};
-
-static const struct command commands[];
+static const silver_cli_command commands[];
 
 /* ---- helpers ------------------------------------------------------------------- */
 
-static int open_store(struct opts *o, unsigned flags, silver_store **s)
+static int open_store(silver_cli_opts *o, unsigned flags, silver_store **s)
 {
-	int rv = silver_store_open(o->dir, flags, s);
-	struct stat st;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/data.mdb", o->dir);
-	if (rv == SILVER_ENOTFOUND && stat(path, &st) == 0) {
-		silver_cli_error(_("the node in %s has no key file (identity.key): restore it from the backup of this "
-				   "node; without it the node cannot sign"),
-				 o->dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv == SILVER_ENOTFOUND) {
-		silver_cli_error(_("no node in %s: run 'silvernode init --township CODE' first, or give --dir"),
-				 o->dir);
-		return SILVER_EXIT_NOTFOUND;
-	}
-	if (rv == SILVER_EVERSION) {
-		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), o->dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv != 0) {
-		char ctx[300];
-		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), o->dir);
-		return silver_cli_fail(rv, NULL, ctx);
-	}
-	return 0;
+	return silver_cli_open(o->dir, flags, s);
 }
 
 /* Split "key=value" arguments; the strings stay in argv. */
@@ -100,7 +62,7 @@ static void author_short(const uint8_t *key, char out[17])
 
 /* ---- init, id ------------------------------------------------------------------- */
 
-static int cmd_init(struct opts *o)
+static int cmd_init(silver_cli_opts *o)
 {
 	const char *township = NULL, *name = "", *admin = NULL;
 	uint8_t admin_key[SILVER_KEY_BYTES];
@@ -157,7 +119,7 @@ static int cmd_init(struct opts *o)
 	return 0;
 }
 
-static int cmd_id(struct opts *o)
+static int cmd_id(silver_cli_opts *o)
 {
 	silver_store *s;
 	char hex[2 * SILVER_KEY_BYTES + 1];
@@ -210,7 +172,7 @@ static int do_change(silver_wtxn *t, void *vctx)
 	}
 }
 
-static int run_change(struct opts *o, struct change_ctx *c, const char *what)
+static int run_change(silver_cli_opts *o, struct change_ctx *c, const char *what)
 {
 	silver_store *s;
 	int rv = open_store(o, 0, &s);
@@ -224,7 +186,7 @@ static int run_change(struct opts *o, struct change_ctx *c, const char *what)
 	return 0;
 }
 
-static int cmd_add(struct opts *o)
+static int cmd_add(silver_cli_opts *o)
 {
 	struct change_ctx c;
 	silver_kv kv[SILVER_MAX_WRITES];
@@ -251,7 +213,7 @@ static int cmd_add(struct opts *o)
 	return 0;
 }
 
-static int cmd_set(struct opts *o)
+static int cmd_set(silver_cli_opts *o)
 {
 	struct change_ctx c;
 	silver_kv kv[SILVER_MAX_WRITES];
@@ -274,7 +236,7 @@ static int cmd_set(struct opts *o)
 	return run_change(o, &c, _("set: "));
 }
 
-static int cmd_delete(struct opts *o)
+static int cmd_delete(silver_cli_opts *o)
 {
 	struct change_ctx c;
 	memset(&c, 0, sizeof(c));
@@ -287,7 +249,7 @@ static int cmd_delete(struct opts *o)
 	return run_change(o, &c, _("delete: "));
 }
 
-static int cmd_resolve(struct opts *o)
+static int cmd_resolve(silver_cli_opts *o)
 {
 	struct change_ctx c;
 	int rv;
@@ -378,7 +340,7 @@ static void print_value_text(const silver_field *f, const silver_value *v, silve
 	}
 }
 
-static int cmd_show(struct opts *o)
+static int cmd_show(silver_cli_opts *o)
 {
 	silver_store *s;
 	silver_arena *a;
@@ -497,7 +459,7 @@ static int list_one(const silver_record *r, void *vctx)
 	return 0;
 }
 
-static int cmd_list(struct opts *o)
+static int cmd_list(silver_cli_opts *o)
 {
 	struct list_ctx l;
 	silver_store *s;
@@ -664,7 +626,7 @@ static int hist_one(const silver_entry *e, void *vctx)
 	return 0;
 }
 
-static int cmd_history(struct opts *o)
+static int cmd_history(silver_cli_opts *o)
 {
 	struct hist_ctx h;
 	silver_slice tw, coll;
@@ -751,7 +713,7 @@ static int log_one(const silver_entry *e, void *vctx)
 	return 0;
 }
 
-static int cmd_log(struct opts *o)
+static int cmd_log(silver_cli_opts *o)
 {
 	struct log_ctx l;
 	silver_store *s;
@@ -777,7 +739,7 @@ static int cmd_log(struct opts *o)
 	return rv;
 }
 
-static int cmd_digest(struct opts *o)
+static int cmd_digest(silver_cli_opts *o)
 {
 	silver_store *s;
 	silver_digest d;
@@ -879,7 +841,7 @@ static int conf_one(const char *id, const char *field, void *vctx)
 	return 0;
 }
 
-static int cmd_conflicts(struct opts *o)
+static int cmd_conflicts(silver_cli_opts *o)
 {
 	struct conf_ctx c;
 	int rv;
@@ -1042,7 +1004,7 @@ static int do_import(silver_wtxn *t, void *vctx)
 	return 0;
 }
 
-static int cmd_import(struct opts *o)
+static int cmd_import(silver_cli_opts *o)
 {
 	struct csv_parser p;
 	struct csv_ctx c;
@@ -1131,7 +1093,7 @@ static const char *role_name(uint32_t role)
 	return role == SILVER_ROLE_HUB ? "hub" : role == SILVER_ROLE_ADMIN ? "admin" : "branch";
 }
 
-static int admin_init(struct opts *o)
+static int admin_init(silver_cli_opts *o)
 {
 	const char *name = N_("County admin");
 	silver_store *s;
@@ -1202,7 +1164,7 @@ static int do_certify(silver_wtxn *t, void *vctx)
 	return silver_wtxn_certify(t, &c->c, &c->why);
 }
 
-static int admin_certify(struct opts *o)
+static int admin_certify(silver_cli_opts *o)
 {
 	struct certify_ctx c;
 	silver_slice wl[SILVER_MAX_TOWNSHIPS], rl[SILVER_MAX_TOWNSHIPS];
@@ -1295,7 +1257,7 @@ static int do_revoke(silver_wtxn *t, void *vctx)
 	return silver_wtxn_revoke(t, r->key, r->reason, &r->why);
 }
 
-static int admin_revoke(struct opts *o)
+static int admin_revoke(silver_cli_opts *o)
 {
 	struct revoke_ctx r;
 	silver_store *s;
@@ -1360,7 +1322,7 @@ static int list_cert(const silver_cert *c, const silver_revoke *r, void *vctx)
 	return 0;
 }
 
-static int admin_list(struct opts *o)
+static int admin_list(silver_cli_opts *o)
 {
 	struct certlist_ctx l = {NULL};
 	silver_store *s;
@@ -1381,7 +1343,7 @@ static int admin_list(struct opts *o)
 	return rv;
 }
 
-static int cmd_admin(struct opts *o)
+static int cmd_admin(silver_cli_opts *o)
 {
 	const char *sub = o->argc ? o->argv[0] : "";
 	if (strcmp(sub, "init") == 0)
@@ -1416,7 +1378,7 @@ static int vec_one(const silver_feedinfo *f, void *vctx)
 }
 
 /* What a node holds, per feed: the vector another node exports against. */
-static int cmd_vector(struct opts *o)
+static int cmd_vector(silver_cli_opts *o)
 {
 	struct vec_ctx v;
 	silver_store *s;
@@ -1548,7 +1510,7 @@ static int filter_feed(const struct silver_feedinfo *f, void *ctx)
 	return 0;
 }
 
-static int cmd_export_bundle(struct opts *o)
+static int cmd_export_bundle(silver_cli_opts *o)
 {
 	struct have_set hs = {NULL, 0, 0};
 	struct feed_filter ff;
@@ -1601,7 +1563,7 @@ static int cmd_export_bundle(struct opts *o)
 	return rv;
 }
 
-static int cmd_import_bundle(struct opts *o)
+static int cmd_import_bundle(silver_cli_opts *o)
 {
 	silver_bundle *b;
 	silver_store *s;
@@ -1664,7 +1626,7 @@ static int cmd_import_bundle(struct opts *o)
 
 /* ---- backups ----------------------------------------------------------------------------- */
 
-static int cmd_backup(struct opts *o)
+static int cmd_backup(silver_cli_opts *o)
 {
 	silver_store *s;
 	int rv;
@@ -1686,7 +1648,7 @@ static int cmd_backup(struct opts *o)
 	return 0;
 }
 
-static int cmd_restore(struct opts *o)
+static int cmd_restore(silver_cli_opts *o)
 {
 	int rv;
 	if (o->argc != 2 || strcmp(o->argv[0], "--from") != 0) {
@@ -1711,7 +1673,7 @@ static int cmd_restore(struct opts *o)
 	return 0;
 }
 
-static int cmd_caught_up(struct opts *o)
+static int cmd_caught_up(silver_cli_opts *o)
 {
 	silver_store *s;
 	uint64_t tip = 0;
@@ -1771,7 +1733,7 @@ static int fork_one(const struct silver_feedinfo *f, uint64_t seq, const uint8_t
 	return 0;
 }
 
-static int cmd_forks(struct opts *o)
+static int cmd_forks(silver_cli_opts *o)
 {
 	struct forks_ctx c;
 	silver_store *s;
@@ -1816,7 +1778,7 @@ static int cmd_forks(struct opts *o)
  * links libzmq, so that every other command starts without loading it.  We
  * exec the silvernode-net beside our own real path, global options first. */
 
-static int exec_net(struct opts *o, const char *cmd)
+static int exec_net(silver_cli_opts *o, const char *cmd)
 {
 	char self[4096], path[4200], **argv;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -1850,36 +1812,36 @@ static int exec_net(struct opts *o, const char *cmd)
 	return SILVER_EXIT_INTERNAL;
 }
 
-static int cmd_hub(struct opts *o)
+static int cmd_hub(silver_cli_opts *o)
 {
 	return exec_net(o, "hub");
 }
 
-static int cmd_serve(struct opts *o)
+static int cmd_serve(silver_cli_opts *o)
 {
 	return exec_net(o, "serve");
 }
 
-static int cmd_sync(struct opts *o)
+static int cmd_sync(silver_cli_opts *o)
 {
 	return exec_net(o, "sync");
 }
 
-static int cmd_daemon(struct opts *o)
+static int cmd_daemon(silver_cli_opts *o)
 {
 	return exec_net(o, "daemon");
 }
 
-static int cmd_status(struct opts *o)
+static int cmd_status(silver_cli_opts *o)
 {
 	return exec_net(o, "status");
 }
 
 /* ---- the table -------------------------------------------------------------------------- */
 
-static int cmd_help(struct opts *o);
+static int cmd_help(silver_cli_opts *o);
 
-static const struct command commands[] = {
+static const silver_cli_command commands[] = {
 	{"init", cmd_init, "--township CODE [--name NAME] [--admin KEY]",
 	 N_("create this node: its key and an empty store, pinning the county admin key")},
 	{"id", cmd_id, "", N_("show this node's public key and township")},
@@ -1918,7 +1880,7 @@ static void usage(FILE *f)
 	fprintf(f, _("Usage: silvernode [--dir DIR] [--json] COMMAND [ARGS]\n\n"));
 	fprintf(f, _("A silversync node: records of retired cadres, kept offline in a signed log.\n\n"));
 	fprintf(f, _("Commands:\n"));
-	for (const struct command *c = commands; c->name; c++) {
+	for (const silver_cli_command *c = commands; c->name; c++) {
 		char head[96];
 		snprintf(head, sizeof(head), "%s %s", c->name, c->args);
 		fprintf(f, "  ");
@@ -1935,7 +1897,7 @@ static void usage(FILE *f)
 		     "6 not authorised, 7 store error, 1 other.  See docs/EXIT.md.\n"));
 }
 
-static int cmd_help(struct opts *o)
+static int cmd_help(silver_cli_opts *o)
 {
 	(void)o;
 	usage(stdout);
@@ -1944,66 +1906,5 @@ static int cmd_help(struct opts *o)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	const struct command *cmd = NULL;
-	char **rest;
-	int nrest = 0, i, rv;
-
-	silver_i18n_init();
-	silver_cli_prog = "silvernode";
-	memset(&o, 0, sizeof(o));
-	o.dir = getenv("SILVER_DIR");
-	if (!o.dir || !*o.dir)
-		o.dir = "./silver-data";
-	rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!rest)
-		return SILVER_EXIT_INTERNAL;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--dir") == 0) {
-			if (i + 1 >= argc) {
-				silver_cli_error(_("--dir needs a directory"));
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-			o.dir = argv[++i];
-		} else if (strncmp(a, "--dir=", 6) == 0) {
-			o.dir = a + 6;
-		} else if (strcmp(a, "--json") == 0) {
-			o.json = 1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			if (cmd) {
-				printf(_("Usage: silvernode %s %s\n%s\n"), cmd->name, cmd->args, _(cmd->help));
-			} else {
-				usage(stdout);
-			}
-			free(rest);
-			return 0;
-		} else if (strcmp(a, "--version") == 0 && !cmd) {
-			printf("silvernode (silversync) %s\n", SILVER_VERSION);
-			free(rest);
-			return 0;
-		} else if (!cmd) {
-			for (const struct command *c = commands; c->name; c++)
-				if (strcmp(c->name, a) == 0)
-					cmd = c;
-			if (!cmd) {
-				silver_cli_error(_("'%s' is not a command; see 'silvernode --help'"), a);
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-		} else {
-			rest[nrest++] = argv[i];
-		}
-	}
-	if (!cmd) {
-		usage(stderr);
-		free(rest);
-		return SILVER_EXIT_USAGE;
-	}
-	o.argc = nrest;
-	o.argv = rest;
-	rv = cmd->run(&o);
-	free(rest);
-	return rv;
+	return silver_cli_main("silvernode", commands, usage, argc, argv);
 }

@@ -21,48 +21,9 @@
 #include "cli.h"
 #include "silver_sync.h"
 
-struct opts {
-	const char *dir;
-	int json;
-	int argc;
-	char **argv; /* the command's own arguments, options removed */
-};
-
-struct command {
-	const char *name;
-	int (*run)(struct opts *o);
-	const char *args;
-	const char *help;
-};
-
-/* The same refusals as silvernode's open_store. */
-static int open_store(struct opts *o, unsigned flags, silver_store **s)
+static int open_store(silver_cli_opts *o, unsigned flags, silver_store **s)
 {
-	int rv = silver_store_open(o->dir, flags, s);
-	struct stat st;
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/data.mdb", o->dir);
-	if (rv == SILVER_ENOTFOUND && stat(path, &st) == 0) {
-		silver_cli_error(_("the node in %s has no key file (identity.key): restore it from the backup of this "
-				   "node; without it the node cannot sign"),
-				 o->dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv == SILVER_ENOTFOUND) {
-		silver_cli_error(_("no node in %s: run 'silvernode init --township CODE' first, or give --dir"),
-				 o->dir);
-		return SILVER_EXIT_NOTFOUND;
-	}
-	if (rv == SILVER_EVERSION) {
-		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), o->dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv != 0) {
-		char ctx[300];
-		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), o->dir);
-		return silver_cli_fail(rv, NULL, ctx);
-	}
-	return 0;
+	return silver_cli_open(o->dir, flags, s);
 }
 
 /* ---- sync: hub, serve, sync, daemon, status (docs/PROTOCOL.md) ---------------------------
@@ -107,7 +68,7 @@ static void sync_log(int prio, const char *fmt, ...)
 	fflush(stderr);
 }
 
-static char *peers_path(struct opts *o)
+static char *peers_path(silver_cli_opts *o)
 {
 	size_t n = strlen(o->dir) + 16;
 	char *p = malloc(n);
@@ -116,7 +77,7 @@ static char *peers_path(struct opts *o)
 	return p;
 }
 
-static json_t *peers_load(struct opts *o)
+static json_t *peers_load(silver_cli_opts *o)
 {
 	char *path = peers_path(o);
 	json_t *j = path ? json_load_file(path, 0, NULL) : NULL;
@@ -128,7 +89,7 @@ static json_t *peers_load(struct opts *o)
 	return j;
 }
 
-static void peers_save(struct opts *o, json_t *j)
+static void peers_save(silver_cli_opts *o, json_t *j)
 {
 	char *path = peers_path(o), tmp[4200];
 	if (!path)
@@ -140,7 +101,7 @@ static void peers_save(struct opts *o, json_t *j)
 }
 
 /* Record a session in peers.json (re-read first: other processes write it too). */
-static void peers_note(struct opts *o, const char *name, const char *endpoint, const char *direction,
+static void peers_note(silver_cli_opts *o, const char *name, const char *endpoint, const char *direction,
 		       const silver_sync_report *r, int rv, const char *err)
 {
 	json_t *j = peers_load(o), *peers = json_object_get(j, "peers"), *p, *feeds;
@@ -187,7 +148,7 @@ static int parse_key(const char *hex, uint8_t key[SILVER_KEY_BYTES])
 }
 
 /* --server-key HEX, else the key remembered for this endpoint in peers.json. */
-static int server_key_for(struct opts *o, const char *endpoint, const char *hex, uint8_t key[SILVER_KEY_BYTES])
+static int server_key_for(silver_cli_opts *o, const char *endpoint, const char *hex, uint8_t key[SILVER_KEY_BYTES])
 {
 	if (hex) {
 		if (parse_key(hex, key) != 0) {
@@ -228,7 +189,7 @@ static void sync_progress(const silver_sync_report *r, void *ctx)
 }
 
 /* One session; the summary goes to stdout (or a log line when quiet). */
-static int sync_once(struct opts *o, silver_store *s, const char *endpoint, const uint8_t key[SILVER_KEY_BYTES],
+static int sync_once(silver_cli_opts *o, silver_store *s, const char *endpoint, const uint8_t key[SILVER_KEY_BYTES],
 		     const silver_sync_opts *so, int daemon_mode)
 {
 	silver_sync_report rep;
@@ -302,7 +263,7 @@ struct sync_args {
 	double interval, timeout;
 };
 
-static int sync_parse(struct opts *o, const char *cmd, struct sync_args *a)
+static int sync_parse(silver_cli_opts *o, const char *cmd, struct sync_args *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->interval = 60;
@@ -330,7 +291,7 @@ static int sync_parse(struct opts *o, const char *cmd, struct sync_args *a)
 
 static void server_event(const silver_server_event *ev, void *ctx)
 {
-	struct opts *o = ctx;
+	silver_cli_opts *o = ctx;
 	char key[2 * SILVER_KEY_BYTES + 1], name[80];
 
 	silver_hex(ev->peer, SILVER_KEY_BYTES, key);
@@ -359,7 +320,7 @@ static void server_event(const silver_server_event *ev, void *ctx)
 		sync_log(4, _("entries from %.16s refused: %s"), key, ev->rep->refusal_reason);
 }
 
-static int run_server(struct opts *o, const char *cmd, uint32_t role)
+static int run_server(silver_cli_opts *o, const char *cmd, uint32_t role)
 {
 	struct sync_args a;
 	silver_sync_opts so;
@@ -397,17 +358,17 @@ static int run_server(struct opts *o, const char *cmd, uint32_t role)
 	return rv ? silver_cli_fail(rv, NULL, cmd) : 0;
 }
 
-static int cmd_hub(struct opts *o)
+static int cmd_hub(silver_cli_opts *o)
 {
 	return run_server(o, "hub", SILVER_ROLE_HUB);
 }
 
-static int cmd_serve(struct opts *o)
+static int cmd_serve(silver_cli_opts *o)
 {
 	return run_server(o, "serve", SILVER_ROLE_BRANCH);
 }
 
-static int cmd_sync(struct opts *o)
+static int cmd_sync(silver_cli_opts *o)
 {
 	struct sync_args a;
 	uint8_t key[SILVER_KEY_BYTES];
@@ -435,7 +396,7 @@ static int cmd_sync(struct opts *o)
 	return rv;
 }
 
-static int cmd_daemon(struct opts *o)
+static int cmd_daemon(silver_cli_opts *o)
 {
 	struct sync_args a;
 	uint8_t key[SILVER_KEY_BYTES];
@@ -524,7 +485,7 @@ static void age_text(json_int_t t, json_int_t now, char *out, size_t n)
 		snprintf(out, n, _("%lld days ago"), (long long)(d / 86400));
 }
 
-static int cmd_status(struct opts *o)
+static int cmd_status(silver_cli_opts *o)
 {
 	json_t *j, *peers, *p, *out;
 	const char *name;
@@ -587,7 +548,7 @@ static int cmd_status(struct opts *o)
 
 /* ---- the table -------------------------------------------------------------------------- */
 
-static const struct command commands[] = {
+static const silver_cli_command commands[] = {
 	{"hub", cmd_hub, "--listen tcp://ADDRESS:PORT", N_("run the county hub: receive every feed, serve each node what it may read")},
 	{"serve", cmd_serve, "--listen tcp://ADDRESS:PORT", N_("accept peers on this node (e.g. a field laptop)")},
 	{"sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary")},
@@ -597,69 +558,14 @@ static const struct command commands[] = {
 	{NULL, NULL, NULL, NULL},
 };
 
+static void usage(FILE *f)
+{
+	for (const silver_cli_command *c = commands; c->name; c++)
+		fprintf(f, _("Usage: %s %s %s\n%s\n"), "silvernode", c->name, c->args, _(c->help));
+}
+
 /* silvernode passes the global options first: [--dir DIR] [--json] COMMAND ARGS. */
 int main(int argc, char **argv)
 {
-	struct opts o;
-	const struct command *cmd = NULL;
-	char **rest;
-	int nrest = 0, i, rv;
-
-	silver_i18n_init();
-	silver_cli_prog = "silvernode";
-	memset(&o, 0, sizeof(o));
-	o.dir = getenv("SILVER_DIR");
-	if (!o.dir || !*o.dir)
-		o.dir = "./silver-data";
-	rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!rest)
-		return SILVER_EXIT_INTERNAL;
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--dir") == 0) {
-			if (i + 1 >= argc) {
-				silver_cli_error(_("--dir needs a directory"));
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-			o.dir = argv[++i];
-		} else if (strncmp(a, "--dir=", 6) == 0) {
-			o.dir = a + 6;
-		} else if (strcmp(a, "--json") == 0) {
-			o.json = 1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			if (cmd)
-				printf(_("Usage: silvernode %s %s\n%s\n"), cmd->name, cmd->args, _(cmd->help));
-			else
-				for (const struct command *c = commands; c->name; c++)
-					printf(_("Usage: silvernode %s %s\n%s\n"), c->name, c->args, _(c->help));
-			free(rest);
-			return 0;
-		} else if (strcmp(a, "--version") == 0 && !cmd) {
-			printf("silvernode (silversync) %s\n", SILVER_VERSION);
-			free(rest);
-			return 0;
-		} else if (!cmd) {
-			for (const struct command *c = commands; c->name; c++)
-				if (strcmp(c->name, a) == 0)
-					cmd = c;
-			if (!cmd) {
-				silver_cli_error(_("'%s' is not a command; see 'silvernode --help'"), a);
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-		} else {
-			rest[nrest++] = argv[i];
-		}
-	}
-	if (!cmd) {
-		silver_cli_error(_("'%s' is not a command; see 'silvernode --help'"), "");
-		free(rest);
-		return SILVER_EXIT_USAGE;
-	}
-	o.argc = nrest;
-	o.argv = rest;
-	rv = cmd->run(&o);
-	free(rest);
-	return rv;
+	return silver_cli_main("silvernode", commands, usage, argc, argv);
 }

@@ -21,32 +21,11 @@
 #define MAX_WALK 20000 /* entries visited when looking for a common base */
 #define MAX_ROWS 10000 /* resolutions in one --from file */
 
-struct opts {
-	const char *dir;
-	int json;
-	int argc;
-	char **argv;
-};
-
 /* ---- helpers --------------------------------------------------------------------------- */
 
 static int open_store(const char *dir, unsigned flags, silver_store **s)
 {
-	int rv = silver_store_open(dir, flags, s);
-	if (rv == SILVER_ENOTFOUND) {
-		silver_cli_error(_("no node in %s: give --dir (or set SILVER_DIR)"), dir);
-		return SILVER_EXIT_NOTFOUND;
-	}
-	if (rv == SILVER_EVERSION) {
-		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv != 0) {
-		char ctx[300];
-		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), dir);
-		return silver_cli_fail(rv, NULL, ctx);
-	}
-	return 0;
+	return silver_cli_open(dir, flags, s);
 }
 
 static void json_out(json_t *j)
@@ -247,7 +226,7 @@ static int list_one(const char *id, const char *field, void *vctx)
 	return 0;
 }
 
-static int cmd_list(struct opts *o)
+static int cmd_list(silver_cli_opts *o)
 {
 	struct list_ctx l;
 	int rv;
@@ -456,7 +435,7 @@ static void walk_free(struct walk *w)
 	silver_arena_destroy(&w->a);
 }
 
-static int cmd_show(struct opts *o)
+static int cmd_show(silver_cli_opts *o)
 {
 	silver_store *s;
 	silver_arena *a;
@@ -848,7 +827,7 @@ static int load_csv(const char *path, struct csvload *c)
 	return 0;
 }
 
-static int cmd_resolve(struct opts *o)
+static int cmd_resolve(silver_cli_opts *o)
 {
 	struct res one;
 	struct csvload cl;
@@ -1015,7 +994,7 @@ struct pair {
 	int by_idno;
 };
 
-static int cmd_duplicates(struct opts *o)
+static int cmd_duplicates(silver_cli_opts *o)
 {
 	struct people p;
 	struct pair *pairs = NULL;
@@ -1187,7 +1166,7 @@ static int same_payment(const struct pay *x, const struct pay *y)
 	return strcmp(x->retiree, y->retiree) == 0 && strcmp(x->date, y->date) == 0 && x->amount == y->amount;
 }
 
-static int cmd_aid_anomalies(struct opts *o)
+static int cmd_aid_anomalies(silver_cli_opts *o)
 {
 	struct pays p;
 	struct offices off;
@@ -1290,14 +1269,7 @@ static int cmd_aid_anomalies(struct opts *o)
 
 /* ---- the table ---------------------------------------------------------------------------------- */
 
-struct command {
-	const char *name;
-	int (*run)(struct opts *o);
-	const char *args;
-	const char *help;
-};
-
-static const struct command commands[] = {
+static const silver_cli_command commands[] = {
 	{"list", cmd_list, "[--township T] [--collection C] [--older-than DAYS]", N_("list open conflicts")},
 	{"show", cmd_show, "ID FIELD", N_("every contender side by side, and the last value they agreed on")},
 	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V) | --from FILE.csv",
@@ -1314,7 +1286,7 @@ static void usage(FILE *f)
 	fprintf(f, _("Settle what the offices' nodes could not: conflicting edits, probable duplicates, aid paid "
 		     "twice.\n\n"));
 	fprintf(f, _("Commands:\n"));
-	for (const struct command *c = commands; c->name; c++) {
+	for (const silver_cli_command *c = commands; c->name; c++) {
 		char head[128];
 		snprintf(head, sizeof(head), "%s %s", c->name, c->args);
 		fprintf(f, "  %s\n      %s\n", head, _(c->help));
@@ -1327,63 +1299,5 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
-	struct opts o;
-	const struct command *cmd = NULL;
-	char **rest;
-	int nrest = 0, rv;
-
-	silver_i18n_init();
-	silver_cli_prog = "silver-review";
-	memset(&o, 0, sizeof(o));
-	o.dir = getenv("SILVER_DIR");
-	if (!o.dir || !*o.dir)
-		o.dir = "./silver-data";
-	rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!rest)
-		return SILVER_EXIT_INTERNAL;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--dir") == 0) {
-			if (i + 1 >= argc) {
-				silver_cli_error(_("--dir needs a directory"));
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-			o.dir = argv[++i];
-		} else if (strcmp(a, "--json") == 0) {
-			o.json = 1;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			if (cmd)
-				printf(_("Usage: silver-review %s %s\n%s\n"), cmd->name, cmd->args, _(cmd->help));
-			else
-				usage(stdout);
-			free(rest);
-			return 0;
-		} else if (strcmp(a, "--version") == 0 && !cmd) {
-			printf("silver-review (silversync) %s\n", SILVER_VERSION);
-			free(rest);
-			return 0;
-		} else if (!cmd) {
-			for (const struct command *c = commands; c->name; c++)
-				if (strcmp(c->name, a) == 0)
-					cmd = c;
-			if (!cmd) {
-				silver_cli_error(_("'%s' is not a command; see 'silver-review --help'"), a);
-				free(rest);
-				return SILVER_EXIT_USAGE;
-			}
-		} else {
-			rest[nrest++] = argv[i];
-		}
-	}
-	if (!cmd) {
-		usage(stderr);
-		free(rest);
-		return SILVER_EXIT_USAGE;
-	}
-	o.argc = nrest;
-	o.argv = rest;
-	rv = cmd->run(&o);
-	free(rest);
-	return rv;
+	return silver_cli_main("silver-review", commands, usage, argc, argv);
 }
