@@ -147,21 +147,7 @@ static void usage(FILE *f)
 
 static int open_store(const char *dir, silver_store **s)
 {
-	int rv = silver_store_open(dir, SILVER_OPEN_RDONLY, s);
-	if (rv == SILVER_ENOTFOUND) {
-		silver_cli_error(_("no node in %s: give --dir (or set SILVER_DIR)"), dir);
-		return SILVER_EXIT_NOTFOUND;
-	}
-	if (rv == SILVER_EVERSION) {
-		silver_cli_error(_("the node in %s was written by a newer silversync; upgrade this program"), dir);
-		return SILVER_EXIT_STORE;
-	}
-	if (rv != 0) {
-		char ctx[300];
-		snprintf(ctx, sizeof(ctx), _("cannot open the node in %s: "), dir);
-		return silver_cli_fail(rv, NULL, ctx);
-	}
-	return 0;
+	return silver_cli_open(dir, SILVER_OPEN_RDONLY, s);
 }
 
 static int write_report(const struct stats_report *r, enum format fmt, FILE *f)
