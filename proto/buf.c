@@ -58,6 +58,8 @@ int silver_buf_append(silver_buf *b, const void *p, size_t n)
 {
 	int rv;
 
+	if (n == 0)
+		return 0;
 	/* The packer appends a few bytes at a time: the room is usually there
 	 * (cap + 1 bytes are allocated, so the terminator fits too). */
 	if (b->cap && n < b->cap - b->len) {
@@ -66,8 +68,6 @@ int silver_buf_append(silver_buf *b, const void *p, size_t n)
 		b->data[b->len] = 0;
 		return 0;
 	}
-	if (n == 0)
-		return 0;
 	if ((rv = silver_buf_reserve(b, n)) != 0)
 		return rv;
 	memcpy(b->data + b->len, p, n);
