@@ -356,14 +356,27 @@ static int days_in_month(int y, int m)
 	return m >= 1 && m <= 12 ? d[m - 1] : 31;
 }
 
-/* Is the whole month ("YYYY-MM") inside [from, to]? */
+/* Is the whole month ("YYYY-MM...") inside [from, to]?  Called for every
+ * cell read, so it compares bytes instead of formatting dates. */
 static int month_covered(const char *month, const char *from, const char *to)
 {
-	char first[16], last[16];
-	int y = atoi(month), m = atoi(month + 5);
-	snprintf(first, sizeof(first), "%.7s-01", month);
-	snprintf(last, sizeof(last), "%.7s-%02d", month, days_in_month(y, m) % 100);
-	return (!from || strcmp(first, from) >= 0) && (!to || strcmp(last, to) <= 0);
+	int c;
+	if (from) {
+		c = memcmp(month, from, 7);
+		if (c < 0 || (c == 0 && memcmp(from + 8, "01", 2) != 0))
+			return 0;
+	}
+	if (to) {
+		c = memcmp(month, to, 7);
+		if (c > 0)
+			return 0;
+		if (c == 0) {
+			int y = atoi(to), m = atoi(to + 5), d = atoi(to + 8);
+			if (d < days_in_month(y, m))
+				return 0;
+		}
+	}
+	return 1;
 }
 
 /* Each event once: a month cell when the whole month is in range, else the
@@ -384,9 +397,12 @@ static int event_in(const char *date, size_t n, const char *from, const char *to
 
 static int is_event(const char *metric, size_t n)
 {
-	static const char *const snap[] = {"honorary_checkup", "retiree", "branch", "team", "club", "records"};
+	static const struct {
+		const char *name;
+		size_t n;
+	} snap[] = {{"honorary_checkup", 16}, {"retiree", 7}, {"branch", 6}, {"team", 4}, {"club", 4}, {"records", 7}};
 	for (size_t i = 0; i < sizeof(snap) / sizeof(snap[0]); i++)
-		if (strlen(snap[i]) == n && memcmp(metric, snap[i], n) == 0)
+		if (snap[i].n == n && memcmp(metric, snap[i].name, n) == 0)
 			return 0;
 	return 1;
 }

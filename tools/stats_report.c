@@ -419,7 +419,10 @@ static int aid_person(struct stats_report *r, uint32_t tw, const char *id)
 	r->total.v[ST_AID][0] += rv;
 	if (n > SILVER_MAX_ID)
 		return SILVER_EINVAL;
-	snprintf(key, 9, "%08x", (unsigned)tw); /* keys are text: no NUL inside */
+	/* the township's index as 8 hex digits: keys are text, no NUL inside
+	 * (written by hand: this runs once per aid cell) */
+	for (int i = 0; i < 8; i++)
+		key[i] = "0123456789abcdef"[(tw >> (28 - 4 * i)) & 15];
 	memcpy(key + 8, id, n);
 	if ((rv = set_add(&r->pairs, key, 8 + n)) < 0)
 		return rv;
