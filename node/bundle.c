@@ -89,7 +89,8 @@ static void why_at(silver_why *why, const char *reason, size_t entry, uint64_t c
 		return;
 	memset(why, 0, sizeof(*why));
 	snprintf(why->reason, sizeof(why->reason), "%s", reason);
-	snprintf(why->detail, sizeof(why->detail), "entry %zu of %llu", entry, (unsigned long long)count);
+	if (entry > 0) /* no entry to name when the header itself is at fault */
+		snprintf(why->detail, sizeof(why->detail), "entry %zu of %llu", entry, (unsigned long long)count);
 }
 
 int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why)

@@ -338,6 +338,15 @@ static void print_value_text(const silver_field *f, const silver_value *v, silve
 		if (l)
 			printf(" (%s)", _(l));
 	}
+	if (f && f->type == SILVER_F_SET && v->type == SILVER_V_LIST && v->n) {
+		/* the keys as typed, then what they mean in the user's language */
+		fputs(" (", stdout);
+		for (uint32_t i = 0; i < v->n; i++) {
+			const char *l = silver_schema_enum_label(f, v->items[i].p, v->items[i].n);
+			printf("%s%s", i ? _(", ") : "", l ? _(l) : "?");
+		}
+		fputs(")", stdout);
+	}
 }
 
 static int cmd_show(silver_cli_opts *o)
@@ -1236,9 +1245,17 @@ static int admin_certify(silver_cli_opts *o)
 		if (rv != 0)
 			rv = silver_cli_fail(rv, &c.why, _("admin certify: "));
 		else
+		{
+			char list[SILVER_MAX_TOWNSHIPS * (SILVER_MAX_NAME + 1) + 1] = "";
+			for (uint32_t i = 0; i < c.c.nwrite; i++) {
+				if (i)
+					strcat(list, ",");
+				strncat(list, (const char *)wl[i].p, wl[i].n);
+			}
 			printf(_("Certified %.16s... as %s for %s. Carry it to the office and the hub in a bundle "
 				 "(export-bundle) or by sync.\n"),
-			       key, role_name(c.c.role), o->argv[0] ? (const char *)wl[0].p : "");
+			       key, role_name(c.c.role), list);
+		}
 	}
 	free(write);
 	free(read);
@@ -1402,7 +1419,13 @@ static int cmd_vector(silver_cli_opts *o)
 		return silver_cli_fail(rv, NULL, _("vector: "));
 	}
 	if (o->argc == 1) {
-		if (json_dump_file(j, o->argv[0], JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+		FILE *vf = fopen(o->argv[0], "w");
+		int bad = !vf;
+		if (vf) {
+			bad = json_dumpf(j, vf, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', vf) == EOF;
+			bad |= fclose(vf) != 0;
+		}
+		if (bad) {
 			silver_cli_error(_("vector: cannot write %s"), o->argv[0]);
 			rv = SILVER_EXIT_STORE;
 		}
