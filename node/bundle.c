@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static void why_at(silver_why *why, const char *reason, size_t entry, uint64_t c
 		return;
 	memset(why, 0, sizeof(*why));
 	snprintf(why->reason, sizeof(why->reason), "%s", reason);
-	if (entry > 0) /* no entry to name when the header itself is at fault */
+	if (entry != SIZE_MAX) /* SIZE_MAX: the header itself is at fault, no entry to name */
 		snprintf(why->detail, sizeof(why->detail), "entry %zu of %llu", entry, (unsigned long long)count);
 }
 
@@ -119,7 +120,7 @@ int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why)
 	if (b->size == 0) {
 		close(fd);
 		free(b);
-		why_at(why, N_("the file is empty"), 0, 0);
+		why_at(why, N_("the file is empty"), SIZE_MAX, 0);
 		return SILVER_EMALFORMED;
 	}
 	b->map = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -131,7 +132,7 @@ int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why)
 	rv = silver_bundle_header_decode(b->map, b->size, &b->header, &used);
 	if (rv != 0) {
 		if (rv == SILVER_EMALFORMED)
-			why_at(why, N_("not a silversync bundle (no bundle header)"), 0, 0);
+			why_at(why, N_("not a silversync bundle (no bundle header)"), SIZE_MAX, 0);
 		silver_bundle_close(&b);
 		return rv;
 	}
