@@ -39,6 +39,7 @@ struct feedstate {
 	size_t *pending;        /* batch indices of unsealed entries of this batch, ascending seq */
 	size_t npending, cap;
 	int exists, dirty;
+	silver_feedauth auth; /* the admin's entries come first: certificates are final by then */
 };
 
 struct verify_job {
@@ -547,7 +548,7 @@ static int phase2(silver_wtxn *t, void *vctx)
 		if (!deferred) {
 			const char *reason = NULL;
 			silver_arena_reset(a);
-			if ((deferred = silver__authorize(t->s, t->txn, e, &dwhy)) == 0 &&
+			if ((deferred = silver__authorize(t->s, t->txn, e, &f->auth, &dwhy)) == 0 &&
 			    (deferred = op_check(e, a, &tmp, &reason)) != 0)
 				why_entry(&dwhy, e, reason);
 		}

@@ -104,8 +104,19 @@ int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_
 /* trust.c */
 /* Apply a CERT or REVOKE entry (only the pinned admin's count). */
 int silver__trust_apply(silver_wtxn *t, const silver_entry *e);
-/* May e be stored and applied?  SILVER_EDENIED with why when not. */
-int silver__authorize(silver_store *s, MDB_txn *txn, const silver_entry *e, silver_why *why);
+/* What the authorisation rule found for one feed (author, township), kept
+ * by a caller that checks many entries of the feed in one transaction.  Set
+ * checked = 0 before the first entry. */
+typedef struct silver_feedauth {
+	int checked;
+	int rv;              /* 0, or the refusal for every entry of the feed */
+	silver_why why;      /* with rv */
+	uint64_t last_valid; /* the feed's last valid seq (UINT64_MAX: not revoked) */
+} silver_feedauth;
+/* May e be stored and applied?  SILVER_EDENIED with why when not.  fa may be
+ * NULL; otherwise it must belong to e's feed, and is filled on first use. */
+int silver__authorize(silver_store *s, MDB_txn *txn, const silver_entry *e, silver_feedauth *fa,
+		      silver_why *why);
 /* The last valid seq of (author, township) under a revocation, or UINT64_MAX. */
 uint64_t silver__last_valid(silver_store *s, MDB_txn *txn, const uint8_t author[SILVER_KEY_BYTES],
 			    const char *township);
