@@ -368,6 +368,31 @@ static int cmd_serve(silver_cli_opts *o)
 	return run_server(o, "serve", SILVER_ROLE_BRANCH);
 }
 
+/* What sync and daemon share: their arguments, the server's key, the store
+ * open for writing, signals, and the session options.  usage is the line
+ * shown when the arguments are wrong. */
+static int sync_setup(silver_cli_opts *o, const char *cmd, const char *usage, struct sync_args *a,
+		      uint8_t key[SILVER_KEY_BYTES], silver_sync_opts *so, silver_store **s)
+{
+	int rv;
+	if ((rv = sync_parse(o, cmd, a)) != 0)
+		return rv;
+	if (!a->endpoint || a->listen) {
+		silver_cli_error("%s", usage);
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = server_key_for(o, a->endpoint, a->key_hex, key)) != 0)
+		return rv;
+	if ((rv = open_store(o, 0, s)) != 0)
+		return rv;
+	sync_signals();
+	memset(so, 0, sizeof(*so));
+	so->stop = &sync_stop;
+	if (a->timeout > 0)
+		so->timeout_ms = (int)(a->timeout * 1000);
+	return 0;
+}
+
 static int cmd_sync(silver_cli_opts *o)
 {
 	struct sync_args a;
@@ -376,21 +401,9 @@ static int cmd_sync(silver_cli_opts *o)
 	silver_store *s;
 	int rv;
 
-	if ((rv = sync_parse(o, "sync", &a)) != 0)
+	if ((rv = sync_setup(o, "sync", _("sync: usage: silvernode sync tcp://HOST:PORT [--server-key HEX]"), &a, key,
+			     &so, &s)) != 0)
 		return rv;
-	if (!a.endpoint || a.listen) {
-		silver_cli_error(_("sync: usage: silvernode sync tcp://HOST:PORT [--server-key HEX]"));
-		return SILVER_EXIT_USAGE;
-	}
-	if ((rv = server_key_for(o, a.endpoint, a.key_hex, key)) != 0)
-		return rv;
-	if ((rv = open_store(o, 0, &s)) != 0)
-		return rv;
-	sync_signals();
-	memset(&so, 0, sizeof(so));
-	so.stop = &sync_stop;
-	if (a.timeout > 0)
-		so.timeout_ms = (int)(a.timeout * 1000);
 	rv = sync_once(o, s, a.endpoint, key, &so, 0);
 	silver_store_close(&s);
 	return rv;
@@ -405,21 +418,10 @@ static int cmd_daemon(silver_cli_opts *o)
 	double backoff = 1;
 	int rv;
 
-	if ((rv = sync_parse(o, "daemon", &a)) != 0)
+	if ((rv = sync_setup(o, "daemon",
+			     _("daemon: usage: silvernode daemon --peer tcp://HOST:PORT [--server-key HEX] [--interval S]"),
+			     &a, key, &so, &s)) != 0)
 		return rv;
-	if (!a.endpoint || a.listen) {
-		silver_cli_error(_("daemon: usage: silvernode daemon --peer tcp://HOST:PORT [--server-key HEX] [--interval S]"));
-		return SILVER_EXIT_USAGE;
-	}
-	if ((rv = server_key_for(o, a.endpoint, a.key_hex, key)) != 0)
-		return rv;
-	if ((rv = open_store(o, 0, &s)) != 0)
-		return rv;
-	sync_signals();
-	memset(&so, 0, sizeof(so));
-	so.stop = &sync_stop;
-	if (a.timeout > 0)
-		so.timeout_ms = (int)(a.timeout * 1000);
 	sync_log(6, _("syncing with %s every %.0f s"), a.endpoint, a.interval);
 	while (!sync_stop) {
 		double wait;
