@@ -1442,7 +1442,11 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 	}
 	if (!x->hello_in) {
 		if (m.type != SILVER_MSG_HELLO) {
-			end_sess(srv, at, SILVER_EMALFORMED, "expected HELLO first", fn, ctx, SILVER_EV_BAD_MESSAGE);
+			/* Usually a session whose connection was cut and silently
+			 * reconnected (a new routing id, no session here): answer
+			 * with a network error, so the client retries from HELLO. */
+			end_sess(srv, at, SILVER_ENET, "expected HELLO first (no session on this connection: start again)",
+				 fn, ctx, SILVER_EV_BAD_MESSAGE);
 			return;
 		}
 		memset(&why, 0, sizeof(why));
