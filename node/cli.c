@@ -43,6 +43,7 @@ int silver_cli_exit_code(int err)
 	case SILVER_EDISKFULL:
 	case SILVER_ESTORE:
 	case SILVER_ECORRUPT:
+	case SILVER_EOLDSTORE:
 		return SILVER_EXIT_STORE;
 	case SILVER_ENET:
 		return SILVER_EXIT_NET;

@@ -19,7 +19,7 @@
 #include "silver_proto.h"
 #include "silver_schema.h"
 
-#define SILVER_STORE_FORMAT 1
+#define SILVER_STORE_FORMAT 2
 #define SILVER_SEAL_EVERY 1024 /* a long transaction seals at least every this many entries */
 #define SILVER_MAX_SKEW_MS (10ull * 60 * 1000) /* clocks further ahead are not followed */
 
@@ -266,11 +266,25 @@ int silver_store_digest_township(silver_store *s, const char *township, silver_d
  * (NULL: all), every event within [from, to] (either may be NULL) exactly
  * once — as month cells (date "YYYY-MM") for months wholly inside the range
  * and day cells ("YYYY-MM-DD") for the rest — and every other cell (the
- * snapshots, date "", and honorary_checkup by check-up date), in key order. */
+ * snapshots, date "", and honorary_checkup by check-up date), in key order.
+ * fn returns 0 to go on, SILVER_AGG_SKIP to skip the rest of this metric
+ * for this township (the cursor seeks past it), or an error, which stops
+ * the walk and is returned. */
+#define SILVER_AGG_SKIP 1
 typedef int (*silver_agg_fn)(const char *metric, const char *township, const char *date, const char *dim,
 			     int64_t count, int64_t sum, void *ctx);
 int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
 			    silver_agg_fn fn, void *ctx) SILVER_WUR;
+
+/* Every statistics cell exactly as stored, in key order, internal ones
+ * included (the audit compares them with a replay's); fn as above, except
+ * that SILVER_AGG_SKIP stops the walk with SILVER_EINVAL. */
+int silver_store_cells(silver_store *s, silver_agg_fn fn, void *ctx) SILVER_WUR;
+
+/* One cell's count and sum (out[0], out[1]); SILVER_ENOTFOUND when there
+ * is no such cell (its count and sum are both 0). */
+int silver_store_cell(silver_store *s, const char *metric, const char *township, const char *date, const char *dim,
+		      int64_t out[2]) SILVER_WUR;
 
 /* Open conflicts: (record id, field) pairs, in key order. */
 typedef int (*silver_conflict_fn)(const char *id, const char *field, void *ctx);

@@ -748,6 +748,23 @@ static int cmd_log(silver_cli_opts *o)
 	return rv;
 }
 
+/* Opening a store to write upgrades it (node/store.c): rebuilding what it
+ * derives from its entries takes one transaction. */
+static int cmd_upgrade(silver_cli_opts *o)
+{
+	silver_store *s;
+	int rv;
+	if (o->argc != 0) {
+		silver_cli_error(_("upgrade: usage: silvernode upgrade"));
+		return SILVER_EXIT_USAGE;
+	}
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	silver_store_close(&s);
+	printf(_("The data store is in format %d, this version's.\n"), SILVER_STORE_FORMAT);
+	return 0;
+}
+
 static int cmd_digest(silver_cli_opts *o)
 {
 	silver_store *s;
@@ -1877,6 +1894,7 @@ static const silver_cli_command commands[] = {
 	{"import", cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
 	{"log", cmd_log, "", N_("the signed entries this node holds")},
 	{"digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes")},
+	{"upgrade", cmd_upgrade, "", N_("bring a data store written by an older version up to date")},
 	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
 	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
 	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]... [--for KEY]",

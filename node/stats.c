@@ -21,7 +21,13 @@
  *   honorary_checkup  checkup_date    -               -      (honorary retirees with a check-up date)
  *   visit             date            type            -
  *   delivery          date            type            -
- *   aid               date            retiree id      amount in fen
+ *   aid               date            retiree id      amount in fen  (distinct people in a date range)
+ *   aid_paid          date            -               amount in fen  (payments and money in a date range)
+ *   aid_person        -               retiree id      amount in fen  (all payments to the person; kept
+ *                                                                    twice: township "" for the county)
+ *   aid_people        -               -               -      (count: people with an aid_person cell,
+ *                                                             per township, "" for the county; written
+ *                                                             by silver__stats_flush, never by contrib)
  *   ceremony          date            -               -
  *   activity          date            team/club id    audience
  *   activity_kind     date            kind            audience
@@ -39,7 +45,7 @@
 
 #include "store_int.h"
 
-#define MAX_CELLS 4
+#define MAX_CELLS 5
 #define cell silver_cell
 
 static const silver_value *winner(const silver_record *r, const char *field)
@@ -107,6 +113,12 @@ static uint32_t contrib(const silver_record *r, struct cell *c)
 	} else if (is(&r->collection, "aid")) {
 		c[n].metric = "aid";
 		c[n].date = str_of(r, "date");
+		c[n].dim = str_of(r, "retiree");
+		c[n++].sum = int_of(r, "amount");
+		c[n].metric = "aid_paid";
+		c[n].date = str_of(r, "date");
+		c[n++].sum = int_of(r, "amount");
+		c[n].metric = "aid_person"; /* kept for the township and for the county: cell_add_all */
 		c[n].dim = str_of(r, "retiree");
 		c[n++].sum = int_of(r, "amount");
 	} else if (is(&r->collection, "ceremony")) {
@@ -259,9 +271,39 @@ void silver__stats_discard(silver_wtxn *t)
 	t->aggacc = NULL;
 }
 
+/* An aid_person cell key ("aid_person" 0 township 0 0 person) that appears
+ * or disappears moves its township's aid_people count by one. */
+static int people_delta(silver_wtxn *t, struct silver_aggacc **people, const MDB_val *key, int64_t before,
+			int64_t after)
+{
+	static const char pfx[] = "aid_person";
+	const uint8_t *p = key->mv_data, *z;
+	struct silver_aggacc *saved = t->aggacc;
+	struct cell c;
+	silver_slice tw;
+	silver_buf k;
+	int rv;
+	if ((before > 0) == (after > 0) || key->mv_size <= sizeof(pfx) || memcmp(p, pfx, sizeof(pfx)) != 0)
+		return 0;
+	if (!(z = memchr(p + sizeof(pfx), 0, key->mv_size - sizeof(pfx))))
+		return SILVER_ECORRUPT;
+	tw.p = p + sizeof(pfx);
+	tw.n = (size_t)(z - tw.p);
+	memset(&c, 0, sizeof(c));
+	c.metric = "aid_people";
+	c.date = c.dim = (silver_slice){(const uint8_t *)"", 0};
+	silver_buf_init(&k);
+	t->aggacc = *people; /* cell_add sums into t->aggacc */
+	rv = cell_add(t, &c, &tw, after > 0 ? 1 : -1, &k);
+	*people = t->aggacc;
+	t->aggacc = saved;
+	silver_buf_release(&k);
+	return rv;
+}
+
 int silver__stats_flush(silver_wtxn *t)
 {
-	struct silver_aggacc *a = t->aggacc;
+	struct silver_aggacc *a = t->aggacc, *people = NULL;
 	int rv = 0;
 	for (size_t i = 0; a && i < a->nslots && rv == 0; i++) {
 		struct slot *sl = &a->slots[i];
@@ -277,6 +319,8 @@ int silver__stats_flush(silver_wtxn *t)
 			rv = silver__mdb_err(rc);
 		if (rv)
 			break;
+		if ((rv = people_delta(t, &people, &key, cur[0], cur[0] + sl->d[0])) != 0)
+			break;
 		cur[0] += sl->d[0];
 		cur[1] += sl->d[1];
 		if (cur[0] == 0 && cur[1] == 0) {
@@ -290,6 +334,12 @@ int silver__stats_flush(silver_wtxn *t)
 		}
 	}
 	silver__stats_discard(t);
+	if (people) { /* its own keys are aid_people: this goes one level deep */
+		t->aggacc = people;
+		if (rv == 0)
+			return silver__stats_flush(t);
+		silver__stats_discard(t);
+	}
 	return rv;
 }
 
@@ -310,12 +360,16 @@ static int rolled_up(const struct cell *c)
 static int cell_add_all(silver_wtxn *t, const struct cell *c, const silver_slice *township, int64_t count,
 			silver_buf *k)
 {
+	static const silver_slice county = {(const uint8_t *)"", 0};
 	int rv = cell_add(t, c, township, count, k);
 	if (rv == 0 && rolled_up(c)) {
 		struct cell m = *c;
 		m.date.n = 7;
 		rv = cell_add(t, &m, township, count, k);
 	}
+	/* the payments to a person by any office, to count people county-wide */
+	if (rv == 0 && strcmp(c->metric, "aid_person") == 0)
+		rv = cell_add(t, c, &county, count, k);
 	return rv;
 }
 
@@ -415,8 +469,9 @@ static int seek(MDB_cursor *cur, const char *key, size_t n, MDB_val *k, MDB_val 
 	return mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
 }
 
-int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
-			    silver_agg_fn fn, void *ctx)
+/* raw: every cell as it is stored (silver_store_cells), no filter. */
+static int walk(silver_store *s, const char *township, const char *from, const char *to, int raw,
+		silver_agg_fn fn, void *ctx)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -468,7 +523,7 @@ int silver_store_aggregates(silver_store *s, const char *township, const char *f
 			}
 			continue;
 		}
-		if (dl && is_event(metric, ml)) {
+		if (dl && !raw && is_event(metric, ml)) {
 			if (from && memcmp(date, from, dl < 7 ? dl : 7) < 0) { /* before the first month */
 				memcpy(skey, metric, ml + 1 + tl + 1);
 				memcpy(skey + ml + 1 + tl + 1, from, 7);
@@ -482,7 +537,17 @@ int silver_store_aggregates(silver_store *s, const char *township, const char *f
 				continue;
 			}
 			if (!event_in(date, dl, from, to)) {
-				rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+				if (dl == 10 && month_covered(date, from, to)) {
+					/* its month cell was given: past the month's days,
+					 * to metric 0 township 0 YYYY-MM- 0xff */
+					size_t at = ml + 1 + tl + 1;
+					memcpy(skey, metric, at);
+					memcpy(skey + at, date, 8);
+					skey[at + 8] = (char)0xff;
+					rc = seek(cur, skey, at + 9, &k, &v);
+				} else {
+					rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+				}
 				continue;
 			}
 		}
@@ -496,12 +561,64 @@ int silver_store_aggregates(silver_store *s, const char *township, const char *f
 		xbuf[end - dim] = 0;
 		memcpy(cv, v.mv_data, sizeof(cv));
 		rv = fn(mbuf, tbuf, dbuf, xbuf, cv[0], cv[1], ctx);
-		if (rv == 0)
+		if (rv == SILVER_AGG_SKIP && raw) {
+			rv = SILVER_EINVAL;
+		} else if (rv == SILVER_AGG_SKIP) { /* nothing more of this metric and township */
+			rv = 0;
+			memcpy(skey, metric, ml + 1 + tl);
+			skey[ml + 1 + tl] = 1;
+			rc = seek(cur, skey, ml + 1 + tl + 1, &k, &v);
+		} else if (rv == 0) {
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+		}
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
 		rv = silver__mdb_err(rc);
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
+	return rv;
+}
+
+int silver_store_aggregates(silver_store *s, const char *township, const char *from, const char *to,
+			    silver_agg_fn fn, void *ctx)
+{
+	return walk(s, township, from, to, 0, fn, ctx);
+}
+
+int silver_store_cells(silver_store *s, silver_agg_fn fn, void *ctx)
+{
+	return walk(s, NULL, NULL, NULL, 1, fn, ctx);
+}
+
+int silver_store_cell(silver_store *s, const char *metric, const char *township, const char *date, const char *dim,
+		      int64_t out[2])
+{
+	struct cell c;
+	silver_slice tw = {(const uint8_t *)township, strlen(township)};
+	silver_buf k;
+	MDB_txn *txn;
+	MDB_val key, val;
+	int rv, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.metric = metric;
+	c.date = (silver_slice){(const uint8_t *)date, strlen(date)};
+	c.dim = (silver_slice){(const uint8_t *)dim, strlen(dim)};
+	silver_buf_init(&k);
+	if ((rv = cell_key(&c, &tw, &k)) != 0 || (rv = silver__rtxn(s, &txn)) != 0) {
+		silver_buf_release(&k);
+		return rv;
+	}
+	key.mv_size = k.len;
+	key.mv_data = k.data;
+	rc = mdb_get(txn, s->aggs, &key, &val);
+	if (rc == 0 && val.mv_size != 2 * sizeof(int64_t))
+		rv = SILVER_ECORRUPT;
+	else if (rc == 0)
+		memcpy(out, val.mv_data, 2 * sizeof(int64_t));
+	else
+		rv = rc == MDB_NOTFOUND ? SILVER_ENOTFOUND : silver__mdb_err(rc);
+	mdb_txn_abort(txn);
+	silver_buf_release(&k);
 	return rv;
 }

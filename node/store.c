@@ -7,6 +7,14 @@
  *   data.mdb       the LMDB environment (lock.mdb beside it)
  * The store's format number is kept in meta "format"; a store with a larger
  * number was written by a newer silversync and is refused, never touched.
+ * A store with a smaller number is upgraded when it is opened for writing:
+ * its derived state (records, history, conflicts, statistics) is rebuilt
+ * from the entries in one transaction, which also writes the new number.
+ * Opened read-only it is refused (SILVER_EOLDSTORE): reading it as it is
+ * could give figures the old format did not keep.
+ *
+ * Formats: 1 first; 2 the aid statistics cells aid_paid, aid_person and
+ * aid_people (node/stats.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -269,12 +277,22 @@ int silver_store_create(const char *dir, const char *township, const char *name)
 	return rv;
 }
 
+/* Bring a store of an older format up to date: rebuild everything derived
+ * from the entries (at the end of this transaction) and write the number. */
+static int upgrade(silver_wtxn *t, void *ctx)
+{
+	uint32_t fmt = SILVER_STORE_FORMAT;
+	(void)ctx;
+	t->rebuild = 1;
+	return silver__meta_put(t->s, t->txn, "format", &fmt, sizeof(fmt));
+}
+
 int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 {
 	silver_store *s;
 	MDB_txn *txn;
 	MDB_val v;
-	int rv;
+	int rv, old = 0;
 	char *path;
 
 	*out = NULL;
@@ -300,6 +318,10 @@ int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 			memcpy(&fmt, v.mv_data, sizeof(fmt));
 			if (fmt > SILVER_STORE_FORMAT)
 				rv = SILVER_EVERSION;
+			else if (fmt < SILVER_STORE_FORMAT && (flags & SILVER_OPEN_RDONLY))
+				rv = SILVER_EOLDSTORE;
+			else
+				old = fmt < SILVER_STORE_FORMAT;
 		}
 	}
 	if (rv == 0 && (rv = silver__meta_get(s, txn, "self", &v)) == 0) {
@@ -326,6 +348,8 @@ int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 	if (rv != 0)
 		goto fail;
 	if (!(flags & SILVER_OPEN_RDONLY) && (rv = identity_load(s)) != 0)
+		goto fail;
+	if (old && (rv = silver_store_write(s, upgrade, NULL)) != 0)
 		goto fail;
 	*out = s;
 	return 0;

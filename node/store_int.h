@@ -133,7 +133,7 @@ struct silver_cell {
 	int64_t sum;
 };
 typedef struct silver_contrib {
-	struct silver_cell c[4];
+	struct silver_cell c[5];
 	uint32_t n;
 } silver_contrib;
 void silver__stats_contrib(const silver_record *r, silver_contrib *out);

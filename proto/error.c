@@ -60,6 +60,9 @@ const char *silver_strerror(int err)
 		return N_("the cryptography library could not be started");
 	case SILVER_EDISKFULL:
 		return N_("the disk is full");
+	case SILVER_EOLDSTORE:
+		return N_("the data store was written by an older version of silversync; run \"silvernode upgrade\" once to "
+			  "bring it up to date");
 	case SILVER_ECATCHUP:
 		return N_("this node was restored from a backup and must first receive its own latest entries from the "
 			  "hub or a peer (sync or import-bundle), or be told 'silvernode caught-up'");

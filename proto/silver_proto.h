@@ -60,6 +60,7 @@ enum silver_err {
 	SILVER_ECRYPTO = -22,    /* libsodium could not be initialised */
 	SILVER_EDISKFULL = -23,  /* the disk is full */
 	SILVER_ECATCHUP = -24,   /* restored from a backup: must receive its own latest entries first */
+	SILVER_EOLDSTORE = -25,  /* a store of an older format, opened read-only: open it to write once */
 };
 
 /* A short English sentence for an error; wrap it in _() to show it. Static. */

@@ -221,6 +221,7 @@ static void report_json(const struct args *a, const audit_report *rep)
 			silver_hex(rep->replay_state, SILVER_HASH_BYTES, h);
 			json_object_set_new(st, "replay", json_string(h));
 			json_object_set_new(st, "records", json_integer((json_int_t)rep->records));
+			json_object_set_new(st, "cells", json_integer((json_int_t)rep->cells));
 		}
 		json_object_set_new(j, "state", st);
 	}
@@ -264,9 +265,9 @@ static void report_text(const struct args *a, const audit_report *rep)
 	if (a->o.store && rep->state_checked) {
 		char h[17];
 		silver_hex(rep->state, 8, h);
-		printf(_("State: %llu records; stored digest %s..., replay of the valid entries compared record by "
-			 "record\n"),
-		       (unsigned long long)rep->records, h);
+		printf(_("State: %llu records, %llu statistics cells; stored digest %s..., replay of the valid entries "
+			 "compared record by record and cell by cell\n"),
+		       (unsigned long long)rep->records, (unsigned long long)rep->cells, h);
 	}
 	if (rep->nfindings == 0) {
 		printf(_("No findings: every entry verifies, chains, is authorised and in order.\n"));

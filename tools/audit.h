@@ -114,6 +114,7 @@ typedef struct audit_report {
 	uint64_t certs_total, revokes_total; /* CERT / REVOKE entries accepted */
 	int state_checked;   /* a store's replay ran */
 	uint64_t records;    /* a store's records, compared */
+	uint64_t cells;      /* a store's statistics cells, compared */
 	uint8_t state[SILVER_HASH_BYTES], replay_state[SILVER_HASH_BYTES];
 	audit_trace_entry *trace;
 	size_t ntrace, captrace;

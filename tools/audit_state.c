@@ -11,6 +11,10 @@
  * Both state digests are compared, and then every record, both ways: the
  * stored state digest is kept up to date by the writer, so a value
  * rewritten behind the store's back only shows in the records themselves.
+ * Last the statistics: every cell of the store (silver_store_cells) must
+ * be in the replay with the same count and sum, and every cell of the
+ * replay in the store, so the figures silver-stats prints are the ones
+ * the signed history gives.
  */
 #include <ftw.h>
 #include <stdio.h>
@@ -177,6 +181,75 @@ static int cmp_one(const silver_record *rec, void *vctx)
 			  _("record %s is written by valid entries but missing from the store"), id);
 }
 
+struct cell_ctx {
+	silver_store *other;
+	audit_report *rep;
+	int stored_side;
+	uint64_t differ, listed, walked;
+};
+
+static int cell_one(const char *metric, const char *township, const char *date, const char *dim, int64_t count,
+		    int64_t sum, void *vctx)
+{
+	struct cell_ctx *c = vctx;
+	int64_t o[2];
+	int rv;
+
+	c->walked++;
+	rv = silver_store_cell(c->other, metric, township, date, dim, o);
+	if (rv == 0 && (!c->stored_side || (o[0] == count && o[1] == sum)))
+		return 0;
+	if (rv != 0 && rv != SILVER_ENOTFOUND)
+		return rv;
+	c->differ++;
+	if (c->listed++ >= MAX_STATE_FINDINGS)
+		return 0;
+	if (rv == 0)
+		return audit__add(c->rep, AUDIT_K_STATE, NULL, NULL, 0,
+				  _("statistics cell %s/%s/%s/%s holds count %lld, sum %lld; a replay of the entries "
+				    "gives %lld, %lld"),
+				  metric, township, date, dim, (long long)count, (long long)sum, (long long)o[0],
+				  (long long)o[1]);
+	if (c->stored_side)
+		return audit__add(c->rep, AUDIT_K_STATE, NULL, NULL, 0,
+				  _("statistics cell %s/%s/%s/%s (count %lld, sum %lld) is in the store but no valid "
+				    "entry makes it"),
+				  metric, township, date, dim, (long long)count, (long long)sum);
+	return audit__add(c->rep, AUDIT_K_STATE, NULL, NULL, 0,
+			  _("statistics cell %s/%s/%s/%s (count %lld, sum %lld) follows from valid entries but is "
+			    "missing from the store"),
+			  metric, township, date, dim, (long long)count, (long long)sum);
+}
+
+/* Every statistics cell, both ways, as for the records. */
+static int cmp_cells(silver_store *st, silver_store *r, audit_report *rep)
+{
+	struct cell_ctx c;
+	int rv;
+
+	memset(&c, 0, sizeof(c));
+	c.rep = rep;
+	c.other = r;
+	c.stored_side = 1;
+	rv = silver_store_cells(st, cell_one, &c);
+	rep->cells = c.walked;
+	if (rv == 0) {
+		c.other = st;
+		c.stored_side = 0;
+		rv = silver_store_cells(r, cell_one, &c);
+	}
+	if (rv != 0 && rv != SILVER_ENOMEM) {
+		audit__add(rep, AUDIT_K_STATE, NULL, NULL, 0, _("the statistics cells cannot be compared: %s"),
+			   _(silver_strerror(rv)));
+		rv = 0;
+	}
+	if (rv == 0 && c.listed > MAX_STATE_FINDINGS)
+		audit__add(rep, AUDIT_K_STATE, NULL, NULL, 0,
+			   _("%llu statistics cells differ in all; the first %d are listed"),
+			   (unsigned long long)c.differ, MAX_STATE_FINDINGS);
+	return rv;
+}
+
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
 	(void)sb;
@@ -260,6 +333,8 @@ static int replay(const audit_opts *o, silver_store *st, audit_report *rep, audi
 		(void)differ;
 		(void)listed;
 	}
+	if (rv == 0)
+		rv = cmp_cells(st, r, rep);
 out:
 	silver_store_close(&r);
 	silver_arena_destroy(&a);

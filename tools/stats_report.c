@@ -388,6 +388,8 @@ struct build {
 	uint32_t last; /* index of the last township seen (cells come grouped by township) */
 	int have_last;
 	int oom;
+	int all_time;       /* no dates: people helped come counted (aid_people) */
+	int64_t county_people; /* aid_people of the county (township "") */
 };
 
 static int in_window(const char *date, const char *from, const char *to)
@@ -439,6 +441,21 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 	int rv;
 	int64_t *v;
 
+	/* Aid: payments and money from aid_paid.  People helped: over all time
+	 * the store keeps them counted (aid_people; township "" is the county);
+	 * for a date range they are counted here from the per-person aid cells
+	 * in the range.  aid_person cells only keep aid_people up to date. */
+	if (strncmp(metric, "aid_pe", 6) == 0) {
+		if (strcmp(metric, "aid_people") != 0 || !b->all_time)
+			return SILVER_AGG_SKIP;
+		if (!*township) {
+			b->county_people += count;
+			return 0;
+		}
+	} else if (strcmp(metric, "aid") == 0 && b->all_time) {
+		return SILVER_AGG_SKIP;
+	}
+
 	if (!b->have_last || strcmp(r->tw[b->last].code, township) != 0) {
 		if ((rv = tw_index(r, township, strlen(township), &b->last)) != 0)
 			return rv;
@@ -473,9 +490,12 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 		by_key(t->v[ST_VISITS], ST_VISITS, dim, count, 5);
 	} else if (strcmp(metric, "delivery") == 0) {
 		by_key(t->v[ST_DELIVERIES], ST_DELIVERIES, dim, count, 5);
-	} else if (strcmp(metric, "aid") == 0) {
+	} else if (strcmp(metric, "aid_paid") == 0) {
 		t->v[ST_AID][1] += count;
 		t->v[ST_AID][2] += sum;
+	} else if (strcmp(metric, "aid_people") == 0) {
+		t->v[ST_AID][0] += count;
+	} else if (strcmp(metric, "aid") == 0) {
 		if (*dim && count > 0)
 			return aid_person(r, b->last, dim);
 	} else if (strcmp(metric, "ceremony") == 0) {
@@ -626,9 +646,21 @@ int stats_report_build(silver_store *s, const char *township, const char *from, 
 		return rv;
 	memset(&b, 0, sizeof(b));
 	b.r = r;
+	b.all_time = !*r->from && !*r->to;
 	if ((rv = silver_store_aggregates(s, township, *r->from ? r->from : NULL, *r->to ? r->to : NULL, on_cell,
-					  &b)) != 0 ||
-	    (rv = finish(r, s)) != 0) {
+					  &b)) != 0) {
+		stats_report_free(r);
+		return rv;
+	}
+	if (b.all_time) {
+		/* one township: its own count is the total; all: the county's */
+		if (township && *township)
+			for (uint32_t i = 0; i < r->ntw; i++)
+				r->total.v[ST_AID][0] += r->tw[i].v[ST_AID][0];
+		else
+			r->total.v[ST_AID][0] = b.county_people;
+	}
+	if ((rv = finish(r, s)) != 0) {
 		stats_report_free(r);
 		return rv;
 	}

@@ -126,6 +126,11 @@ expect_exit 0 sn "$N" --json digest
 expect_json
 expect_eq "digest records" "$(json_get 'j["records"]')" 8
 expect_eq "digest state is 64 hex" "$(json_get 'len(j["state"])')" 64
+D0=$(digest_of "$N")
+expect_exit 0 sn "$N" upgrade
+expect_stdout_contains "this version's"
+expect_eq "an upgrade of an up-to-date store changes nothing" "$(digest_of "$N")" "$D0"
+expect_exit 2 sn "$N" upgrade now
 expect_exit 0 sn "$N" --json conflicts
 expect_json
 expect_eq "no conflicts" "$(json_get 'j')" "[]"

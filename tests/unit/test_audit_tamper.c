@@ -819,31 +819,39 @@ static void copy_file(const char *from, const char *to)
 	fclose(b);
 }
 
+/* A copy of the admin's idle store in dir, its database db open for
+ * writing behind silversync's back. */
+static MDB_env *store_copy(const char *dir, const char *db, MDB_txn **txn, MDB_cursor **cur)
+{
+	char src[700], dst[700];
+	MDB_env *env;
+	MDB_dbi dbi;
+	silver_store_close(&off[ADM].s); /* an idle store: its files are consistent */
+	for (int f = 0; f < 2; f++) {
+		const char *name = f ? "identity.key" : "data.mdb";
+		snprintf(src, sizeof(src), "%s/%s", off[ADM].dir, name);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+		copy_file(src, dst);
+	}
+	assert_int_equal(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, txn), 0);
+	assert_int_equal(mdb_dbi_open(*txn, db, 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(*txn, dbi, cur), 0);
+	return env;
+}
+
 static void cases_store(int n)
 {
 	static const char *const state[] = {AUDIT_K_STATE, NULL};
-	char src[700], dst[700];
-	silver_store_close(&off[ADM].s); /* an idle store: its files are consistent */
 	for (int k = 0; k < n; k++) {
 		const char *dir = tu_mkdir(k % 2 ? "rewritten-a" : "rewritten-b");
-		MDB_env *env;
 		MDB_txn *txn;
-		MDB_dbi dbi;
 		MDB_cursor *cur;
+		MDB_env *env = store_copy(dir, "records", &txn, &cur);
 		MDB_val key, val;
 		int skip, rc, done = 0;
-		for (int f = 0; f < 2; f++) {
-			const char *name = f ? "identity.key" : "data.mdb";
-			snprintf(src, sizeof(src), "%s/%s", off[ADM].dir, name);
-			snprintf(dst, sizeof(dst), "%s/%s", dir, name);
-			copy_file(src, dst);
-		}
-		assert_int_equal(mdb_env_create(&env), 0);
-		mdb_env_set_maxdbs(env, 32);
-		assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
-		assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-		assert_int_equal(mdb_dbi_open(txn, "records", 0, &dbi), 0);
-		assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 		skip = (int)tu_below(&rng, 20);
 		for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0 && !done;
 		     rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT)) {
@@ -876,6 +884,53 @@ static void cases_store(int n)
 	}
 }
 
+/* A statistics cell changed, dropped or made up: the records and their
+ * digest are intact, only the figures silver-stats prints are wrong. */
+static void cases_cells(int n)
+{
+	static const char *const state[] = {AUDIT_K_STATE, NULL};
+	for (int k = 0; k < n; k++) {
+		const char *dir = tu_mkdir(k % 2 ? "cells-a" : "cells-b");
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		MDB_env *env = store_copy(dir, "aggs", &txn, &cur);
+		MDB_val key, val;
+		int64_t cv[2];
+		int skip = (int)tu_below(&rng, 40), rc;
+		for (rc = mdb_cursor_get(cur, &key, &val, MDB_FIRST); rc == 0 && skip > 0; skip--)
+			rc = mdb_cursor_get(cur, &key, &val, MDB_NEXT);
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(cur, &key, &val, MDB_LAST);
+		assert_int_equal(rc, 0);
+		assert_int_equal(val.mv_size, sizeof(cv));
+		memcpy(cv, val.mv_data, sizeof(cv));
+		switch (k % 3) {
+		case 0: /* one more visit, or one fen more aid */
+			cv[k % 2]++;
+			val.mv_data = cv;
+			assert_int_equal(mdb_cursor_put(cur, &key, &val, MDB_CURRENT), 0);
+			break;
+		case 1:
+			assert_int_equal(mdb_cursor_del(cur, 0), 0);
+			break;
+		default: {
+			MDB_val made = {sizeof("visit\0longhu\0" "2024-02-30\0birthday") - 1,
+					(void *)"visit\0longhu\0" "2024-02-30\0birthday"};
+			cv[0] = 1;
+			cv[1] = 0;
+			val.mv_data = cv;
+			val.mv_size = sizeof(cv);
+			assert_int_equal(mdb_cursor_put(cur, &made, &val, 0), 0);
+			break;
+		}
+		}
+		mdb_cursor_close(cur);
+		assert_int_equal(mdb_txn_commit(txn), 0);
+		mdb_env_close(env);
+		expect("altered statistics cell", k, dir, state);
+	}
+}
+
 /* ---- the test ----------------------------------------------------------------------------- */
 
 static void test_tamper_suite(void **state)
@@ -893,6 +948,7 @@ static void test_tamper_suite(void **state)
 	cases_feeds(24);       /* 120 */
 	cases_certs(16);       /* 32 */
 	cases_store(20);
+	cases_cells(12);
 	fprintf(stderr, "audit tamper suite: %d cases (%d untampered), %d failed\n", cases, clean_cases, failures);
 	silver_arena_destroy(&arena);
 	tu_batch_free(&honest);

@@ -108,6 +108,79 @@ static void test_newer_format_refused(void **state)
 	assert_null(s);
 }
 
+/* A store of format 1 (before the aid_* statistics cells) is refused
+ * read-only and upgraded when opened to write: the cells it lacked are
+ * rebuilt from its entries, the records and digests stay the same. */
+static void test_older_format_upgraded(void **state)
+{
+	char dir[4200], rid[SILVER_MAX_ID], aid_id[SILVER_MAX_ID];
+	silver_kv kv[] = {{"name", "王桂兰"}, {"category", "retired"}, {"birth_date", "1950-03-04"}};
+	silver_kv aid[] = {{"retiree", rid}, {"date", "2025-01-20"}, {"amount", "300"}, {"reason", "illness"}};
+	silver_digest before, after;
+	int64_t cv[2];
+	uint32_t fmt = 1;
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	silver_store *s = NULL;
+	int rc, dropped = 0;
+	(void)state;
+
+	snprintf(dir, sizeof(dir), "%s", tu_path("older"));
+	OK(silver_store_create(dir, "longhu", "from the past"));
+	OK(silver_store_open(dir, 0, &s));
+	OK(tu_add(s, "retiree", kv, 3, rid, NULL));
+	OK(tu_add(s, "aid", aid, 4, aid_id, NULL));
+	aid[1].text = "2025-02-20";
+	OK(tu_add(s, "aid", aid, 4, aid_id, NULL));
+	OK(silver_store_cell(s, "aid_people", "longhu", "", "", cv));
+	assert_int_equal(cv[0], 1); /* one person, twice */
+	OK(tu_digest(s, &before));
+	silver_store_close(&s);
+
+	/* make it what format 1 wrote: no aid_paid, aid_person, aid_people */
+	OK(mdb_env_create(&env));
+	OK(mdb_env_set_maxdbs(env, 16));
+	OK(mdb_env_open(env, dir, 0, 0600));
+	OK(mdb_txn_begin(env, NULL, 0, &txn));
+	OK(mdb_dbi_open(txn, "meta", 0, &dbi));
+	k.mv_size = 6;
+	k.mv_data = "format";
+	v.mv_size = sizeof(fmt);
+	v.mv_data = &fmt;
+	OK(mdb_put(txn, dbi, &k, &v, 0));
+	OK(mdb_dbi_open(txn, "aggs", 0, &dbi));
+	OK(mdb_cursor_open(txn, dbi, &cur));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (k.mv_size > 5 && memcmp(k.mv_data, "aid_p", 5) == 0) {
+			OK(mdb_cursor_del(cur, 0));
+			dropped++;
+		}
+	assert_int_equal(rc, MDB_NOTFOUND);
+	assert_int_equal(dropped, 2 + 2 + 2 + 1 + 1); /* aid_paid day, month; aid_person x2; aid_people x2 */
+	mdb_cursor_close(cur);
+	OK(mdb_txn_commit(txn));
+	mdb_env_close(env);
+
+	assert_int_equal(silver_store_open(dir, SILVER_OPEN_RDONLY, &s), SILVER_EOLDSTORE);
+	assert_null(s);
+	OK(silver_store_open(dir, 0, &s)); /* the upgrade */
+	silver_store_close(&s);
+	OK(silver_store_open(dir, SILVER_OPEN_RDONLY, &s));
+	OK(tu_digest(s, &after));
+	assert_true(tu_digest_equal(&before, &after));
+	OK(silver_store_cell(s, "aid_people", "longhu", "", "", cv));
+	assert_int_equal(cv[0], 1);
+	OK(silver_store_cell(s, "aid_people", "", "", "", cv));
+	assert_int_equal(cv[0], 1);
+	OK(silver_store_cell(s, "aid_paid", "longhu", "2025-02", "", cv));
+	assert_int_equal(cv[0], 1);
+	assert_int_equal(cv[1], 30000);
+	silver_store_close(&s);
+}
+
 /* ---- writing ------------------------------------------------------------------ */
 
 static void test_add_set_delete_resolve(void **state)
@@ -720,6 +793,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_open),
 		cmocka_unit_test(test_newer_format_refused),
+		cmocka_unit_test(test_older_format_upgraded),
 		cmocka_unit_test(test_add_set_delete_resolve),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_history_order),
