@@ -692,6 +692,35 @@ int silver_schema_township_ok(const char *code)
 	return code && name_ok(code, strlen(code), MAX_TOWNSHIP);
 }
 
+static const struct {
+	const char *code, *label;
+} township_labels[] = {
+	{"county", N_("County")},
+	{"xinjianlu", N_("Xinjianlu Subdistrict")},
+	{"xinhualu", N_("Xinhualu Subdistrict")},
+	{"xinyan", N_("Xinyan Subdistrict")},
+	{"longhu", N_("Longhu Town")},
+	{"mengzhuang", N_("Mengzhuang Town")},
+	{"guodian", N_("Guodian Town")},
+	{"xuedian", N_("Xuedian Town")},
+	{"hezhuang", N_("Hezhuang Town")},
+	{"xincun", N_("Xincun Town")},
+	{"xindian", N_("Xindian Town")},
+	{"guanyinsi", N_("Guanyinsi Town")},
+	{"lihe", N_("Lihe Town")},
+	{"chengguan", N_("Chengguan Township")},
+	{"baqian", N_("Baqian Township")},
+	{"longwang", N_("Longwang Township")},
+};
+
+const char *silver_schema_township_label(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof(township_labels) / sizeof(township_labels[0]); i++)
+		if (strcmp(code, township_labels[i].code) == 0)
+			return township_labels[i].label;
+	return NULL;
+}
+
 static const char b32hex[] = "0123456789abcdefghijklmnopqrstuv";
 
 int silver_schema_make_id(const char *township, const char *collection, uint64_t hlc,

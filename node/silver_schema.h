@@ -69,6 +69,12 @@ int silver_schema_format(const silver_field *f, const silver_value *v, silver_bu
 /* Township codes are 1..32 of [a-z0-9_]; "county" is the county itself. */
 int silver_schema_township_ok(const char *code);
 
+/* The name people use for a township whose code is one of Xinzheng's
+ * (DOMAIN.md: the county silversync is modelled on), untranslated (an
+ * N_() string: pass it through _()); NULL for any other code, which is
+ * then shown as it is. */
+const char *silver_schema_township_label(const char *code);
+
 /* Record ids: "<township>/<collection>/<17 chars>" where the 17 chars are the
  * creating entry's HLC in 13 base32hex digits (0-9a-v, so ids sort in time
  * order) and the first 2 bytes of the author key in 4 hex digits.

@@ -202,13 +202,13 @@ int stats_write_html(const struct stats_report *r, FILE *f)
 	fputs("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
 	esc(f, _("County statistics"));
 	fputs(" \xe2\x80\x94 ", f);
-	esc(f, *r->township ? r->township : _("all townships"));
+	esc(f, *r->township ? view_township_label(r->township) : _("all townships"));
 	fputs(", ", f);
 	esc(f, period);
 	fprintf(f, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<header>\n<h1>", css);
 	esc(f, _("County statistics"));
 	fputs("</h1>\n<p>", f);
-	esc(f, *r->township ? r->township : _("all townships"));
+	esc(f, *r->township ? view_township_label(r->township) : _("all townships"));
 	fputs(" \xc2\xb7 ", f);
 	esc(f, period);
 	fputs("</p>\n<p>", f);

@@ -15,6 +15,12 @@ const char *view_group_label(const struct stats_group *gr)
 	return *gr->name ? gr->name : gr->id;
 }
 
+const char *view_township_label(const char *code)
+{
+	const char *l = silver_schema_township_label(code);
+	return l ? _(l) : code;
+}
+
 const char *view_total_label(const struct stats_report *r)
 {
 	return *r->township ? _("Total") : _("County total");
@@ -81,14 +87,14 @@ int view_grid_build(const struct stats_report *r, enum stats_sec sec, struct vie
 	}
 	if (sec != ST_GROUPS) {
 		for (uint32_t i = 0; i < r->ntw && rv == 0; i++)
-			rv = add_row(g, r->tw[i].code, NULL, r->tw[i].v[sec], 0);
+			rv = add_row(g, view_township_label(r->tw[i].code), NULL, r->tw[i].v[sec], 0);
 		if (rv == 0)
 			rv = add_row(g, view_total_label(r), NULL, r->total.v[sec], 1);
 		return rv;
 	}
 	for (uint32_t i = 0; i < r->ntw && rv == 0; i++)
 		for (uint32_t j = 0; j < r->tw[i].ngroups && rv == 0; j++)
-			rv = add_row(g, r->tw[i].code, view_group_label(&r->tw[i].groups[j]), r->tw[i].groups[j].v, 0);
+			rv = add_row(g, view_township_label(r->tw[i].code), view_group_label(&r->tw[i].groups[j]), r->tw[i].groups[j].v, 0);
 	for (uint32_t j = 0; j < r->total.ngroups && rv == 0; j++)
 		rv = add_row(g, view_total_label(r), view_group_label(&r->total.groups[j]), r->total.groups[j].v, 1);
 	return rv;
@@ -120,7 +126,7 @@ uint32_t view_bars(const struct stats_report *r, enum stats_sec sec, struct view
 		uint32_t c = (uint32_t)s->chart_by_township;
 		*money = !!(s->cols[c].flags & STATS_MONEY);
 		for (uint32_t i = 0; i < r->ntw && n < max; i++, n++) {
-			snprintf(bars[n].label, sizeof(bars[n].label), "%s", r->tw[i].code);
+			snprintf(bars[n].label, sizeof(bars[n].label), "%s", view_township_label(r->tw[i].code));
 			bars[n].value = r->tw[i].v[sec][c];
 		}
 		return n;
@@ -141,7 +147,7 @@ int stats_write_table(const struct stats_report *r, FILE *f)
 	char period[128];
 
 	view_period(r, period, sizeof(period));
-	fprintf(f, _("County statistics: %s, %s\n"), *r->township ? r->township : _("all townships"), period);
+	fprintf(f, _("County statistics: %s, %s\n"), *r->township ? view_township_label(r->township) : _("all townships"), period);
 	fprintf(f, _("Honorary retirees' files count as up to date with a check-up from %s to %s.\n"), r->checkup_from,
 		r->checkup_to);
 	for (int sec = 0; sec < ST_NSEC; sec++) {

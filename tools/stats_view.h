@@ -43,6 +43,9 @@ uint32_t view_bars(const struct stats_report *r, enum stats_sec sec, struct view
 /* A group's display name: its name, else its id, else "(no team or club)". */
 const char *view_group_label(const struct stats_group *gr);
 /* "County total" (or "Total" when the report is one township's) */
+/* A township's name for people (silver_schema_township_label, translated),
+ * else its code. */
+const char *view_township_label(const char *code);
 const char *view_total_label(const struct stats_report *r);
 /* The period in words, into out. */
 void view_period(const struct stats_report *r, char *out, size_t n);
