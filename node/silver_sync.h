@@ -108,13 +108,22 @@ enum silver_server_evkind {
 	SILVER_EV_BAD_MESSAGE,   /* a malformed or oversized message ended a session */
 };
 
+/* Why the ZAP handler refused a key (SILVER_EV_KEY_REFUSED). */
+enum silver_refusal {
+	SILVER_REFUSED_UNKNOWN = 1, /* no certificate from the county: peer is the CURVE key */
+	SILVER_REFUSED_REVOKED,     /* certified, then revoked: peer is the Ed25519 key */
+	SILVER_REFUSED_NOT_ALLOWED, /* certified, but silver_store_key_allowed says no: peer is the Ed25519 key */
+};
+
 typedef struct silver_server_event {
 	enum silver_server_evkind kind;
 	const silver_sync_report *rep; /* may be NULL */
-	uint8_t peer[32];               /* Ed25519 key, or the CURVE key for KEY_REFUSED */
+	uint8_t peer[32];               /* Ed25519 key, or the CURVE key of an unknown key (KEY_REFUSED) */
 	const char *address;            /* the peer's IP address, when known */
 	int code;
 	const char *reason; /* English */
+	enum silver_refusal refusal; /* KEY_REFUSED only */
+	const char *office;          /* KEY_REFUSED of a certified key: the name on its certificate */
 } silver_server_event;
 typedef void (*silver_server_event_fn)(const silver_server_event *ev, void *ctx);
 

@@ -299,10 +299,21 @@ static void server_event(const silver_server_event *ev, void *ctx)
 	case SILVER_EV_LISTENING:
 		sync_log(6, _("listening on %s"), ev->reason);
 		return;
-	case SILVER_EV_KEY_REFUSED:
-		sync_log(4, _("refused a connection from %s: CURVE key %.16s... is not certified or is revoked"),
-			 ev->address && *ev->address ? ev->address : "?", key);
+	case SILVER_EV_KEY_REFUSED: {
+		const char *from = ev->address && *ev->address ? ev->address : "?";
+		if (ev->refusal == SILVER_REFUSED_REVOKED)
+			sync_log(4, _("refused a connection from %s: the county revoked the key %.16s... (%s)"), from, key,
+				 ev->office ? ev->office : "");
+		else if (ev->refusal == SILVER_REFUSED_NOT_ALLOWED)
+			sync_log(4, _("refused a connection from %s: the certificate of key %.16s... (%s) does not let it "
+				      "connect"),
+				 from, key, ev->office ? ev->office : "");
+		else
+			sync_log(4, _("refused a connection from %s: CURVE key %.16s... belongs to no office the county "
+				      "certified"),
+				 from, key);
 		return;
+	}
 	default:
 		break;
 	}

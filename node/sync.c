@@ -1076,6 +1076,14 @@ int silver_sync_client(silver_store *s, const char *endpoint, const uint8_t serv
 
 /* ---- ZAP handler ------------------------------------------------------------------------ */
 
+/* A key with a certificate that may not connect: why, to log it. */
+struct known {
+	uint8_t curve[32];
+	uint8_t ed[SILVER_KEY_BYTES];
+	int revoked; /* else the certificate does not allow it (silver_store_key_allowed) */
+	char name[SILVER_MAX_CERT_NAME + 1];
+};
+
 struct zap {
 	pthread_t thread;
 	int started;
@@ -1084,10 +1092,14 @@ struct zap {
 	pthread_mutex_t lock;
 	uint8_t (*keys)[32]; /* sorted CURVE public keys admitted */
 	size_t nkeys;
+	struct known *known; /* certified keys not admitted, sorted by CURVE key */
+	size_t nknown;
 	int open;            /* open mode: admit every key */
 	uint64_t refused;    /* keys refused so far */
 	uint8_t last_refused[32];
 	char last_address[64];
+	struct known last_known; /* the last refused key's certificate, if it has one */
+	int last_has_cert;
 };
 
 static int cmp_key32(const void *a, const void *b)
@@ -1146,7 +1158,12 @@ static void zap_one(struct zap *z)
 		if (!ok) {
 			size_t an = zmq_msg_size(&f[3]) < sizeof(z->last_address) - 1 ? zmq_msg_size(&f[3])
 										: sizeof(z->last_address) - 1;
+			const struct known *k =
+				z->nknown ? bsearch(key, z->known, z->nknown, sizeof(*z->known), cmp_key32) : NULL;
 			z->refused++;
+			z->last_has_cert = k != NULL;
+			if (k)
+				z->last_known = *k;
 			memcpy(z->last_refused, key, 32);
 			memcpy(z->last_address, zmq_msg_data(&f[3]), an);
 			z->last_address[an] = 0;
@@ -1158,7 +1175,7 @@ static void zap_one(struct zap *z)
 	if (ok)
 		zap_reply(z->sock, &f[1], "200", "OK", user);
 	else
-		zap_reply(z->sock, &f[1], "400", "key not certified", "");
+		zap_reply(z->sock, &f[1], "400", "key not certified or revoked", "");
 	for (int i = 0; i < n; i++)
 		zmq_msg_close(&f[i]);
 }
@@ -1180,6 +1197,8 @@ static void *zap_main(void *arg)
 struct keyset {
 	uint8_t (*keys)[32];
 	size_t n, cap;
+	struct known *known;
+	size_t nknown, capknown;
 	silver_store *s;
 };
 
@@ -1201,28 +1220,54 @@ static int keyset_add(struct keyset *k, const uint8_t ed[SILVER_KEY_BYTES])
 static int keyset_cert(const silver_cert *c, const silver_revoke *rev, void *ctx)
 {
 	struct keyset *k = ctx;
-	if (rev || silver_store_key_allowed(k->s, c->key, NULL) != 0)
+	struct known *kn;
+	if (!rev && silver_store_key_allowed(k->s, c->key, NULL) == 0)
+		return keyset_add(k, c->key);
+	/* refused, but the log can say why */
+	if (k->nknown == k->capknown) {
+		size_t cap = k->capknown ? 2 * k->capknown : 16;
+		struct known *p = realloc(k->known, cap * sizeof(*p));
+		if (!p)
+			return SILVER_ENOMEM;
+		k->known = p;
+		k->capknown = cap;
+	}
+	kn = &k->known[k->nknown];
+	memset(kn, 0, sizeof(*kn));
+	if (silver_curve_public(c->key, kn->curve) != 0)
 		return 0;
-	return keyset_add(k, c->key);
+	memcpy(kn->ed, c->key, SILVER_KEY_BYTES);
+	kn->revoked = rev != NULL;
+	memcpy(kn->name, c->name.p, c->name.n < SILVER_MAX_CERT_NAME ? c->name.n : SILVER_MAX_CERT_NAME);
+	k->nknown++;
+	return 0;
 }
 
 /* Rebuild the allow-list from the certificates (main thread only). */
 static int zap_refresh(struct zap *z, silver_store *s)
 {
-	struct keyset k = {NULL, 0, 0, s};
+	struct keyset k;
 	uint8_t admin[SILVER_KEY_BYTES];
 	int open = silver_store_admin(s, admin) == SILVER_ENOTFOUND, rv = 0;
 
+	memset(&k, 0, sizeof(k));
+	k.s = s;
 	if (!open && ((rv = keyset_add(&k, admin)) != 0 || (rv = silver_store_certs(s, keyset_cert, &k)) != 0)) {
 		free(k.keys);
+		free(k.known);
 		return rv;
 	}
 	if (k.n)
 		qsort(k.keys, k.n, 32, cmp_key32);
+	if (k.nknown)
+		qsort(k.known, k.nknown, sizeof(*k.known), cmp_key32);
 	pthread_mutex_lock(&z->lock);
 	free(z->keys);
+	free(z->known);
 	z->keys = k.keys;
 	z->nkeys = k.n;
+	z->known = k.known;
+	z->nknown = k.nknown;
 	z->open = open;
 	pthread_mutex_unlock(&z->lock);
 	return 0;
@@ -1551,6 +1596,8 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 			silver_server_event ev;
 			char addr[64];
 			memset(&ev, 0, sizeof(ev));
+			struct known kn = srv->zap.last_known;
+			int has_cert = srv->zap.last_has_cert;
 			ev.kind = SILVER_EV_KEY_REFUSED;
 			memcpy(ev.peer, srv->zap.last_refused, 32);
 			memcpy(addr, srv->zap.last_address, sizeof(addr));
@@ -1558,7 +1605,15 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 			pthread_mutex_unlock(&srv->zap.lock);
 			ev.address = addr;
 			ev.code = SILVER_EDENIED;
-			ev.reason = "this CURVE key is not the key of a certified, unrevoked node";
+			ev.reason = "this CURVE key is not the key of any node the county certified";
+			ev.refusal = SILVER_REFUSED_UNKNOWN;
+			if (has_cert) {
+				memcpy(ev.peer, kn.ed, SILVER_KEY_BYTES);
+				ev.refusal = kn.revoked ? SILVER_REFUSED_REVOKED : SILVER_REFUSED_NOT_ALLOWED;
+				ev.reason = kn.revoked ? "the county revoked this key"
+						       : "this key's certificate does not allow it to connect";
+				ev.office = kn.name;
+			}
 			if (fn)
 				fn(&ev, ctx);
 		} else {
@@ -1595,6 +1650,7 @@ void silver_server_destroy(silver_server **psrv)
 	if (srv->ctx)
 		zmq_ctx_term(srv->ctx);
 	free(srv->zap.keys);
+	free(srv->zap.known);
 	pthread_mutex_destroy(&srv->zap.lock);
 	free(srv);
 	*psrv = NULL;
