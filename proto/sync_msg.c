@@ -19,7 +19,7 @@
  *                 received uint, stored uint, applied uint
  *   type 4 DONE   batches uint, entries uint
  *   type 5 FORK   tag bin(16), seq uint>=1, sender's hash bin(32), receiver's hash bin(32)
- *   type 6 ERROR  code int, reason str(<=256)
+ *   type 6 ERROR  code int (a negative error code), reason str(<=256)
  *
  * Validity: at most SILVER_SYNC_MAX_MSG bytes; silver_msgpack_check passes
  * with max_items = SILVER_SYNC_MAX_FEEDS, max_depth 2 and no trailing bytes;
@@ -225,10 +225,11 @@ static int get_u32(const msgpack_object *o, uint32_t *v)
 	return 0;
 }
 
-static int get_code(const msgpack_object *o, int32_t *v)
+/* An error code: negative, or 0 where zero_ok (an ACK of a stored batch). */
+static int get_code(const msgpack_object *o, int zero_ok, int32_t *v)
 {
-	if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 <= INT32_MAX)
-		*v = (int32_t)o->via.u64;
+	if (zero_ok && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER && o->via.u64 == 0)
+		*v = 0;
 	else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER && o->via.i64 >= INT32_MIN)
 		*v = (int32_t)o->via.i64;
 	else
@@ -328,7 +329,7 @@ static int get_fields(const msgpack_object *f, silver_arena *a, silver_msg *m)
 	case SILVER_MSG_BATCH:
 		return get_batch(f, a, m);
 	case SILVER_MSG_ACK:
-		if ((rv = get_uint(&f[0], &m->batch)) != 0 || (rv = get_code(&f[1], &m->code)) != 0 ||
+		if ((rv = get_uint(&f[0], &m->batch)) != 0 || (rv = get_code(&f[1], 1, &m->code)) != 0 ||
 		    (rv = get_str(&f[2], SILVER_SYNC_MAX_REASON, &m->reason)) != 0 ||
 		    (rv = get_uint(&f[3], &m->received)) != 0 || (rv = get_uint(&f[4], &m->stored)) != 0)
 			return rv;
@@ -346,7 +347,7 @@ static int get_fields(const msgpack_object *f, silver_arena *a, silver_msg *m)
 			return SILVER_EMALFORMED;
 		return get_bin(&f[3], m->fork_theirs, SILVER_HASH_BYTES);
 	case SILVER_MSG_ERROR:
-		if ((rv = get_code(&f[0], &m->code)) != 0)
+		if ((rv = get_code(&f[0], 0, &m->code)) != 0)
 			return rv;
 		return get_str(&f[1], SILVER_SYNC_MAX_REASON, &m->reason);
 	}

@@ -185,6 +185,21 @@ static void test_refusals(void **state)
 	x[b.len - 1] = 0xcc;
 	x[b.len] = 0x02;
 	assert_int_equal(silver_msg_decode(x, b.len + 1, arena, &m), SILVER_ENONCANON);
+	/* codes: an ACK's is 0 or negative, an ERROR's negative (found by fuzz_sync_msg) */
+	b.len = 0;
+	assert_int_equal(silver_msg_ack_encode(7, 0, "", 1, 1, 1, &b), 0);
+	memcpy(x, b.data, b.len);
+	assert_int_equal(silver_msg_decode(x, b.len, arena, &m), 0);
+	x[15] = 0x10; /* code 16 */
+	assert_int_equal(silver_msg_decode(x, b.len, arena, &m), SILVER_EMALFORMED);
+	b.len = 0;
+	assert_int_equal(silver_msg_error_encode(SILVER_EDENIED, "no", &b), 0);
+	memcpy(x, b.data, b.len);
+	assert_int_equal(silver_msg_decode(x, b.len, arena, &m), 0);
+	x[14] = 0x00; /* code 0 */
+	assert_int_equal(silver_msg_decode(x, b.len, arena, &m), SILVER_EMALFORMED);
+	x[14] = 0x05; /* code 5 */
+	assert_int_equal(silver_msg_decode(x, b.len, arena, &m), SILVER_EMALFORMED);
 	/* garbage */
 	memset(x, 0xc1, sizeof(x));
 	assert_int_equal(silver_msg_decode(x, sizeof(x), arena, &m), SILVER_EMALFORMED);
