@@ -4,7 +4,10 @@
 #
 # BUILD_DIR is a configured and built tree (cmake --build BUILD_DIR builds
 # the bench_* programs when the tests are on); BENCH names pick some of
-# import, edit, show, bundle (default: all).  Each benchmark's own output
+# import, edit, show, bundle, sync, stats, audit (default: all).  After
+# sync, peers/pouchdb.sh replicates the same number of records with PouchDB
+# in the same run and prints the ratio (skipped without node and npm, or
+# with SILVER_BENCH_POUCH=0).  Each benchmark's own output
 # is kept in BUILD_DIR/bench/NAME.log.  Targets are shown, never enforced:
 # the script exits non-zero only when a benchmark broke (exit status not 0).
 #
@@ -22,7 +25,7 @@ build=$(cd "$1" && pwd) || exit 2
 shift
 benches=("$@")
 if [[ ${#benches[@]} -eq 0 ]]; then
-	benches=(import edit show bundle)
+	benches=(import edit show bundle sync stats audit)
 fi
 export SILVER_BENCH_SCALE=${SILVER_BENCH_SCALE:-full}
 export SILVER_BIN=$build/bin
@@ -44,6 +47,15 @@ for b in "${benches[@]}"; do
 	if [[ $rc -ne 0 ]]; then
 		echo "run.sh: bench_$b broke (exit $rc); see $log" >&2
 		broken=1
+	fi
+	if [[ $b == sync && ${SILVER_BENCH_POUCH:-1} != 0 ]]; then
+		here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+		n=$(awk -F'\t' '$2 == "sync bulk entries/s" {found = 1} END {print found ? "" : "none"}' "$log")
+		printf '\n======== PouchDB, the same records ========\n'
+		if [[ -z $n ]]; then
+			POUCH_N=${POUCH_N:-$([[ $SILVER_BENCH_SCALE == full ]] && echo 100000 || echo 2000)} \
+				bash "$here/peers/pouchdb.sh" "$log" 2>&1 | tee -a "$log"
+		fi
 	fi
 	while IFS= read -r line; do
 		results+=("$line")
