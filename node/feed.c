@@ -183,6 +183,9 @@ int silver__append(silver_wtxn *t, const char *township, silver_entry *e)
 	/* The body is kept so that the seal can be added when the transaction
 	 * (or a run of SILVER_SEAL_EVERY entries) ends. */
 	silver_buf_init(&body);
+	/* room for a body like the last one: one allocation, not a doubling run */
+	if (tf->nbody && (rv = silver_buf_reserve(&body, tf->nbody + 64)) != 0)
+		return rv;
 	if ((rv = silver_entry_encode_body(e, &body)) != 0) {
 		silver_buf_release(&body);
 		return rv;

@@ -465,7 +465,7 @@ static int phase2(silver_wtxn *t, void *vctx)
 		struct batch_entry *be = &g->b[i];
 		const silver_entry *e = &be->e;
 		struct feedstate *f = feed_state(g, t, be, &rv);
-		silver_slice stored;
+		silver_slice stored = {NULL, 0};
 		if (!f)
 			break;
 		silver_arena_reset(a);

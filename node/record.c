@@ -16,10 +16,15 @@
  * come the other way round.
  *
  * State value in "records" (canonical msgpack; everything sorted):
- *   array(3) [ collection str,
- *              array of array(2) [ field str, array of array(3) [ ref, hlc uint, value ] ],
+ *   array(4) [ collection str,
+ *              array of array(3) [ bin(16) feed tag, uint seq, hlc uint ],  -- the heads' refs
+ *              array of array(1 + 2k) [ field str, (ref index uint, value) x k ],
  *              array of array(2) [ field str, ref ] ]          -- orphans
  *   ref = array(2) [ bin(16) feed tag, uint seq ]
+ * Each entry that is a head of some field is listed once, with its hlc, in
+ * ref order; a field's heads name it by its index in that list (so heads
+ * in ref order have ascending indexes).  An import's record thus carries
+ * its one reference once, not once per field.
  *
  * The state digest is the sum, as 256-bit little-endian integers modulo
  * 2^256, of BLAKE2b-256(key || value) over every record, kept up to date in
@@ -48,9 +53,19 @@ typedef struct recstate {
 
 /* ---- encoding -------------------------------------------------------------- */
 
+/* The packer's write callback.  It appends a few bytes at a time: the
+ * common case, room to spare, is done here without a call. */
 static int buf_write(void *data, const char *p, size_t n)
 {
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
+	silver_buf *b = data;
+
+	if (b->cap && n < b->cap - b->len) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = 0;
+		return 0;
+	}
+	return silver_buf_append(b, p, n) == 0 ? 0 : -1;
 }
 
 static void pack_ref(msgpack_packer *pk, const silver_ref *r)
@@ -89,27 +104,94 @@ static void pack_value(msgpack_packer *pk, const silver_value *v)
 	}
 }
 
-static int rec_encode(const recstate *rs, silver_buf *out)
+/* The distinct refs of every head of the record, sorted, each with its
+ * hlc; *n of them.  Usually one or a few: insertion into a sorted array. */
+static silver_head *head_refs(const silver_record *r, silver_arena *a, uint32_t *n)
+{
+	uint32_t total = 0, k = 0;
+	silver_head *u;
+
+	for (uint32_t i = 0; i < r->nfields; i++)
+		total += r->fields[i].nheads;
+	if (!(u = silver_arena_alloc(a, sizeof(*u) * (total + 1))))
+		return NULL;
+	for (uint32_t i = 0; i < r->nfields; i++) {
+		const silver_fieldstate *f = &r->fields[i];
+		for (uint32_t j = 0; j < f->nheads; j++) {
+			const silver_head *h = &f->heads[j];
+			uint32_t lo = 0, hi = k;
+			int c = 1;
+			/* the last one first: most records have only one ref */
+			if (k && (c = silver_ref_cmp(&u[k - 1].ref, &h->ref)) < 0) {
+				lo = k;
+			} else if (c != 0) {
+				while (lo < hi) {
+					uint32_t mid = lo + (hi - lo) / 2;
+					if ((c = silver_ref_cmp(&u[mid].ref, &h->ref)) < 0)
+						lo = mid + 1;
+					else
+						hi = mid;
+				}
+				if (lo < k && silver_ref_cmp(&u[lo].ref, &h->ref) == 0)
+					continue;
+				memmove(&u[lo + 1], &u[lo], sizeof(*u) * (k - lo));
+			} else {
+				continue;
+			}
+			u[lo].ref = h->ref;
+			u[lo].hlc = h->hlc;
+			k++;
+		}
+	}
+	*n = k;
+	return u;
+}
+
+static uint32_t ref_index(const silver_head *u, uint32_t n, const silver_ref *ref)
+{
+	uint32_t lo = 0, hi = n;
+	if (n == 1)
+		return 0;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (silver_ref_cmp(&u[mid].ref, ref) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 {
 	msgpack_packer pk;
 	const silver_record *r = &rs->r;
+	silver_head *u;
+	uint32_t nu;
 
+	if (!(u = head_refs(r, a, &nu)))
+		return SILVER_ENOMEM;
 	out->len = 0;
 	msgpack_packer_init(&pk, out, buf_write);
-	msgpack_pack_array(&pk, 3);
+	msgpack_pack_array(&pk, 4);
 	msgpack_pack_str(&pk, r->collection.n);
 	msgpack_pack_str_body(&pk, r->collection.p, r->collection.n);
+	msgpack_pack_array(&pk, nu);
+	for (uint32_t i = 0; i < nu; i++) {
+		msgpack_pack_array(&pk, 3);
+		msgpack_pack_bin(&pk, SILVER_FEEDTAG_BYTES);
+		msgpack_pack_bin_body(&pk, u[i].ref.feed, SILVER_FEEDTAG_BYTES);
+		msgpack_pack_uint64(&pk, u[i].ref.seq);
+		msgpack_pack_uint64(&pk, u[i].hlc);
+	}
 	msgpack_pack_array(&pk, r->nfields);
 	for (uint32_t i = 0; i < r->nfields; i++) {
 		const silver_fieldstate *f = &r->fields[i];
-		msgpack_pack_array(&pk, 2);
+		msgpack_pack_array(&pk, 1 + 2 * f->nheads);
 		msgpack_pack_str(&pk, f->field.n);
 		msgpack_pack_str_body(&pk, f->field.p, f->field.n);
-		msgpack_pack_array(&pk, f->nheads);
 		for (uint32_t j = 0; j < f->nheads; j++) {
-			msgpack_pack_array(&pk, 3);
-			pack_ref(&pk, &f->heads[j].ref);
-			msgpack_pack_uint64(&pk, f->heads[j].hlc);
+			msgpack_pack_uint32(&pk, ref_index(u, nu, &f->heads[j].ref));
 			pack_value(&pk, &f->heads[j].value);
 		}
 	}
@@ -221,44 +303,57 @@ static int rec_decode(const uint8_t *p, size_t n, silver_arena *a, recstate *rs)
 		return SILVER_ENOMEM;
 	if (msgpack_unpack((const char *)p, n, &off, &zone, &o) != MSGPACK_UNPACK_SUCCESS || off != n)
 		goto out;
-	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 3)
+	if (o.type != MSGPACK_OBJECT_ARRAY || o.via.array.size != 4)
 		goto out;
 	{
 		const msgpack_object *top = o.via.array.ptr;
-		const msgpack_object *fs = &top[1], *os = &top[2];
+		const msgpack_object *us = &top[1], *fs = &top[2], *os = &top[3];
 		silver_record *r = &rs->r;
-		if (obj_str(&top[0], &r->collection) != 0 || fs->type != MSGPACK_OBJECT_ARRAY ||
-		    os->type != MSGPACK_OBJECT_ARRAY)
+		silver_head *u;
+		uint32_t nu;
+		if (obj_str(&top[0], &r->collection) != 0 || us->type != MSGPACK_OBJECT_ARRAY ||
+		    fs->type != MSGPACK_OBJECT_ARRAY || os->type != MSGPACK_OBJECT_ARRAY)
 			goto out;
 		if (slice_own(a, &r->collection) != 0)
 			goto nomem;
+		nu = us->via.array.size;
+		if (!(u = silver_arena_alloc(a, sizeof(*u) * (nu + 1))))
+			goto nomem;
+		for (uint32_t i = 0; i < nu; i++) {
+			const msgpack_object *x = &us->via.array.ptr[i];
+			if (x->type != MSGPACK_OBJECT_ARRAY || x->via.array.size != 3 ||
+			    x->via.array.ptr[0].type != MSGPACK_OBJECT_BIN ||
+			    x->via.array.ptr[0].via.bin.size != SILVER_FEEDTAG_BYTES ||
+			    x->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+			    x->via.array.ptr[2].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				goto out;
+			memcpy(u[i].ref.feed, x->via.array.ptr[0].via.bin.ptr, SILVER_FEEDTAG_BYTES);
+			u[i].ref.seq = x->via.array.ptr[1].via.u64;
+			u[i].hlc = x->via.array.ptr[2].via.u64;
+		}
 		r->nfields = fs->via.array.size;
 		r->fields = silver_arena_alloc(a, sizeof(*r->fields) * (r->nfields + 1));
 		if (!r->fields)
 			goto nomem;
 		for (uint32_t i = 0; i < r->nfields; i++) {
-			const msgpack_object *fo = &fs->via.array.ptr[i], *ho;
+			const msgpack_object *fo = &fs->via.array.ptr[i];
 			silver_fieldstate *f = &r->fields[i];
-			if (fo->type != MSGPACK_OBJECT_ARRAY || fo->via.array.size != 2 ||
+			if (fo->type != MSGPACK_OBJECT_ARRAY || fo->via.array.size % 2 != 1 ||
 			    obj_str(&fo->via.array.ptr[0], &f->field) != 0)
 				goto out;
 			if (slice_own(a, &f->field) != 0)
 				goto nomem;
-			ho = &fo->via.array.ptr[1];
-			if (ho->type != MSGPACK_OBJECT_ARRAY)
-				goto out;
-			f->nheads = ho->via.array.size;
+			f->nheads = fo->via.array.size / 2;
 			f->heads = silver_arena_alloc(a, sizeof(*f->heads) * (f->nheads + 1));
 			if (!f->heads)
 				goto nomem;
 			for (uint32_t j = 0; j < f->nheads; j++) {
-				const msgpack_object *h = &ho->via.array.ptr[j];
-				if (h->type != MSGPACK_OBJECT_ARRAY || h->via.array.size != 3 ||
-				    obj_ref(&h->via.array.ptr[0], &f->heads[j].ref) != 0 ||
-				    h->via.array.ptr[1].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				const msgpack_object *ix = &fo->via.array.ptr[1 + 2 * j];
+				if (ix->type != MSGPACK_OBJECT_POSITIVE_INTEGER || ix->via.u64 >= nu)
 					goto out;
-				f->heads[j].hlc = h->via.array.ptr[1].via.u64;
-				if ((rv = obj_value(&h->via.array.ptr[2], a, &f->heads[j].value)) != 0)
+				f->heads[j].ref = u[ix->via.u64].ref;
+				f->heads[j].hlc = u[ix->via.u64].hlc;
+				if ((rv = obj_value(&fo->via.array.ptr[2 + 2 * j], a, &f->heads[j].value)) != 0)
 					goto out;
 				if (value_own(a, &f->heads[j].value) != 0)
 					goto nomem;
@@ -672,7 +767,10 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	orphans_drop_ref(&rs, &self);
 	for (uint32_t i = 0; i < op->nwrites; i++) {
 		const silver_write *w = &op->writes[i];
-		silver_fieldstate *f = field_get(&rs.r, a, &w->field, &cap);
+		silver_fieldstate *f;
+		if (w->nbases == 0)
+			continue; /* a new record's writes: nothing to supersede */
+		f = field_get(&rs.r, a, &w->field, &cap);
 		for (uint32_t j = 0; j < w->nbases; j++) {
 			if (head_remove(f, &w->bases[j]))
 				continue;
@@ -699,7 +797,7 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 		goto out;
 	if ((rv = touch_put(t, &op->record, &self, e->hlc)) != 0)
 		goto out;
-	if ((rv = rec_encode(&rs, &t->rbuf)) != 0)
+	if ((rv = rec_encode(&rs, a, &t->rbuf)) != 0)
 		goto out;
 	digest_term(key.data, key.len, t->rbuf.data, t->rbuf.len, h);
 	digest_add(t->digest, h, 0);

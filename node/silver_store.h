@@ -19,7 +19,7 @@
 #include "silver_proto.h"
 #include "silver_schema.h"
 
-#define SILVER_STORE_FORMAT 2
+#define SILVER_STORE_FORMAT 3
 #define SILVER_SEAL_EVERY 1024 /* a long transaction seals at least every this many entries */
 #define SILVER_MAX_SKEW_MS (10ull * 60 * 1000) /* clocks further ahead are not followed */
 

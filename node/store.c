@@ -14,7 +14,8 @@
  * could give figures the old format did not keep.
  *
  * Formats: 1 first; 2 the aid statistics cells aid_paid, aid_person and
- * aid_people (node/stats.c).
+ * aid_people (node/stats.c); 3 record states that list each head's
+ * reference once (node/record.c).
  */
 #include <errno.h>
 #include <fcntl.h>

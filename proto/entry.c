@@ -45,7 +45,10 @@
  * into the input), which we copy into silver structs in the caller's arena,
  * then silver_entry_encode_body re-encodes it, applying every rule, and
  * the result must equal the input byte for byte.  One function owns the
- * rules, so the encoder and decoder cannot drift apart.
+ * rules, so the encoder and decoder cannot drift apart.  The re-encoding is
+ * skipped when it cannot differ: when a walk over the input finds every
+ * header in its shortest form and check_entry (the encoder's rules) passes
+ * (see canonical()); any other input still takes it.
  */
 #include <string.h>
 
@@ -62,9 +65,19 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
+/* The packer's write callback.  It appends a few bytes at a time: the
+ * common case, room to spare, is done here without a call. */
 static int buf_write(void *data, const char *p, size_t n)
 {
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
+	silver_buf *b = data;
+
+	if (b->cap && n < b->cap - b->len) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = 0;
+		return 0;
+	}
+	return silver_buf_append(b, p, n) == 0 ? 0 : -1;
 }
 
 static void buf_truncate(silver_buf *b, size_t len)
@@ -437,6 +450,16 @@ int silver_entry_wrap(const uint8_t *body, size_t nbody, const uint8_t *sig, sil
 
 /* ---- decoding ------------------------------------------------------------- */
 
+static uint64_t be16(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 8 | p[1];
+}
+
+static uint64_t be32(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3];
+}
+
 /* Reads an unsigned integer in any width, for the version peek only. */
 static int peek_uint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
 {
@@ -739,6 +762,136 @@ static int reencode(silver_entry *e, const uint8_t *p, size_t n)
 	return rv;
 }
 
+/* Does every object in p[0..n) use the shortest header msgpack-c's packer
+ * writes for its value (FORMAT.md 1.3)?  The bytes have passed
+ * silver_msgpack_check, so every length fits and there are no floats, ext
+ * types or 0xc1.  A preorder walk is enough: each header is followed by its
+ * payload (str/bin bytes, integer bytes) or by its elements. */
+static int shortest_forms(const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		uint8_t b = p[off];
+		uint64_t v;
+
+		if (b <= 0x7f || b >= 0xe0 || (b >= 0x80 && b <= 0x9f) || b == 0xc0 || b == 0xc2 ||
+		    b == 0xc3) {
+			off += 1; /* fixint, fixmap, fixarray, nil, bool */
+			continue;
+		}
+		if (b >= 0xa0 && b <= 0xbf) {
+			off += 1 + (b & 0x1f);
+			continue;
+		}
+		switch (b) {
+		case 0xc4: /* bin 8: the shortest for any length below 256 */
+			off += 2 + p[off + 1];
+			break;
+		case 0xc5:
+			if ((v = be16(p + off + 1)) < 0x100)
+				return 0;
+			off += 3 + v;
+			break;
+		case 0xc6:
+			if ((v = be32(p + off + 1)) < 0x10000)
+				return 0;
+			off += 5 + v;
+			break;
+		case 0xd9:
+			if ((v = p[off + 1]) < 32)
+				return 0;
+			off += 2 + v;
+			break;
+		case 0xda:
+			if ((v = be16(p + off + 1)) < 0x100)
+				return 0;
+			off += 3 + v;
+			break;
+		case 0xdb:
+			if ((v = be32(p + off + 1)) < 0x10000)
+				return 0;
+			off += 5 + v;
+			break;
+		case 0xdc:
+		case 0xde:
+			if (be16(p + off + 1) < 16)
+				return 0;
+			off += 3;
+			break;
+		case 0xdd:
+		case 0xdf:
+			if (be32(p + off + 1) < 0x10000)
+				return 0;
+			off += 5;
+			break;
+		case 0xcc:
+			if (p[off + 1] < 0x80)
+				return 0;
+			off += 2;
+			break;
+		case 0xcd:
+			if (be16(p + off + 1) < 0x100)
+				return 0;
+			off += 3;
+			break;
+		case 0xce:
+			if (be32(p + off + 1) < 0x10000)
+				return 0;
+			off += 5;
+			break;
+		case 0xcf:
+			if ((be32(p + off + 1) << 32 | be32(p + off + 5)) <= 0xffffffffu)
+				return 0;
+			off += 9;
+			break;
+		/* signed forms: only for negative values below the next shorter form */
+		case 0xd0:
+			if ((int8_t)p[off + 1] >= -32)
+				return 0;
+			off += 2;
+			break;
+		case 0xd1:
+			if ((int16_t)be16(p + off + 1) >= -128)
+				return 0;
+			off += 3;
+			break;
+		case 0xd2:
+			if ((int32_t)be32(p + off + 1) >= -32768)
+				return 0;
+			off += 5;
+			break;
+		case 0xd3:
+			if ((int64_t)(be32(p + off + 1) << 32 | be32(p + off + 5)) >= -2147483648LL)
+				return 0;
+			off += 9;
+			break;
+		default:
+			return 0; /* not reached after silver_msgpack_check */
+		}
+	}
+	return off == n;
+}
+
+/* The canonical check.  A structure that get_entry accepted, whose every
+ * header is already the shortest form and that meets every rule
+ * (check_entry), re-encodes to exactly its input: then the body is hashed
+ * where it stands.  Anything else takes the full re-encoding, which gives
+ * the same answer and the same error code as always. */
+static int canonical(silver_entry *e, const uint8_t *p, size_t n)
+{
+	int rv;
+
+	if (!shortest_forms(p, n))
+		return reencode(e, p, n);
+	if ((rv = check_entry(e)) != 0)
+		return rv;
+	if (e->body.n > MAX_BODY)
+		return SILVER_ELIMIT;
+	silver_hash(e->body.p, e->body.n, e->hash);
+	return 0;
+}
+
 int silver_entry_decode(const uint8_t *p, size_t n, silver_arena *a, silver_entry *out)
 {
 	msgpack_unpacked u;
@@ -771,7 +924,7 @@ int silver_entry_decode(const uint8_t *p, size_t n, silver_arena *a, silver_entr
 	}
 	msgpack_unpacked_destroy(&u);
 	if (rv == 0)
-		rv = reencode(out, p, n);
+		rv = canonical(out, p, n);
 	if (rv != 0)
 		memset(out, 0, sizeof(*out));
 	return rv;

@@ -181,6 +181,19 @@ expect_eq() {
 	fi
 }
 
+# expect_log WHAT FILE REGEX: a running server's log gets a line matching
+# REGEX within 5 s (servers log from their loop, a poll period later).
+expect_log() {
+	local i
+	CHECKS=$((CHECKS + 1))
+	for ((i = 0; i < 50; i++)); do
+		grep -q -- "$3" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	fail "$1: no line matching '$3' in $2"
+	return 1
+}
+
 # The digest output (log and state digests and counts); empty on failure.
 digest_of() {
 	"$SN" --dir "$1" digest 2>&1 || echo "digest failed: exit $?"
