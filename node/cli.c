@@ -166,9 +166,17 @@ void silver_cli_pad(FILE *f, const char *s, int width)
 		fputc(' ', f);
 }
 
+static void upgrade_notice(uint32_t from, uint32_t to, void *ctx)
+{
+	silver_cli_error(_("the data store in %s was written by an older version (format %u); upgrading it to format "
+			   "%u: records, history and statistics are rebuilt from its signed entries, about 16 s per "
+			   "million entries ..."),
+			 (const char *)ctx, (unsigned)from, (unsigned)to);
+}
+
 int silver_cli_open(const char *dir, unsigned flags, silver_store **s)
 {
-	int rv = silver_store_open(dir, flags, s);
+	int rv = silver_store_open_ex(dir, flags, upgrade_notice, (void *)dir, s);
 	struct stat st;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);

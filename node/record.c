@@ -53,21 +53,6 @@ typedef struct recstate {
 
 /* ---- encoding -------------------------------------------------------------- */
 
-/* The packer's write callback.  It appends a few bytes at a time: the
- * common case, room to spare, is done here without a call. */
-static int buf_write(void *data, const char *p, size_t n)
-{
-	silver_buf *b = data;
-
-	if (b->cap && n < b->cap - b->len) {
-		memcpy(b->data + b->len, p, n);
-		b->len += n;
-		b->data[b->len] = 0;
-		return 0;
-	}
-	return silver_buf_append(b, p, n) == 0 ? 0 : -1;
-}
-
 static void pack_ref(msgpack_packer *pk, const silver_ref *r)
 {
 	msgpack_pack_array(pk, 2);
@@ -172,7 +157,7 @@ static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 	if (!(u = head_refs(r, a, &nu)))
 		return SILVER_ENOMEM;
 	out->len = 0;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_str(&pk, r->collection.n);
 	msgpack_pack_str_body(&pk, r->collection.p, r->collection.n);

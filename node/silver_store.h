@@ -44,8 +44,15 @@ int silver_store_create(const char *dir, const char *township, const char *name)
 
 #define SILVER_OPEN_RDONLY 1u
 /* SILVER_ENOTFOUND when dir holds no store; SILVER_EVERSION when a newer
- * silversync wrote it. */
+ * silversync wrote it.  A store of an older format is upgraded when opened
+ * to write (rebuilt from its entries: seconds per million entries) and
+ * refused read-only with SILVER_EOLDSTORE. */
 int silver_store_open(const char *dir, unsigned flags, silver_store **out) SILVER_WUR;
+/* The same, calling fn(from, to, ctx) just before an upgrade starts, so a
+ * program can tell its user why this open takes a while. */
+typedef void (*silver_upgrade_fn)(uint32_t from, uint32_t to, void *ctx);
+int silver_store_open_ex(const char *dir, unsigned flags, silver_upgrade_fn fn, void *ctx,
+			 silver_store **out) SILVER_WUR;
 void silver_store_close(silver_store **s); /* NULLs *s */
 
 const uint8_t *silver_store_self(const silver_store *s); /* our public key */

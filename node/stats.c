@@ -218,16 +218,18 @@ static int acc_grow(struct silver_aggacc *a)
 	return 0;
 }
 
-static int cell_add(silver_wtxn *t, const struct cell *c, const silver_slice *township, int64_t count, silver_buf *k)
+/* Sum count into the cell's slot of the accumulator *ap (made when NULL). */
+static int cell_add(struct silver_aggacc **ap, const struct cell *c, const silver_slice *township, int64_t count,
+		    silver_buf *k)
 {
-	struct silver_aggacc *a = t->aggacc;
+	struct silver_aggacc *a = *ap;
 	uint32_t h;
 	size_t j;
 	int rv;
 	if ((rv = cell_key(c, township, k)) != 0)
 		return rv;
 	if (!a) {
-		if (!(a = t->aggacc = calloc(1, sizeof(*a))))
+		if (!(a = *ap = calloc(1, sizeof(*a))))
 			return SILVER_ENOMEM;
 	}
 	if ((a->used + 1) * 2 > a->nslots && (rv = acc_grow(a)) != 0)
@@ -273,12 +275,11 @@ void silver__stats_discard(silver_wtxn *t)
 
 /* An aid_person cell key ("aid_person" 0 township 0 0 person) that appears
  * or disappears moves its township's aid_people count by one. */
-static int people_delta(silver_wtxn *t, struct silver_aggacc **people, const MDB_val *key, int64_t before,
+static int people_delta(struct silver_aggacc **people, const MDB_val *key, int64_t before,
 			int64_t after)
 {
 	static const char pfx[] = "aid_person";
 	const uint8_t *p = key->mv_data, *z;
-	struct silver_aggacc *saved = t->aggacc;
 	struct cell c;
 	silver_slice tw;
 	silver_buf k;
@@ -293,10 +294,7 @@ static int people_delta(silver_wtxn *t, struct silver_aggacc **people, const MDB
 	c.metric = "aid_people";
 	c.date = c.dim = (silver_slice){(const uint8_t *)"", 0};
 	silver_buf_init(&k);
-	t->aggacc = *people; /* cell_add sums into t->aggacc */
-	rv = cell_add(t, &c, &tw, after > 0 ? 1 : -1, &k);
-	*people = t->aggacc;
-	t->aggacc = saved;
+	rv = cell_add(people, &c, &tw, after > 0 ? 1 : -1, &k);
 	silver_buf_release(&k);
 	return rv;
 }
@@ -319,7 +317,7 @@ int silver__stats_flush(silver_wtxn *t)
 			rv = silver__mdb_err(rc);
 		if (rv)
 			break;
-		if ((rv = people_delta(t, &people, &key, cur[0], cur[0] + sl->d[0])) != 0)
+		if ((rv = people_delta(&people, &key, cur[0], cur[0] + sl->d[0])) != 0)
 			break;
 		cur[0] += sl->d[0];
 		cur[1] += sl->d[1];
@@ -361,15 +359,15 @@ static int cell_add_all(silver_wtxn *t, const struct cell *c, const silver_slice
 			silver_buf *k)
 {
 	static const silver_slice county = {(const uint8_t *)"", 0};
-	int rv = cell_add(t, c, township, count, k);
+	int rv = cell_add(&t->aggacc, c, township, count, k);
 	if (rv == 0 && rolled_up(c)) {
 		struct cell m = *c;
 		m.date.n = 7;
-		rv = cell_add(t, &m, township, count, k);
+		rv = cell_add(&t->aggacc, &m, township, count, k);
 	}
 	/* the payments to a person by any office, to count people county-wide */
 	if (rv == 0 && strcmp(c->metric, "aid_person") == 0)
-		rv = cell_add(t, c, &county, count, k);
+		rv = cell_add(&t->aggacc, c, &county, count, k);
 	return rv;
 }
 

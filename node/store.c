@@ -290,10 +290,16 @@ static int upgrade(silver_wtxn *t, void *ctx)
 
 int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 {
+	return silver_store_open_ex(dir, flags, NULL, NULL, out);
+}
+
+int silver_store_open_ex(const char *dir, unsigned flags, silver_upgrade_fn fn, void *ctx, silver_store **out)
+{
 	silver_store *s;
 	MDB_txn *txn;
 	MDB_val v;
-	int rv, old = 0;
+	int rv;
+	uint32_t old = 0; /* the format of a store to upgrade */
 	char *path;
 
 	*out = NULL;
@@ -321,8 +327,8 @@ int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 				rv = SILVER_EVERSION;
 			else if (fmt < SILVER_STORE_FORMAT && (flags & SILVER_OPEN_RDONLY))
 				rv = SILVER_EOLDSTORE;
-			else
-				old = fmt < SILVER_STORE_FORMAT;
+			else if (fmt < SILVER_STORE_FORMAT)
+				old = fmt;
 		}
 	}
 	if (rv == 0 && (rv = silver__meta_get(s, txn, "self", &v)) == 0) {
@@ -350,6 +356,8 @@ int silver_store_open(const char *dir, unsigned flags, silver_store **out)
 		goto fail;
 	if (!(flags & SILVER_OPEN_RDONLY) && (rv = identity_load(s)) != 0)
 		goto fail;
+	if (old && fn)
+		fn(old, SILVER_STORE_FORMAT, ctx);
 	if (old && (rv = silver_store_write(s, upgrade, NULL)) != 0)
 		goto fail;
 	*out = s;

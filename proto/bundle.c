@@ -19,16 +19,11 @@
 
 #include "silver_proto.h"
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
-}
-
 int silver_bundle_header_encode(const silver_bundle_header *h, silver_buf *out)
 {
 	msgpack_packer pk;
 	size_t n = strlen(SILVER_BUNDLE_MAGIC);
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	if (msgpack_pack_array(&pk, 5) || msgpack_pack_str(&pk, n) || msgpack_pack_str_body(&pk, SILVER_BUNDLE_MAGIC, n) ||
 	    msgpack_pack_uint32(&pk, h->version) || msgpack_pack_uint32(&pk, h->suite) ||
 	    msgpack_pack_uint64(&pk, h->created) || msgpack_pack_uint64(&pk, h->count))

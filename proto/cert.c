@@ -18,11 +18,6 @@
 
 #include "silver_proto.h"
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
-}
-
 static int slice_cmp(const silver_slice *a, const silver_slice *b)
 {
 	uint32_t n = a->n < b->n ? a->n : b->n;
@@ -83,7 +78,7 @@ int silver_cert_encode(const silver_cert *c, silver_buf *out)
 	if (c->role < SILVER_ROLE_MIN || c->role > SILVER_ROLE_MAX || c->name.n > SILVER_MAX_CERT_NAME ||
 	    !list_ok(c->write, c->nwrite) || !list_ok(c->read, c->nread))
 		return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	msgpack_pack_array(&pk, 6);
 	msgpack_pack_uint8(&pk, 2);
 	msgpack_pack_bin(&pk, SILVER_KEY_BYTES);
@@ -106,7 +101,7 @@ int silver_revoke_encode(const silver_revoke *r, silver_buf *out)
 		    (r->last[i].township.n == 1 && r->last[i].township.p[0] == '*') ||
 		    (i && slice_cmp(&r->last[i - 1].township, &r->last[i].township) >= 0))
 			return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	msgpack_pack_array(&pk, 4);
 	msgpack_pack_uint8(&pk, 3);
 	msgpack_pack_bin(&pk, SILVER_KEY_BYTES);

@@ -65,21 +65,6 @@
 
 /* ---- small helpers ------------------------------------------------------- */
 
-/* The packer's write callback.  It appends a few bytes at a time: the
- * common case, room to spare, is done here without a call. */
-static int buf_write(void *data, const char *p, size_t n)
-{
-	silver_buf *b = data;
-
-	if (b->cap && n < b->cap - b->len) {
-		memcpy(b->data + b->len, p, n);
-		b->len += n;
-		b->data[b->len] = 0;
-		return 0;
-	}
-	return silver_buf_append(b, p, n) == 0 ? 0 : -1;
-}
-
 static void buf_truncate(silver_buf *b, size_t len)
 {
 	b->len = len;
@@ -398,7 +383,7 @@ int silver_entry_encode_body(silver_entry *e, silver_buf *out)
 	if ((rv = check_entry(e)) != 0)
 		return rv;
 	start = out->len;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	rv = msgpack_pack_array(&pk, 8);
 	rv |= msgpack_pack_uint64(&pk, e->version);
 	rv |= msgpack_pack_uint64(&pk, e->suite);
@@ -437,7 +422,7 @@ int silver_entry_wrap(const uint8_t *body, size_t nbody, const uint8_t *sig, sil
 	if ((rv = silver_buf_reserve(out, total)) != 0)
 		return rv;
 	start = out->len;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	rv = msgpack_pack_array(&pk, 2);
 	rv |= silver_buf_append(out, body, nbody);
 	rv |= sig ? pack_bin(&pk, sig, SILVER_SIG_BYTES) : msgpack_pack_nil(&pk);

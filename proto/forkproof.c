@@ -17,11 +17,6 @@
 
 #include "silver_proto.h"
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
-}
-
 int silver_fork_proof_encode(const silver_slice *a, size_t na, const silver_slice *b, size_t nb, silver_buf *out)
 {
 	msgpack_packer pk;
@@ -29,7 +24,7 @@ int silver_fork_proof_encode(const silver_slice *a, size_t na, const silver_slic
 	size_t n[2] = {na, nb}, ml = strlen(SILVER_FORK_PROOF_MAGIC);
 	if (!na || !nb || na > SILVER_MAX_PROOF_SIDE || nb > SILVER_MAX_PROOF_SIDE)
 		return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, buf_write);
+	msgpack_packer_init(&pk, out, silver_buf_pack_write);
 	msgpack_pack_array(&pk, 3);
 	msgpack_pack_str(&pk, ml);
 	msgpack_pack_str_body(&pk, SILVER_FORK_PROOF_MAGIC, ml);

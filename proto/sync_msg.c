@@ -37,11 +37,6 @@
 
 #define MAGIC_LEN (sizeof(SILVER_SYNC_MAGIC) - 1)
 
-static int buf_write(void *data, const char *p, size_t n)
-{
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
-}
-
 /* ---- encoding ------------------------------------------------------------ */
 
 static int head(msgpack_packer *pk, enum silver_msgtype type, uint32_t fields)
@@ -80,7 +75,7 @@ static size_t reason_len(const char *s)
 	msgpack_packer pk;                                                                                       \
 	size_t start_ = (out)->len;                                                                              \
 	int rv = 0;                                                                                              \
-	msgpack_packer_init(&pk, (out), buf_write)
+	msgpack_packer_init(&pk, (out), silver_buf_pack_write)
 #define ENCODE_END(out)                                                                                          \
 	if (rv != 0)                                                                                             \
 		(out)->len = start_;                                                                             \

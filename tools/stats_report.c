@@ -445,15 +445,12 @@ static int on_cell(const char *metric, const char *township, const char *date, c
 	 * the store keeps them counted (aid_people; township "" is the county);
 	 * for a date range they are counted here from the per-person aid cells
 	 * in the range.  aid_person cells only keep aid_people up to date. */
-	if (strncmp(metric, "aid_pe", 6) == 0) {
-		if (strcmp(metric, "aid_people") != 0 || !b->all_time)
-			return SILVER_AGG_SKIP;
-		if (!*township) {
-			b->county_people += count;
-			return 0;
-		}
-	} else if (strcmp(metric, "aid") == 0 && b->all_time) {
+	if (strcmp(metric, "aid_person") == 0 || (strcmp(metric, "aid_people") == 0 && !b->all_time) ||
+	    (strcmp(metric, "aid") == 0 && b->all_time))
 		return SILVER_AGG_SKIP;
+	if (strcmp(metric, "aid_people") == 0 && !*township) {
+		b->county_people += count;
+		return 0;
 	}
 
 	if (!b->have_last || strcmp(r->tw[b->last].code, township) != 0) {
