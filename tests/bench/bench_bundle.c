@@ -23,35 +23,6 @@
 #include "bench_common.h"
 #include "store_int.h"
 
-struct edit_ctx {
-	size_t i, nadd;
-	char *ids;
-	silver_why why;
-};
-
-/* Edit i: the first nadd edits each add a retiree, the others change a
- * field of one of them: one entry, one seal per write transaction. */
-static int do_edit(silver_wtxn *t, void *vctx)
-{
-	struct edit_ctx *c = vctx;
-	char text[64];
-	silver_kv kv;
-	if (c->i < c->nadd) {
-		char buf[1024];
-		const char *cells[BENCH_RETIREE_FIELDS];
-		silver_kv all[BENCH_RETIREE_FIELDS];
-		uint32_t n = 0;
-		bench_retiree_row(c->i, buf, sizeof(buf), cells);
-		for (int j = 0; j < BENCH_RETIREE_FIELDS; j++)
-			if (cells[j][0])
-				all[n++] = (silver_kv){ bench_retiree_header[j], cells[j] };
-		return silver_wtxn_add(t, "retiree", all, n, c->ids + c->i * SILVER_MAX_ID, &c->why);
-	}
-	snprintf(text, sizeof(text), "回访 %zu", c->i);
-	kv = (silver_kv){ "notes", text };
-	return silver_wtxn_set(t, c->ids + (c->i * 7919 % c->nadd) * SILVER_MAX_ID, &kv, 1, &c->why);
-}
-
 static size_t count_seals(const silver_bundle *b)
 {
 	silver_arena *a = silver_arena_new();
@@ -154,7 +125,7 @@ int main(void)
 	silver_store *s;
 	uint64_t count;
 	bench_crypto cr, cr_end;
-	struct edit_ctx ec;
+	struct bench_edit ec;
 	struct times ta, tb;
 	double t0;
 
@@ -185,7 +156,7 @@ int main(void)
 		bench_die("out of memory");
 	t0 = bench_now();
 	for (ec.i = 0; ec.i < nb; ec.i++)
-		bench_check(silver_store_write(s, do_edit, &ec), "silver_store_write (edit)", &ec.why);
+		bench_check(silver_store_write(s, bench_edit_one, &ec), "silver_store_write (edit)", &ec.why);
 	printf("(b) source: %zu separate write transactions (no fsync) in %.2f s\n", nb, bench_now() - t0);
 	bench_check(silver_bundle_write(s, fb, NULL, 0, NULL, NULL, &count), "silver_bundle_write", NULL);
 	silver_store_close(&s);

@@ -449,3 +449,40 @@ void bench_add_retirees(silver_store *s, size_t from, size_t to, char *ids)
 	bench_add_attempts = 0;
 	bench_check(silver_store_write(s, add_rows, &c), "silver_store_write (add retirees)", &c.why);
 }
+
+int bench_edit_one(silver_wtxn *t, void *vctx)
+{
+	struct bench_edit *c = vctx;
+	char text[64];
+	silver_kv kv;
+	if (c->i < c->nadd) {
+		char buf[1024];
+		const char *cells[BENCH_RETIREE_FIELDS];
+		silver_kv all[BENCH_RETIREE_FIELDS];
+		uint32_t n = 0;
+		bench_retiree_row(c->i, buf, sizeof(buf), cells);
+		for (int j = 0; j < BENCH_RETIREE_FIELDS; j++)
+			if (cells[j][0])
+				all[n++] = (silver_kv){bench_retiree_header[j], cells[j]};
+		return silver_wtxn_add(t, "retiree", all, n, c->ids + c->i * SILVER_MAX_ID, &c->why);
+	}
+	snprintf(text, sizeof(text), "回访 %zu", c->i);
+	kv = (silver_kv){"notes", text};
+	return silver_wtxn_set(t, c->ids + (c->i * 7919 % c->nadd) * SILVER_MAX_ID, &kv, 1, &c->why);
+}
+
+void bench_mkdir_p(const char *path)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = 0;
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			bench_die("mkdir %s: %s", tmp, strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		bench_die("mkdir %s: %s", tmp, strerror(errno));
+}

@@ -94,4 +94,17 @@ void bench_add_retirees(silver_store *s, size_t from, size_t to, char *ids);
  * than 1 when the LMDB map filled and silver_store_write started over. */
 extern unsigned bench_add_attempts;
 
+/* Separate edits, one silver_store_write each (bench_edit_one as its
+ * write function): edit i < nadd adds retiree row i (its id into
+ * ids + i * SILVER_MAX_ID), a later one changes a field of one of them. */
+struct bench_edit {
+	size_t i, nadd;
+	char *ids;
+	silver_why why;
+};
+int bench_edit_one(silver_wtxn *t, void *ctx);
+
+/* mkdir -p, or die. */
+void bench_mkdir_p(const char *path);
+
 #endif

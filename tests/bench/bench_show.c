@@ -34,22 +34,6 @@ static size_t rnd(size_t n)
 	return (size_t)(rng % n);
 }
 
-static void mkdir_p(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			bench_die("mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		bench_die("mkdir %s: %s", tmp, strerror(errno));
-}
-
 /* The cached store in dir/node with its ids in dir/ids (SILVER_MAX_ID bytes each). */
 static char *cached_store(const char *dir, size_t n)
 {
@@ -77,7 +61,7 @@ static char *cached_store(const char *dir, size_t n)
 		printf("the cached store in %s does not open: rebuilding it\n", dir);
 	}
 	bench_rmrf(dir);
-	mkdir_p(dir);
+	bench_mkdir_p(dir);
 	printf("building a store of %zu records in %s (once) ...\n", n, dir);
 	fflush(stdout);
 	t0 = bench_now();

@@ -39,22 +39,6 @@ static size_t rnd(size_t n)
 	return (size_t)(rng % n);
 }
 
-static void mkdir_p(const char *path)
-{
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-			bench_die("mkdir %s: %s", tmp, strerror(errno));
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-		bench_die("mkdir %s: %s", tmp, strerror(errno));
-}
-
 /* ---- one township node's share ------------------------------------------------------ */
 
 struct gen {
@@ -213,7 +197,7 @@ static void build(const char *dir, size_t n)
 	snprintf(hubdir, sizeof(hubdir), "%s/hub", dir);
 	snprintf(mark, sizeof(mark), "%s/complete", dir);
 	bench_rmrf(dir);
-	mkdir_p(dir);
+	bench_mkdir_p(dir);
 	printf("building a hub of %zu records from %d townships in %s (once) ...\n", n, NTOWNSHIPS, dir);
 	fflush(stdout);
 	hub = bench_node(hubdir, "county");

@@ -167,33 +167,6 @@ static void sync_must(silver_store *s, int port, const uint8_t hubkey[SILVER_KEY
 			  rep->refusal ? rep->refusal_reason : "");
 }
 
-struct edit_ctx {
-	size_t i, nadd;
-	char *ids;
-	silver_why why;
-};
-
-static int do_edit(silver_wtxn *t, void *vctx)
-{
-	struct edit_ctx *c = vctx;
-	char text[64];
-	silver_kv kv;
-	if (c->i < c->nadd) {
-		char buf[1024];
-		const char *cells[BENCH_RETIREE_FIELDS];
-		silver_kv all[BENCH_RETIREE_FIELDS];
-		uint32_t n = 0;
-		bench_retiree_row(c->i, buf, sizeof(buf), cells);
-		for (int j = 0; j < BENCH_RETIREE_FIELDS; j++)
-			if (cells[j][0])
-				all[n++] = (silver_kv){bench_retiree_header[j], cells[j]};
-		return silver_wtxn_add(t, "retiree", all, n, c->ids + c->i * SILVER_MAX_ID, &c->why);
-	}
-	snprintf(text, sizeof(text), "回访 %zu", c->i);
-	kv = (silver_kv){"notes", text};
-	return silver_wtxn_set(t, c->ids + (c->i * 7919 % c->nadd) * SILVER_MAX_ID, &kv, 1, &c->why);
-}
-
 /* A certified county: admin, a hub holding the certificates, a node of t1. */
 static void county(const char *root, const char *tag, char *hubdir, char *nodedir, size_t n)
 {
@@ -244,13 +217,13 @@ static void catchup(const char *root, const char *tag, size_t n, int edits, cons
 	if (!edits) {
 		bench_add_retirees(s, 0, n, NULL);
 	} else {
-		struct edit_ctx e;
+		struct bench_edit e;
 		memset(&e, 0, sizeof(e));
 		e.nadd = n / 10 ? n / 10 : 1;
 		if (!(e.ids = calloc(e.nadd, SILVER_MAX_ID)))
 			bench_die("out of memory");
 		for (e.i = 0; e.i < n; e.i++)
-			bench_check(silver_store_write(s, do_edit, &e), "edit", &e.why);
+			bench_check(silver_store_write(s, bench_edit_one, &e), "edit", &e.why);
 		free(e.ids);
 	}
 	snprintf(log, sizeof(log), "%s/%s-hub.log", root, tag);
