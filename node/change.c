@@ -87,10 +87,10 @@ static int write_cmp(const void *a, const void *b)
 }
 
 /* Parse kv into writes (sorted, one per field) plus "_del" = false. */
-static int parse_writes(silver_wtxn *t, const silver_collection *c, const silver_record *r, const silver_kv *kv,
+static int parse_writes(silver_arena *a, const silver_collection *c, const silver_record *r, const silver_kv *kv,
 			uint32_t n, silver_write **out, uint32_t *nout, silver_why *why)
 {
-	silver_write *w = silver_arena_alloc(t->arena, sizeof(*w) * (n + 1));
+	silver_write *w = silver_arena_alloc(a, sizeof(*w) * (n + 1));
 	char reason[200];
 	int rv;
 
@@ -113,7 +113,7 @@ static int parse_writes(silver_wtxn *t, const silver_collection *c, const silver
 			}
 		}
 		reason[0] = 0;
-		rv = silver_schema_parse(f, kv[i].text, t->arena, &w[i].value, reason, sizeof(reason));
+		rv = silver_schema_parse(f, kv[i].text, a, &w[i].value, reason, sizeof(reason));
 		if (rv != 0) {
 			why_set(why, kv[i].key, reason, kv[i].text);
 			return rv;
@@ -122,20 +122,15 @@ static int parse_writes(silver_wtxn *t, const silver_collection *c, const silver
 			why_set(why, kv[i].key, N_("is required and cannot be empty"), NULL);
 			return SILVER_ESCHEMA;
 		}
-		if ((rv = ref_check(t, f, &w[i].value, why)) != 0) {
-			if (why && !why->reason[0])
-				why_set(why, kv[i].key, N_("not a record id"), kv[i].text);
-			return rv;
-		}
 		w[i].field = zslice(f->key);
 		if (r)
-			bases_of(r, f->key, &w[i], t->arena);
+			bases_of(r, f->key, &w[i], a);
 	}
 	w[n].field = zslice("_del");
 	w[n].value.type = SILVER_V_BOOL;
 	w[n].value.i = 0;
 	if (r)
-		bases_of(r, "_del", &w[n], t->arena);
+		bases_of(r, "_del", &w[n], a);
 	/* Insertion sort: a dozen writes, and qsort's set-up costs more. */
 	for (uint32_t i = 1; i < n + 1; i++) {
 		silver_write x = w[i];
@@ -166,48 +161,101 @@ static int emit(silver_wtxn *t, const char *township, const char *collection, co
 	return rv;
 }
 
-int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,
-		    char id_out[SILVER_MAX_ID], silver_why *why)
+/* Every reference among the writes must name a live record of the store. */
+static int refs_check(silver_wtxn *t, const silver_collection *c, const silver_write *w, uint32_t nw,
+		      silver_why *why)
+{
+	int rv;
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const silver_field *f = &c->fields[i];
+		size_t n;
+		if (f->type != SILVER_F_REF)
+			continue;
+		n = strlen(f->key);
+		for (uint32_t j = 0; j < nw; j++) {
+			if (w[j].field.n != n || memcmp(w[j].field.p, f->key, n) != 0)
+				continue;
+			if ((rv = ref_check(t, f, &w[j].value, why)) == 0)
+				break;
+			if (why && !why->reason[0]) {
+				char text[256];
+				snprintf(text, sizeof(text), "%.*s", (int)w[j].value.s.n, (const char *)w[j].value.s.p);
+				why_set(why, f->key, N_("not a record id"), text);
+			}
+			return rv;
+		}
+	}
+	return 0;
+}
+
+int silver_draft_add(silver_arena *a, const char *collection, const silver_kv *kv, uint32_t n, silver_draft *out,
+		     silver_why *why)
 {
 	const silver_collection *c = silver_schema_find(collection);
-	silver_write *w;
-	uint32_t nw;
-	uint64_t hlc;
 	int rv;
 
 	if (why)
 		memset(why, 0, sizeof(*why));
+	memset(out, 0, sizeof(*out));
 	if (!c) {
 		why_set(why, NULL, N_("no such collection"), collection);
 		return SILVER_ESCHEMA;
 	}
-	if (!silver__may_write(t, t->s->township)) {
-		why_set(why, NULL, N_("this node's key has been revoked; it may not write"), t->s->township);
-		return SILVER_EDENIED;
-	}
-	if ((rv = parse_writes(t, c, NULL, kv, n, &w, &nw, why)) != 0) {
-		silver_arena_reset(t->arena);
+	if ((rv = parse_writes(a, c, NULL, kv, n, &out->writes, &out->nwrites, why)) != 0)
 		return rv;
-	}
 	for (uint32_t i = 0; i < c->nfields; i++) {
 		const silver_field *f = &c->fields[i];
 		int have = 0;
 		if (!f->required)
 			continue;
-		for (uint32_t j = 0; j < nw; j++)
-			if (w[j].field.n == strlen(f->key) && memcmp(w[j].field.p, f->key, w[j].field.n) == 0 &&
-			    w[j].value.type != SILVER_V_NIL)
+		for (uint32_t j = 0; j < out->nwrites; j++)
+			if (out->writes[j].field.n == strlen(f->key) &&
+			    memcmp(out->writes[j].field.p, f->key, out->writes[j].field.n) == 0 &&
+			    out->writes[j].value.type != SILVER_V_NIL)
 				have = 1;
 		if (!have) {
 			why_set(why, f->key, N_("is required"), NULL);
-			silver_arena_reset(t->arena);
 			return SILVER_ESCHEMA;
 		}
 	}
-	hlc = t->hlc = silver_hlc_next(t->hlc, silver__now_ms());
-	if ((rv = silver_schema_make_id(t->s->township, collection, hlc, t->s->self, id_out)) != 0)
+	out->collection = c;
+	return 0;
+}
+
+int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SILVER_MAX_ID], silver_why *why)
+{
+	uint64_t hlc;
+	int rv;
+
+	if (why)
+		memset(why, 0, sizeof(*why));
+	if (!d->collection)
+		return SILVER_EINVAL;
+	if (!silver__may_write(t, t->s->township)) {
+		why_set(why, NULL, N_("this node's key has been revoked; it may not write"), t->s->township);
+		return SILVER_EDENIED;
+	}
+	if ((rv = refs_check(t, d->collection, d->writes, d->nwrites, why)) != 0) {
+		silver_arena_reset(t->arena);
 		return rv;
-	return emit(t, t->s->township, collection, id_out, w, nw, hlc);
+	}
+	hlc = t->hlc = silver_hlc_next(t->hlc, silver__now_ms());
+	if ((rv = silver_schema_make_id(t->s->township, d->collection->name, hlc, t->s->self, id_out)) != 0)
+		return rv;
+	return emit(t, t->s->township, d->collection->name, id_out, d->writes, d->nwrites, hlc);
+}
+
+int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,
+		    char id_out[SILVER_MAX_ID], silver_why *why)
+{
+	silver_draft d;
+	int rv;
+
+	if ((rv = silver_draft_add(t->arena, collection, kv, n, &d, why)) != 0) {
+		silver_arena_reset(t->arena);
+		return rv;
+	}
+	return silver_wtxn_add_draft(t, &d, id_out, why);
 }
 
 /* Load the record named by id, which must be live and ours to write. */
@@ -266,7 +314,8 @@ int silver_wtxn_set(silver_wtxn *t, const char *id, const silver_kv *kv, uint32_
 		rv = SILVER_EINVAL;
 		goto out;
 	}
-	if ((rv = parse_writes(t, c, &r, kv, n, &w, &nw, why)) != 0)
+	if ((rv = parse_writes(t->arena, c, &r, kv, n, &w, &nw, why)) != 0 ||
+	    (rv = refs_check(t, c, w, nw, why)) != 0)
 		goto out;
 	return emit(t, tw, coll, id, w, nw, 0);
 out:

@@ -38,6 +38,7 @@
 #include <msgpack.h>
 #include <sodium.h>
 
+#include "silver_pack.h"
 #include "store_int.h"
 
 typedef struct orphan {
@@ -53,39 +54,39 @@ typedef struct recstate {
 
 /* ---- encoding -------------------------------------------------------------- */
 
-static void pack_ref(msgpack_packer *pk, const silver_ref *r)
+static void pack_ref(silver_buf *pk, const silver_ref *r)
 {
-	msgpack_pack_array(pk, 2);
-	msgpack_pack_bin(pk, SILVER_FEEDTAG_BYTES);
-	msgpack_pack_bin_body(pk, r->feed, SILVER_FEEDTAG_BYTES);
-	msgpack_pack_uint64(pk, r->seq);
+	silver_pack_array(pk, 2);
+	silver_pack_bin(pk, SILVER_FEEDTAG_BYTES);
+	silver_pack_bin_body(pk, r->feed, SILVER_FEEDTAG_BYTES);
+	silver_pack_uint64(pk, r->seq);
 }
 
-static void pack_value(msgpack_packer *pk, const silver_value *v)
+static void pack_value(silver_buf *pk, const silver_value *v)
 {
 	switch (v->type) {
 	case SILVER_V_STR:
-		msgpack_pack_str(pk, v->s.n);
-		msgpack_pack_str_body(pk, v->s.p, v->s.n);
+		silver_pack_str(pk, v->s.n);
+		silver_pack_str_body(pk, v->s.p, v->s.n);
 		break;
 	case SILVER_V_INT:
-		msgpack_pack_int64(pk, v->i);
+		silver_pack_int64(pk, v->i);
 		break;
 	case SILVER_V_BOOL:
 		if (v->i)
-			msgpack_pack_true(pk);
+			silver_pack_true(pk);
 		else
-			msgpack_pack_false(pk);
+			silver_pack_false(pk);
 		break;
 	case SILVER_V_LIST:
-		msgpack_pack_array(pk, v->n);
+		silver_pack_array(pk, v->n);
 		for (uint32_t i = 0; i < v->n; i++) {
-			msgpack_pack_str(pk, v->items[i].n);
-			msgpack_pack_str_body(pk, v->items[i].p, v->items[i].n);
+			silver_pack_str(pk, v->items[i].n);
+			silver_pack_str_body(pk, v->items[i].p, v->items[i].n);
 		}
 		break;
 	default:
-		msgpack_pack_nil(pk);
+		silver_pack_nil(pk);
 	}
 }
 
@@ -149,7 +150,7 @@ static uint32_t ref_index(const silver_head *u, uint32_t n, const silver_ref *re
 
 static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	const silver_record *r = &rs->r;
 	silver_head *u;
 	uint32_t nu;
@@ -157,35 +158,35 @@ static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 	if (!(u = head_refs(r, a, &nu)))
 		return SILVER_ENOMEM;
 	out->len = 0;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	msgpack_pack_array(&pk, 4);
-	msgpack_pack_str(&pk, r->collection.n);
-	msgpack_pack_str_body(&pk, r->collection.p, r->collection.n);
-	msgpack_pack_array(&pk, nu);
+	pk = out;
+	silver_pack_array(pk, 4);
+	silver_pack_str(pk, r->collection.n);
+	silver_pack_str_body(pk, r->collection.p, r->collection.n);
+	silver_pack_array(pk, nu);
 	for (uint32_t i = 0; i < nu; i++) {
-		msgpack_pack_array(&pk, 3);
-		msgpack_pack_bin(&pk, SILVER_FEEDTAG_BYTES);
-		msgpack_pack_bin_body(&pk, u[i].ref.feed, SILVER_FEEDTAG_BYTES);
-		msgpack_pack_uint64(&pk, u[i].ref.seq);
-		msgpack_pack_uint64(&pk, u[i].hlc);
+		silver_pack_array(pk, 3);
+		silver_pack_bin(pk, SILVER_FEEDTAG_BYTES);
+		silver_pack_bin_body(pk, u[i].ref.feed, SILVER_FEEDTAG_BYTES);
+		silver_pack_uint64(pk, u[i].ref.seq);
+		silver_pack_uint64(pk, u[i].hlc);
 	}
-	msgpack_pack_array(&pk, r->nfields);
+	silver_pack_array(pk, r->nfields);
 	for (uint32_t i = 0; i < r->nfields; i++) {
 		const silver_fieldstate *f = &r->fields[i];
-		msgpack_pack_array(&pk, 1 + 2 * f->nheads);
-		msgpack_pack_str(&pk, f->field.n);
-		msgpack_pack_str_body(&pk, f->field.p, f->field.n);
+		silver_pack_array(pk, 1 + 2 * f->nheads);
+		silver_pack_str(pk, f->field.n);
+		silver_pack_str_body(pk, f->field.p, f->field.n);
 		for (uint32_t j = 0; j < f->nheads; j++) {
-			msgpack_pack_uint32(&pk, ref_index(u, nu, &f->heads[j].ref));
-			pack_value(&pk, &f->heads[j].value);
+			silver_pack_uint32(pk, ref_index(u, nu, &f->heads[j].ref));
+			pack_value(pk, &f->heads[j].value);
 		}
 	}
-	msgpack_pack_array(&pk, rs->norphans);
+	silver_pack_array(pk, rs->norphans);
 	for (uint32_t i = 0; i < rs->norphans; i++) {
-		msgpack_pack_array(&pk, 2);
-		msgpack_pack_str(&pk, rs->orphans[i].field.n);
-		msgpack_pack_str_body(&pk, rs->orphans[i].field.p, rs->orphans[i].field.n);
-		pack_ref(&pk, &rs->orphans[i].ref);
+		silver_pack_array(pk, 2);
+		silver_pack_str(pk, rs->orphans[i].field.n);
+		silver_pack_str_body(pk, rs->orphans[i].field.p, rs->orphans[i].field.n);
+		pack_ref(pk, &rs->orphans[i].ref);
 	}
 	return out->data ? 0 : SILVER_ENOMEM;
 }

@@ -95,6 +95,22 @@ typedef struct silver_kv {
  * present.  The id (township/collection/...) is written to id_out. */
 int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,
 		    char id_out[SILVER_MAX_ID], silver_why *why) SILVER_WUR;
+/* A new record checked against the schema outside any transaction: its
+ * values parsed, every field known and given once, the required ones
+ * present.  silver_wtxn_add() is silver_draft_add() then
+ * silver_wtxn_add_draft(); apart, a second thread can check rows while the
+ * writer writes (silvernode import).  The draft lives in arena a (which
+ * silver_draft_add may use from any one thread); silver_wtxn_add_draft
+ * checks its references against the store, names and writes it. */
+typedef struct silver_draft {
+	const silver_collection *collection;
+	silver_write *writes;
+	uint32_t nwrites;
+} silver_draft;
+int silver_draft_add(silver_arena *a, const char *collection, const silver_kv *kv, uint32_t n, silver_draft *out,
+		     silver_why *why) SILVER_WUR;
+int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SILVER_MAX_ID],
+			  silver_why *why) SILVER_WUR;
 /* Change fields of an existing record (an empty text clears a field). */
 int silver_wtxn_set(silver_wtxn *t, const char *id, const silver_kv *kv, uint32_t n, silver_why *why) SILVER_WUR;
 int silver_wtxn_delete(silver_wtxn *t, const char *id, silver_why *why) SILVER_WUR;

@@ -13,10 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <csv.h>
 #include <jansson.h>
 
 #include "cli.h"
+#include "import.h"
 #include "silver_store.h"
 
 static const silver_cli_command commands[];
@@ -897,235 +897,6 @@ static int cmd_conflicts(silver_cli_opts *o)
 	return rv;
 }
 
-/* ---- import ----------------------------------------------------------------------------- */
-
-struct csv_row {
-	char **cells;
-	size_t first; /* index of the row's first cell in csv_ctx.offs */
-	size_t n;
-	long line;
-};
-
-/* Every cell's bytes (each NUL-terminated) go one after another into one
- * buffer, and their offsets into one array: a malloc per cell costs more
- * than parsing it (and twice the memory) on a 100,000-row file.  The
- * rows' cell pointers are made once the whole file is read (csv_cells). */
-struct csv_ctx {
-	struct csv_row *rows;
-	size_t nrows, cap;
-	silver_buf text;
-	size_t *offs;
-	size_t noffs, ocap;
-	size_t rowfirst; /* the current row's first cell */
-	char **cellp;
-	int oom;
-	long line;    /* physical line the current row starts on, 1-based */
-	long nl;      /* line breaks inside the current row's quoted cells */
-	int last_cr;  /* the last row ended at a CR: a LF right after it is the same break */
-};
-
-static void csv_cell(void *s, size_t n, void *vctx)
-{
-	struct csv_ctx *c = vctx;
-	static const char nul;
-	if (c->oom)
-		return;
-	if (c->noffs == c->ocap) {
-		size_t *no = realloc(c->offs, (c->ocap = c->ocap ? c->ocap * 2 : 1024) * sizeof(size_t));
-		if (!no) {
-			c->oom = 1;
-			return;
-		}
-		c->offs = no;
-	}
-	c->offs[c->noffs++] = c->text.len;
-	if ((n && silver_buf_append(&c->text, s, n) != 0) || silver_buf_append(&c->text, &nul, 1) != 0) {
-		c->oom = 1;
-		return;
-	}
-	if (n && memchr(s, '\n', n))
-		for (size_t i = 0; i < n; i++)
-			c->nl += ((const char *)s)[i] == '\n';
-}
-
-static void csv_row_end(int ch, void *vctx)
-{
-	struct csv_ctx *c = vctx;
-	if (c->oom)
-		return;
-	if (c->noffs == c->rowfirst) {
-		/* a line break outside any row (CSV_REPALL_NL): a blank line */
-		if (!(ch == '\n' && c->last_cr))
-			c->line++;
-		c->last_cr = ch == '\r';
-		return;
-	}
-	if (c->nrows == c->cap) {
-		struct csv_row *nr = realloc(c->rows, (c->cap = c->cap ? c->cap * 2 : 64) * sizeof(*nr));
-		if (!nr) {
-			c->oom = 1;
-			return;
-		}
-		c->rows = nr;
-	}
-	c->rows[c->nrows].cells = NULL;
-	c->rows[c->nrows].first = c->rowfirst;
-	c->rows[c->nrows].n = c->noffs - c->rowfirst;
-	c->rows[c->nrows].line = c->line;
-	c->line += 1 + c->nl;
-	c->nl = 0;
-	c->last_cr = ch == '\r';
-	c->nrows++;
-	c->rowfirst = c->noffs;
-}
-
-/* The text buffer no longer moves: point the rows at their cells. */
-static int csv_cells(struct csv_ctx *c)
-{
-	if (!(c->cellp = malloc((c->noffs ? c->noffs : 1) * sizeof(char *))))
-		return SILVER_ENOMEM;
-	for (size_t i = 0; i < c->noffs; i++)
-		c->cellp[i] = (char *)c->text.data + c->offs[i];
-	for (size_t r = 0; r < c->nrows; r++)
-		c->rows[r].cells = c->cellp + c->rows[r].first;
-	return 0;
-}
-
-static void rows_free(struct csv_ctx *c)
-{
-	silver_buf_release(&c->text);
-	free(c->offs);
-	free(c->cellp);
-	free(c->rows);
-}
-
-struct import_ctx {
-	const char *collection;
-	struct csv_ctx *csv;
-	silver_kv *kv;
-	silver_why why;
-	size_t done;
-};
-
-static int do_import(silver_wtxn *t, void *vctx)
-{
-	struct import_ctx *im = vctx;
-	struct csv_row *hdr = &im->csv->rows[0];
-	char id[SILVER_MAX_ID];
-	im->done = 0;
-	for (size_t r = 1; r < im->csv->nrows; r++) {
-		struct csv_row *row = &im->csv->rows[r];
-		uint32_t n = 0;
-		int rv;
-		if (row->n == 1 && row->cells[0][0] == 0)
-			continue; /* a blank line */
-		if (row->n != hdr->n) {
-			memset(&im->why, 0, sizeof(im->why));
-			im->why.row = row->line;
-			snprintf(im->why.reason, sizeof(im->why.reason), "%s",
-				 N_("the row does not have as many cells as the header"));
-			snprintf(im->why.detail, sizeof(im->why.detail), "%zu/%zu", row->n, hdr->n);
-			return SILVER_ESCHEMA;
-		}
-		for (size_t j = 0; j < row->n; j++) {
-			if (row->cells[j][0] == 0)
-				continue; /* an empty cell leaves the field unset */
-			im->kv[n].key = hdr->cells[j];
-			im->kv[n].text = row->cells[j];
-			n++;
-		}
-		if ((rv = silver_wtxn_add(t, im->collection, im->kv, n, id, &im->why)) != 0) {
-			im->why.row = row->line;
-			return rv;
-		}
-		im->done++;
-	}
-	return 0;
-}
-
-static int cmd_import(silver_cli_opts *o)
-{
-	struct csv_parser p;
-	struct csv_ctx c;
-	struct import_ctx im;
-	silver_store *s;
-	char buf[65536];
-	size_t n;
-	FILE *f;
-	int rv;
-
-	memset(&c, 0, sizeof(c));
-	memset(&im, 0, sizeof(im));
-	silver_buf_init(&c.text);
-	c.line = 1;
-	if (o->argc != 2) {
-		silver_cli_error(_("import: usage: silvernode import COLLECTION FILE.csv"));
-		return SILVER_EXIT_USAGE;
-	}
-	if (!silver_schema_find(o->argv[0])) {
-		silver_cli_error(_("import: no collection '%s'"), o->argv[0]);
-		return SILVER_EXIT_INPUT;
-	}
-	f = strcmp(o->argv[1], "-") == 0 ? stdin : fopen(o->argv[1], "rb");
-	if (!f) {
-		silver_cli_error(_("import: cannot read %s: %s"), o->argv[1], strerror(errno));
-		return SILVER_EXIT_NOTFOUND;
-	}
-	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
-		fclose(f);
-		return SILVER_EXIT_INTERNAL;
-	}
-	rv = 0;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-		if (csv_parse(&p, buf, n, csv_cell, csv_row_end, &c) != n) {
-			silver_cli_error(_("import: %s is not valid CSV in row %ld: %s"), o->argv[1], c.line,
-					 csv_strerror(csv_error(&p)));
-			rv = SILVER_EXIT_INPUT;
-			break;
-		}
-	}
-	if (rv == 0 && csv_fini(&p, csv_cell, csv_row_end, &c) != 0) {
-		silver_cli_error(_("import: %s ends inside a quoted cell (row %ld)"), o->argv[1], c.line);
-		rv = SILVER_EXIT_INPUT;
-	}
-	if (f != stdin)
-		fclose(f);
-	csv_free(&p);
-	if (rv == 0 && (c.oom || csv_cells(&c) != 0))
-		rv = SILVER_EXIT_INTERNAL;
-	if (rv == 0 && c.nrows < 1) {
-		silver_cli_error(_("import: %s is empty; the first row must name the fields"), o->argv[1]);
-		rv = SILVER_EXIT_INPUT;
-	}
-	if (rv == 0 && c.rows[0].n >= SILVER_MAX_WRITES) {
-		silver_cli_error(_("import: too many columns"));
-		rv = SILVER_EXIT_INPUT;
-	}
-	if (rv == 0) {
-		/* A UTF-8 byte order mark from spreadsheet programs is not part of the first name. */
-		char *h0 = c.rows[0].cells[0];
-		if ((unsigned char)h0[0] == 0xEF && (unsigned char)h0[1] == 0xBB && (unsigned char)h0[2] == 0xBF)
-			memmove(h0, h0 + 3, strlen(h0 + 3) + 1);
-	}
-	if (rv == 0 && (rv = open_store(o, 0, &s)) == 0) {
-		silver_kv kv[SILVER_MAX_WRITES];
-		im.collection = o->argv[0];
-		im.csv = &c;
-		im.kv = kv;
-		rv = silver_store_write(s, do_import, &im);
-		silver_store_close(&s);
-		if (rv != 0) {
-			char ctx[300];
-			snprintf(ctx, sizeof(ctx), _("import: nothing imported from %s: "), o->argv[1]);
-			rv = silver_cli_fail(rv, &im.why, ctx);
-		} else {
-			printf(_("Imported %zu records into %s.\n"), im.done, o->argv[0]);
-		}
-	}
-	rows_free(&c);
-	return rv;
-}
-
 /* ---- the county admin --------------------------------------------------------------------- */
 
 static const char *role_name(uint32_t role)
@@ -1905,7 +1676,7 @@ static const silver_cli_command commands[] = {
 	{"show", cmd_show, "ID", N_("show a record")},
 	{"list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered")},
 	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
-	{"import", cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
+	{"import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
 	{"log", cmd_log, "", N_("the signed entries this node holds")},
 	{"digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes")},
 	{"upgrade", cmd_upgrade, "", N_("bring a data store written by an older version up to date")},

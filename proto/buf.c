@@ -76,11 +76,6 @@ int silver_buf_append(silver_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int silver_buf_pack_write(void *data, const char *p, size_t n)
-{
-	return silver_buf_append(data, p, n) == 0 ? 0 : -1;
-}
-
 void silver_buf_release(silver_buf *b)
 {
 	if (b->cap)

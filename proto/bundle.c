@@ -17,16 +17,17 @@
 
 #include <msgpack.h>
 
+#include "silver_pack.h"
 #include "silver_proto.h"
 
 int silver_bundle_header_encode(const silver_bundle_header *h, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	size_t n = strlen(SILVER_BUNDLE_MAGIC);
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	if (msgpack_pack_array(&pk, 5) || msgpack_pack_str(&pk, n) || msgpack_pack_str_body(&pk, SILVER_BUNDLE_MAGIC, n) ||
-	    msgpack_pack_uint32(&pk, h->version) || msgpack_pack_uint32(&pk, h->suite) ||
-	    msgpack_pack_uint64(&pk, h->created) || msgpack_pack_uint64(&pk, h->count))
+	pk = out;
+	if (silver_pack_array(pk, 5) || silver_pack_str(pk, n) || silver_pack_str_body(pk, SILVER_BUNDLE_MAGIC, n) ||
+	    silver_pack_uint32(pk, h->version) || silver_pack_uint32(pk, h->suite) ||
+	    silver_pack_uint64(pk, h->created) || silver_pack_uint64(pk, h->count))
 		return SILVER_ENOMEM;
 	return 0;
 }

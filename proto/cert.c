@@ -16,6 +16,7 @@
 
 #include <msgpack.h>
 
+#include "silver_pack.h"
 #include "silver_proto.h"
 
 static int slice_cmp(const silver_slice *a, const silver_slice *b)
@@ -58,41 +59,41 @@ int silver_township_in(const silver_slice *list, uint32_t n, const uint8_t *town
 	return 0;
 }
 
-static void pack_str(msgpack_packer *pk, const silver_slice *s)
+static void pack_str(silver_buf *pk, const silver_slice *s)
 {
-	msgpack_pack_str(pk, s->n);
-	msgpack_pack_str_body(pk, s->p, s->n);
+	silver_pack_str(pk, s->n);
+	silver_pack_str_body(pk, s->p, s->n);
 }
 
-static void pack_list(msgpack_packer *pk, const silver_slice *l, uint32_t n)
+static void pack_list(silver_buf *pk, const silver_slice *l, uint32_t n)
 {
-	msgpack_pack_array(pk, n);
+	silver_pack_array(pk, n);
 	for (uint32_t i = 0; i < n; i++)
 		pack_str(pk, &l[i]);
 }
 
 int silver_cert_encode(const silver_cert *c, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	size_t start = out->len;
 	if (c->role < SILVER_ROLE_MIN || c->role > SILVER_ROLE_MAX || c->name.n > SILVER_MAX_CERT_NAME ||
 	    !list_ok(c->write, c->nwrite) || !list_ok(c->read, c->nread))
 		return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	msgpack_pack_array(&pk, 6);
-	msgpack_pack_uint8(&pk, 2);
-	msgpack_pack_bin(&pk, SILVER_KEY_BYTES);
-	msgpack_pack_bin_body(&pk, c->key, SILVER_KEY_BYTES);
-	pack_str(&pk, &c->name);
-	msgpack_pack_uint32(&pk, c->role);
-	pack_list(&pk, c->write, c->nwrite);
-	pack_list(&pk, c->read, c->nread);
+	pk = out;
+	silver_pack_array(pk, 6);
+	silver_pack_uint8(pk, 2);
+	silver_pack_bin(pk, SILVER_KEY_BYTES);
+	silver_pack_bin_body(pk, c->key, SILVER_KEY_BYTES);
+	pack_str(pk, &c->name);
+	silver_pack_uint32(pk, c->role);
+	pack_list(pk, c->write, c->nwrite);
+	pack_list(pk, c->read, c->nread);
 	return out->len > start ? 0 : SILVER_ENOMEM;
 }
 
 int silver_revoke_encode(const silver_revoke *r, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	size_t start = out->len;
 	if (r->nlast > SILVER_MAX_TOWNSHIPS || r->reason.n > SILVER_MAX_REASON)
 		return SILVER_EINVAL;
@@ -101,18 +102,18 @@ int silver_revoke_encode(const silver_revoke *r, silver_buf *out)
 		    (r->last[i].township.n == 1 && r->last[i].township.p[0] == '*') ||
 		    (i && slice_cmp(&r->last[i - 1].township, &r->last[i].township) >= 0))
 			return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	msgpack_pack_array(&pk, 4);
-	msgpack_pack_uint8(&pk, 3);
-	msgpack_pack_bin(&pk, SILVER_KEY_BYTES);
-	msgpack_pack_bin_body(&pk, r->key, SILVER_KEY_BYTES);
-	msgpack_pack_array(&pk, r->nlast);
+	pk = out;
+	silver_pack_array(pk, 4);
+	silver_pack_uint8(pk, 3);
+	silver_pack_bin(pk, SILVER_KEY_BYTES);
+	silver_pack_bin_body(pk, r->key, SILVER_KEY_BYTES);
+	silver_pack_array(pk, r->nlast);
 	for (uint32_t i = 0; i < r->nlast; i++) {
-		msgpack_pack_array(&pk, 2);
-		pack_str(&pk, &r->last[i].township);
-		msgpack_pack_uint64(&pk, r->last[i].seq);
+		silver_pack_array(pk, 2);
+		pack_str(pk, &r->last[i].township);
+		silver_pack_uint64(pk, r->last[i].seq);
 	}
-	pack_str(&pk, &r->reason);
+	pack_str(pk, &r->reason);
 	return out->len > start ? 0 : SILVER_ENOMEM;
 }
 

@@ -54,6 +54,7 @@
 
 #include <msgpack.h>
 
+#include "silver_pack.h"
 #include "silver_proto.h"
 
 /* The largest body that still fits in SILVER_MAX_ENTRY once wrapped with a
@@ -313,32 +314,32 @@ static int check_entry(const silver_entry *e)
 
 /* ---- encoding ------------------------------------------------------------- */
 
-static int pack_slice_str(msgpack_packer *pk, const silver_slice *s)
+static int pack_slice_str(silver_buf *pk, const silver_slice *s)
 {
-	return msgpack_pack_str(pk, s->n) | msgpack_pack_str_body(pk, s->p, s->n);
+	return silver_pack_str(pk, s->n) | silver_pack_str_body(pk, s->p, s->n);
 }
 
-static int pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
+static int pack_bin(silver_buf *pk, const uint8_t *p, size_t n)
 {
-	return msgpack_pack_bin(pk, n) | msgpack_pack_bin_body(pk, p, n);
+	return silver_pack_bin(pk, n) | silver_pack_bin_body(pk, p, n);
 }
 
-static int pack_value(msgpack_packer *pk, const silver_value *v)
+static int pack_value(silver_buf *pk, const silver_value *v)
 {
 	uint32_t k;
 	int rv;
 
 	switch (v->type) {
 	case SILVER_V_NIL:
-		return msgpack_pack_nil(pk);
+		return silver_pack_nil(pk);
 	case SILVER_V_STR:
 		return pack_slice_str(pk, &v->s);
 	case SILVER_V_INT:
-		return msgpack_pack_int64(pk, v->i);
+		return silver_pack_int64(pk, v->i);
 	case SILVER_V_BOOL:
-		return v->i ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
+		return v->i ? silver_pack_true(pk) : silver_pack_false(pk);
 	case SILVER_V_LIST:
-		rv = msgpack_pack_array(pk, v->n);
+		rv = silver_pack_array(pk, v->n);
 		for (k = 0; k < v->n; k++)
 			rv |= pack_slice_str(pk, &v->items[k]);
 		return rv;
@@ -346,27 +347,27 @@ static int pack_value(msgpack_packer *pk, const silver_value *v)
 	return -1;
 }
 
-static int pack_change(msgpack_packer *pk, const silver_op *op)
+static int pack_change(silver_buf *pk, const silver_op *op)
 {
 	uint32_t k, j;
 	int rv;
 
-	rv = msgpack_pack_array(pk, 4);
-	rv |= msgpack_pack_uint64(pk, SILVER_OP_CHANGE);
+	rv = silver_pack_array(pk, 4);
+	rv |= silver_pack_uint64(pk, SILVER_OP_CHANGE);
 	rv |= pack_slice_str(pk, &op->collection);
 	rv |= pack_slice_str(pk, &op->record);
-	rv |= msgpack_pack_array(pk, op->nwrites);
+	rv |= silver_pack_array(pk, op->nwrites);
 	for (k = 0; k < op->nwrites && rv == 0; k++) {
 		const silver_write *w = &op->writes[k];
 
-		rv |= msgpack_pack_array(pk, 3);
+		rv |= silver_pack_array(pk, 3);
 		rv |= pack_slice_str(pk, &w->field);
 		rv |= pack_value(pk, &w->value);
-		rv |= msgpack_pack_array(pk, w->nbases);
+		rv |= silver_pack_array(pk, w->nbases);
 		for (j = 0; j < w->nbases; j++) {
-			rv |= msgpack_pack_array(pk, 2);
+			rv |= silver_pack_array(pk, 2);
 			rv |= pack_bin(pk, w->bases[j].feed, SILVER_FEEDTAG_BYTES);
-			rv |= msgpack_pack_uint64(pk, w->bases[j].seq);
+			rv |= silver_pack_uint64(pk, w->bases[j].seq);
 		}
 	}
 	return rv;
@@ -374,7 +375,7 @@ static int pack_change(msgpack_packer *pk, const silver_op *op)
 
 int silver_entry_encode_body(silver_entry *e, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	size_t start;
 	int rv;
 
@@ -383,17 +384,17 @@ int silver_entry_encode_body(silver_entry *e, silver_buf *out)
 	if ((rv = check_entry(e)) != 0)
 		return rv;
 	start = out->len;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	rv = msgpack_pack_array(&pk, 8);
-	rv |= msgpack_pack_uint64(&pk, e->version);
-	rv |= msgpack_pack_uint64(&pk, e->suite);
-	rv |= pack_bin(&pk, e->author, SILVER_KEY_BYTES);
-	rv |= pack_slice_str(&pk, &e->township);
-	rv |= msgpack_pack_uint64(&pk, e->seq);
-	rv |= e->seq == 1 ? msgpack_pack_nil(&pk) : pack_bin(&pk, e->prev, SILVER_HASH_BYTES);
-	rv |= msgpack_pack_uint64(&pk, e->hlc);
+	pk = out;
+	rv = silver_pack_array(pk, 8);
+	rv |= silver_pack_uint64(pk, e->version);
+	rv |= silver_pack_uint64(pk, e->suite);
+	rv |= pack_bin(pk, e->author, SILVER_KEY_BYTES);
+	rv |= pack_slice_str(pk, &e->township);
+	rv |= silver_pack_uint64(pk, e->seq);
+	rv |= e->seq == 1 ? silver_pack_nil(pk) : pack_bin(pk, e->prev, SILVER_HASH_BYTES);
+	rv |= silver_pack_uint64(pk, e->hlc);
 	if (e->op.type == SILVER_OP_CHANGE)
-		rv |= pack_change(&pk, &e->op);
+		rv |= pack_change(pk, &e->op);
 	else
 		rv |= silver_buf_append(out, e->op.raw.p, e->op.raw.n);
 	if (rv != 0) {
@@ -410,7 +411,7 @@ int silver_entry_encode_body(silver_entry *e, silver_buf *out)
 
 int silver_entry_wrap(const uint8_t *body, size_t nbody, const uint8_t *sig, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	size_t start, total;
 	int rv;
 
@@ -422,10 +423,10 @@ int silver_entry_wrap(const uint8_t *body, size_t nbody, const uint8_t *sig, sil
 	if ((rv = silver_buf_reserve(out, total)) != 0)
 		return rv;
 	start = out->len;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	rv = msgpack_pack_array(&pk, 2);
+	pk = out;
+	rv = silver_pack_array(pk, 2);
 	rv |= silver_buf_append(out, body, nbody);
-	rv |= sig ? pack_bin(&pk, sig, SILVER_SIG_BYTES) : msgpack_pack_nil(&pk);
+	rv |= sig ? pack_bin(pk, sig, SILVER_SIG_BYTES) : silver_pack_nil(pk);
 	if (rv != 0) {
 		buf_truncate(out, start);
 		return SILVER_ENOMEM;

@@ -15,26 +15,27 @@
 
 #include <msgpack.h>
 
+#include "silver_pack.h"
 #include "silver_proto.h"
 
 int silver_fork_proof_encode(const silver_slice *a, size_t na, const silver_slice *b, size_t nb, silver_buf *out)
 {
-	msgpack_packer pk;
+	silver_buf *pk;
 	const silver_slice *side[2] = {a, b};
 	size_t n[2] = {na, nb}, ml = strlen(SILVER_FORK_PROOF_MAGIC);
 	if (!na || !nb || na > SILVER_MAX_PROOF_SIDE || nb > SILVER_MAX_PROOF_SIDE)
 		return SILVER_EINVAL;
-	msgpack_packer_init(&pk, out, silver_buf_pack_write);
-	msgpack_pack_array(&pk, 3);
-	msgpack_pack_str(&pk, ml);
-	msgpack_pack_str_body(&pk, SILVER_FORK_PROOF_MAGIC, ml);
-	msgpack_pack_uint8(&pk, 1);
-	msgpack_pack_array(&pk, 2);
+	pk = out;
+	silver_pack_array(pk, 3);
+	silver_pack_str(pk, ml);
+	silver_pack_str_body(pk, SILVER_FORK_PROOF_MAGIC, ml);
+	silver_pack_uint8(pk, 1);
+	silver_pack_array(pk, 2);
 	for (int s = 0; s < 2; s++) {
-		msgpack_pack_array(&pk, (uint32_t)n[s]);
+		silver_pack_array(pk, (uint32_t)n[s]);
 		for (size_t i = 0; i < n[s]; i++) {
-			msgpack_pack_bin(&pk, side[s][i].n);
-			msgpack_pack_bin_body(&pk, side[s][i].p, side[s][i].n);
+			silver_pack_bin(pk, side[s][i].n);
+			silver_pack_bin_body(pk, side[s][i].p, side[s][i].n);
 		}
 	}
 	return 0;

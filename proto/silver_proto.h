@@ -185,9 +185,7 @@ typedef struct silver_buf {
 void silver_buf_init(silver_buf *b);
 int silver_buf_append(silver_buf *b, const void *p, size_t n);
 int silver_buf_reserve(silver_buf *b, size_t n);
-/* msgpack-c's packer write callback for a silver_buf (data): every encoder
- * packs into one with msgpack_packer_init(&pk, buf, silver_buf_pack_write). */
-int silver_buf_pack_write(void *data, const char *p, size_t n);
+/* Encoders pack into a silver_buf with silver_pack_*() (silver_pack.h). */
 void silver_buf_release(silver_buf *b); /* frees, leaves an empty buffer */
 
 /* Encode an entry's body into out (appending) and compute e->hash.

@@ -33,29 +33,30 @@
 
 #include <msgpack.h>
 
+#include "silver_pack.h"
 #include "silver_proto.h"
 
 #define MAGIC_LEN (sizeof(SILVER_SYNC_MAGIC) - 1)
 
 /* ---- encoding ------------------------------------------------------------ */
 
-static int head(msgpack_packer *pk, enum silver_msgtype type, uint32_t fields)
+static int head(silver_buf *pk, enum silver_msgtype type, uint32_t fields)
 {
-	if (msgpack_pack_array(pk, 3 + fields) || msgpack_pack_str(pk, MAGIC_LEN) ||
-	    msgpack_pack_str_body(pk, SILVER_SYNC_MAGIC, MAGIC_LEN) || msgpack_pack_uint32(pk, SILVER_SYNC_VERSION) ||
-	    msgpack_pack_uint32(pk, (uint32_t)type))
+	if (silver_pack_array(pk, 3 + fields) || silver_pack_str(pk, MAGIC_LEN) ||
+	    silver_pack_str_body(pk, SILVER_SYNC_MAGIC, MAGIC_LEN) || silver_pack_uint32(pk, SILVER_SYNC_VERSION) ||
+	    silver_pack_uint32(pk, (uint32_t)type))
 		return SILVER_ENOMEM;
 	return 0;
 }
 
-static int pack_bin(msgpack_packer *pk, const uint8_t *p, size_t n)
+static int pack_bin(silver_buf *pk, const uint8_t *p, size_t n)
 {
-	return msgpack_pack_bin(pk, n) || msgpack_pack_bin_body(pk, p, n) ? SILVER_ENOMEM : 0;
+	return silver_pack_bin(pk, n) || silver_pack_bin_body(pk, p, n) ? SILVER_ENOMEM : 0;
 }
 
-static int pack_str(msgpack_packer *pk, const char *s, size_t n)
+static int pack_str(silver_buf *pk, const char *s, size_t n)
 {
-	return msgpack_pack_str(pk, n) || msgpack_pack_str_body(pk, s, n) ? SILVER_ENOMEM : 0;
+	return silver_pack_str(pk, n) || silver_pack_str_body(pk, s, n) ? SILVER_ENOMEM : 0;
 }
 
 /* Reason text is cut to the limit on a UTF-8 character boundary. */
@@ -72,10 +73,9 @@ static size_t reason_len(const char *s)
 
 /* Encoders undo a partial append on failure, so out holds whole messages. */
 #define ENCODE_BEGIN(out)                                                                                        \
-	msgpack_packer pk;                                                                                       \
+	silver_buf *pk = (out);                                                                                  \
 	size_t start_ = (out)->len;                                                                              \
-	int rv = 0;                                                                                              \
-	msgpack_packer_init(&pk, (out), silver_buf_pack_write)
+	int rv = 0
 #define ENCODE_END(out)                                                                                          \
 	if (rv != 0)                                                                                             \
 		(out)->len = start_;                                                                             \
@@ -91,18 +91,18 @@ int silver_msg_hello_encode(const uint8_t key[SILVER_KEY_BYTES], const char *tow
 	if (tn > SILVER_MAX_NAME || nfeeds > SILVER_SYNC_MAX_FEEDS || window < 1 || window > SILVER_SYNC_MAX_WINDOW)
 		return SILVER_ELIMIT;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_HELLO, 5)) == 0 && (rv = pack_bin(&pk, key, SILVER_KEY_BYTES)) == 0 &&
-	    (rv = pack_str(&pk, township, tn)) == 0) {
-		if (msgpack_pack_uint32(&pk, role) || msgpack_pack_uint32(&pk, window) ||
-		    msgpack_pack_array(&pk, nfeeds))
+	if ((rv = head(pk, SILVER_MSG_HELLO, 5)) == 0 && (rv = pack_bin(pk, key, SILVER_KEY_BYTES)) == 0 &&
+	    (rv = pack_str(pk, township, tn)) == 0) {
+		if (silver_pack_uint32(pk, role) || silver_pack_uint32(pk, window) ||
+		    silver_pack_array(pk, nfeeds))
 			rv = SILVER_ENOMEM;
 		for (uint32_t i = 0; i < nfeeds && rv == 0; i++) {
 			if (feeds[i].seq == 0) {
 				rv = SILVER_EINVAL;
 				break;
 			}
-			if (msgpack_pack_array(&pk, 3) || pack_bin(&pk, feeds[i].tag, SILVER_FEEDTAG_BYTES) ||
-			    msgpack_pack_uint64(&pk, feeds[i].seq) || pack_bin(&pk, feeds[i].hash, SILVER_HASH_BYTES))
+			if (silver_pack_array(pk, 3) || pack_bin(pk, feeds[i].tag, SILVER_FEEDTAG_BYTES) ||
+			    silver_pack_uint64(pk, feeds[i].seq) || pack_bin(pk, feeds[i].hash, SILVER_HASH_BYTES))
 				rv = SILVER_ENOMEM;
 		}
 	}
@@ -116,7 +116,7 @@ int silver_msg_batch_head(uint64_t batch, uint32_t n, silver_buf *out)
 	if (n > SILVER_SYNC_MAX_BATCH)
 		return SILVER_ELIMIT;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_BATCH, 2)) == 0 && (msgpack_pack_uint64(&pk, batch) || msgpack_pack_array(&pk, n)))
+	if ((rv = head(pk, SILVER_MSG_BATCH, 2)) == 0 && (silver_pack_uint64(pk, batch) || silver_pack_array(pk, n)))
 		rv = SILVER_ENOMEM;
 	ENCODE_END(out);
 }
@@ -128,7 +128,7 @@ int silver_msg_bin_append(const uint8_t *p, size_t n, silver_buf *out)
 	if (n > SILVER_MAX_ENTRY)
 		return SILVER_ELIMIT;
 	ENCODE_BEGIN(out);
-	rv = pack_bin(&pk, p, n);
+	rv = pack_bin(pk, p, n);
 	ENCODE_END(out);
 }
 
@@ -146,10 +146,10 @@ int silver_msg_batch_encode(uint64_t batch, const silver_slice *entries, uint32_
 	if (n > SILVER_SYNC_MAX_BATCH || total > SILVER_SYNC_MAX_BATCH_BYTES)
 		return SILVER_ELIMIT;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_BATCH, 2)) == 0 && (msgpack_pack_uint64(&pk, batch) || msgpack_pack_array(&pk, n)))
+	if ((rv = head(pk, SILVER_MSG_BATCH, 2)) == 0 && (silver_pack_uint64(pk, batch) || silver_pack_array(pk, n)))
 		rv = SILVER_ENOMEM;
 	for (uint32_t i = 0; i < n && rv == 0; i++)
-		rv = pack_bin(&pk, entries[i].p, entries[i].n);
+		rv = pack_bin(pk, entries[i].p, entries[i].n);
 	ENCODE_END(out);
 }
 
@@ -159,10 +159,10 @@ int silver_msg_ack_encode(uint64_t batch, int32_t code, const char *reason, uint
 	if (!out)
 		return SILVER_EINVAL;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_ACK, 6)) == 0 &&
-	    (msgpack_pack_uint64(&pk, batch) || msgpack_pack_int32(&pk, code) ||
-	     pack_str(&pk, reason ? reason : "", reason_len(reason)) || msgpack_pack_uint64(&pk, received) ||
-	     msgpack_pack_uint64(&pk, stored) || msgpack_pack_uint64(&pk, applied)))
+	if ((rv = head(pk, SILVER_MSG_ACK, 6)) == 0 &&
+	    (silver_pack_uint64(pk, batch) || silver_pack_int32(pk, code) ||
+	     pack_str(pk, reason ? reason : "", reason_len(reason)) || silver_pack_uint64(pk, received) ||
+	     silver_pack_uint64(pk, stored) || silver_pack_uint64(pk, applied)))
 		rv = SILVER_ENOMEM;
 	ENCODE_END(out);
 }
@@ -172,8 +172,8 @@ int silver_msg_done_encode(uint64_t batches, uint64_t sent, silver_buf *out)
 	if (!out)
 		return SILVER_EINVAL;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_DONE, 2)) == 0 &&
-	    (msgpack_pack_uint64(&pk, batches) || msgpack_pack_uint64(&pk, sent)))
+	if ((rv = head(pk, SILVER_MSG_DONE, 2)) == 0 &&
+	    (silver_pack_uint64(pk, batches) || silver_pack_uint64(pk, sent)))
 		rv = SILVER_ENOMEM;
 	ENCODE_END(out);
 }
@@ -183,9 +183,9 @@ int silver_msg_fork_encode(const silver_feedstate *ours, const uint8_t theirs[SI
 	if (!ours || !theirs || !out || ours->seq == 0)
 		return SILVER_EINVAL;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_FORK, 4)) == 0 &&
-	    (pack_bin(&pk, ours->tag, SILVER_FEEDTAG_BYTES) || msgpack_pack_uint64(&pk, ours->seq) ||
-	     pack_bin(&pk, ours->hash, SILVER_HASH_BYTES) || pack_bin(&pk, theirs, SILVER_HASH_BYTES)))
+	if ((rv = head(pk, SILVER_MSG_FORK, 4)) == 0 &&
+	    (pack_bin(pk, ours->tag, SILVER_FEEDTAG_BYTES) || silver_pack_uint64(pk, ours->seq) ||
+	     pack_bin(pk, ours->hash, SILVER_HASH_BYTES) || pack_bin(pk, theirs, SILVER_HASH_BYTES)))
 		rv = SILVER_ENOMEM;
 	ENCODE_END(out);
 }
@@ -195,8 +195,8 @@ int silver_msg_error_encode(int32_t code, const char *reason, silver_buf *out)
 	if (!out)
 		return SILVER_EINVAL;
 	ENCODE_BEGIN(out);
-	if ((rv = head(&pk, SILVER_MSG_ERROR, 2)) == 0 &&
-	    (msgpack_pack_int32(&pk, code) || pack_str(&pk, reason ? reason : "", reason_len(reason))))
+	if ((rv = head(pk, SILVER_MSG_ERROR, 2)) == 0 &&
+	    (silver_pack_int32(pk, code) || pack_str(pk, reason ? reason : "", reason_len(reason))))
 		rv = SILVER_ENOMEM;
 	ENCODE_END(out);
 }

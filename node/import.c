@@ -1,0 +1,529 @@
+/*
+ * import.c - `silvernode import COLLECTION FILE.csv`: every row of a CSV file
+ * (the first row names the fields) becomes a new record, all in one write
+ * transaction, so that either every row is imported or none is.
+ *
+ * Two threads share the work.  The reader parses the file with libcsv and
+ * checks each row against the schema (silver_draft_add), a chunk of rows at
+ * a time; the writer, inside silver_store_write, names, chains, signs and
+ * stores the drafts in file order (silver_wtxn_add_draft).  The reader runs
+ * at most AHEAD chunks ahead of the writer, so memory stays bounded by the
+ * file's text plus a few chunks of drafts.
+ *
+ * The text of every chunk is kept until the end: when the LMDB map fills,
+ * silver_store_write aborts and runs the writer again from the first row,
+ * and rows whose drafts were already freed are then checked again by the
+ * writer itself (silver_wtxn_add).
+ *
+ * Errors: a CSV error, a read error or a bad header is the reader's; a row
+ * the schema refuses is published as its chunk's error and met by the writer
+ * in file order.  Either way the writer returns an error, the transaction is
+ * aborted and nothing is imported.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <csv.h>
+
+#include "cli.h"
+#include "import.h"
+#include "silver_store.h"
+
+#define CHUNK_ROWS 512 /* rows checked and handed over at a time */
+#define AHEAD 8	       /* chunks the reader may check ahead of the writer */
+
+struct row {
+	size_t first; /* index of the row's first cell in chunk.offs */
+	size_t n;
+	long line;
+};
+
+struct chunk {
+	struct chunk *next;
+	silver_buf text; /* its rows' cells, each NUL-terminated, one after another */
+	size_t *offs;
+	size_t noffs, ocap;
+	struct row *rows;
+	size_t nrows, rcap;
+	silver_arena *arena;  /* the drafts; freed once the writer has written them */
+	silver_draft *drafts; /* one per row (blank rows: collection NULL) */
+	size_t ndrafted;      /* rows checked; row ndrafted failed when rv != 0 */
+	int rv;
+	silver_why why;
+};
+
+enum read_error {
+	READ_OK,
+	READ_CSV,   /* not valid CSV */
+	READ_QUOTE, /* the file ends inside a quoted cell */
+	READ_IO,    /* fread failed */
+	READ_EMPTY, /* no header row */
+	READ_WIDE,  /* more columns than one change may write */
+	READ_NOMEM,
+};
+
+struct import {
+	const char *collection;
+	const char *path;
+	FILE *f;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct chunk *head, *tail; /* published chunks, in file order */
+	size_t published, written; /* chunks handed over; chunks whose drafts the writer is done with */
+	int done;		   /* the reader has finished: end of file or an error */
+	int stop;		   /* the writer gave up: the reader should too */
+	enum read_error err;	   /* set before done */
+	long err_line;
+	int err_errno;
+	const char *err_csv; /* libcsv's description */
+
+	/* the reader's own */
+	struct chunk *cur;
+	char **hdr; /* the header's cells, NUL-terminated, in hdrtext */
+	size_t nhdr;
+	silver_buf hdrtext;
+	int have_hdr, oom;
+	size_t rowfirst; /* the current row's first cell in cur->offs */
+	long line;	 /* physical line the current row starts on, 1-based */
+	long nl;	 /* line breaks inside the current row's quoted cells */
+	int last_cr;	 /* the last row ended at a CR: a LF right after it is the same break */
+
+	/* the writer's own */
+	size_t imported;
+	silver_why why;
+};
+
+static struct chunk *chunk_new(void)
+{
+	struct chunk *c = calloc(1, sizeof(*c));
+	if (c)
+		silver_buf_init(&c->text);
+	return c;
+}
+
+static void chunk_free(struct chunk *c)
+{
+	silver_buf_release(&c->text);
+	free(c->offs);
+	free(c->rows);
+	silver_arena_destroy(&c->arena);
+	free(c);
+}
+
+static const char *cell(const struct chunk *c, const struct row *r, size_t j)
+{
+	return (const char *)c->text.data + c->offs[r->first + j];
+}
+
+/* A line whose only cell is empty (such as "" alone): skipped. */
+static int row_blank(const struct chunk *c, const struct row *r)
+{
+	return r->n == 1 && cell(c, r, 0)[0] == 0;
+}
+
+/* The row's non-empty cells as field assignments; an empty cell leaves its
+ * field unset. */
+static uint32_t row_kv(const struct import *im, const struct chunk *c, const struct row *r, silver_kv *kv)
+{
+	uint32_t n = 0;
+	for (size_t j = 0; j < r->n; j++) {
+		const char *v = cell(c, r, j);
+		if (v[0] == 0)
+			continue;
+		kv[n].key = im->hdr[j];
+		kv[n].text = v;
+		n++;
+	}
+	return n;
+}
+
+static int row_width_ok(const struct import *im, const struct row *r, silver_why *why)
+{
+	if (r->n == im->nhdr)
+		return 0;
+	memset(why, 0, sizeof(*why));
+	why->row = r->line;
+	snprintf(why->reason, sizeof(why->reason), "%s",
+		 N_("the row does not have as many cells as the header"));
+	snprintf(why->detail, sizeof(why->detail), "%zu/%zu", r->n, im->nhdr);
+	return SILVER_ESCHEMA;
+}
+
+/* ---- the reader ---------------------------------------------------------------- */
+
+static void read_fail(struct import *im, enum read_error e)
+{
+	if (im->err == READ_OK) {
+		im->err = e;
+		im->err_line = im->line;
+	}
+}
+
+/* Check the chunk's rows and hand it to the writer; wait while the writer
+ * is AHEAD chunks behind. */
+static int chunk_publish(struct import *im)
+{
+	struct chunk *c = im->cur;
+	silver_kv kv[SILVER_MAX_WRITES];
+	int stop;
+
+	im->cur = NULL;
+	if (c->nrows && !(c->arena = silver_arena_new())) {
+		chunk_free(c);
+		read_fail(im, READ_NOMEM);
+		return -1;
+	}
+	if (c->nrows && !(c->drafts = calloc(c->nrows, sizeof(*c->drafts)))) {
+		chunk_free(c);
+		read_fail(im, READ_NOMEM);
+		return -1;
+	}
+	for (; c->ndrafted < c->nrows; c->ndrafted++) {
+		const struct row *r = &c->rows[c->ndrafted];
+		if (row_blank(c, r))
+			continue;
+		if ((c->rv = row_width_ok(im, r, &c->why)) != 0)
+			break;
+		c->rv = silver_draft_add(c->arena, im->collection, kv, row_kv(im, c, r, kv),
+					 &c->drafts[c->ndrafted], &c->why);
+		if (c->rv != 0) {
+			c->why.row = r->line;
+			break;
+		}
+	}
+	pthread_mutex_lock(&im->mu);
+	if (im->tail)
+		im->tail->next = c;
+	else
+		im->head = c;
+	im->tail = c;
+	im->published++;
+	pthread_cond_broadcast(&im->cv);
+	while (!im->stop && im->published - im->written > AHEAD)
+		pthread_cond_wait(&im->cv, &im->mu);
+	stop = im->stop;
+	pthread_mutex_unlock(&im->mu);
+	return c->rv != 0 || stop ? -1 : 0;
+}
+
+/* The header: kept apart, as the field names of every row. */
+static int take_header(struct import *im)
+{
+	struct chunk *c = im->cur;
+	const struct row *r = &c->rows[0];
+	size_t len = c->text.len - c->offs[r->first];
+
+	if (r->n >= SILVER_MAX_WRITES) {
+		read_fail(im, READ_WIDE);
+		return -1;
+	}
+	if (silver_buf_append(&im->hdrtext, cell(c, r, 0), len) != 0 ||
+	    !(im->hdr = calloc(r->n, sizeof(char *)))) {
+		read_fail(im, READ_NOMEM);
+		return -1;
+	}
+	for (size_t j = 0; j < r->n; j++)
+		im->hdr[j] = (char *)im->hdrtext.data + (c->offs[r->first + j] - c->offs[r->first]);
+	im->nhdr = r->n;
+	/* A UTF-8 byte order mark from spreadsheet programs is not part of the first name. */
+	if ((unsigned char)im->hdr[0][0] == 0xEF && (unsigned char)im->hdr[0][1] == 0xBB &&
+	    (unsigned char)im->hdr[0][2] == 0xBF)
+		memmove(im->hdr[0], im->hdr[0] + 3, strlen(im->hdr[0] + 3) + 1);
+	/* the chunk starts again empty */
+	c->text.len = 0;
+	c->noffs = 0;
+	c->nrows = 0;
+	im->rowfirst = 0;
+	im->have_hdr = 1;
+	return 0;
+}
+
+static void csv_cell(void *s, size_t n, void *vctx)
+{
+	struct import *im = vctx;
+	struct chunk *c = im->cur;
+	static const char nul;
+	if (im->oom || !c)
+		return;
+	if (c->noffs == c->ocap) {
+		size_t *no = realloc(c->offs, (c->ocap = c->ocap ? c->ocap * 2 : 1024) * sizeof(size_t));
+		if (!no) {
+			im->oom = 1;
+			return;
+		}
+		c->offs = no;
+	}
+	c->offs[c->noffs++] = c->text.len;
+	if ((n && silver_buf_append(&c->text, s, n) != 0) || silver_buf_append(&c->text, &nul, 1) != 0) {
+		im->oom = 1;
+		return;
+	}
+	if (n && memchr(s, '\n', n))
+		for (size_t i = 0; i < n; i++)
+			im->nl += ((const char *)s)[i] == '\n';
+}
+
+static void csv_row_end(int ch, void *vctx)
+{
+	struct import *im = vctx;
+	struct chunk *c = im->cur;
+	if (im->oom || !c)
+		return;
+	if (c->noffs == im->rowfirst) {
+		/* a line break outside any row (CSV_REPALL_NL): a blank line */
+		if (!(ch == '\n' && im->last_cr))
+			im->line++;
+		im->last_cr = ch == '\r';
+		return;
+	}
+	if (c->nrows == c->rcap) {
+		struct row *nr = realloc(c->rows, (c->rcap = c->rcap ? c->rcap * 2 : 64) * sizeof(*nr));
+		if (!nr) {
+			im->oom = 1;
+			return;
+		}
+		c->rows = nr;
+	}
+	c->rows[c->nrows].first = im->rowfirst;
+	c->rows[c->nrows].n = c->noffs - im->rowfirst;
+	c->rows[c->nrows].line = im->line;
+	im->line += 1 + im->nl;
+	im->nl = 0;
+	im->last_cr = ch == '\r';
+	c->nrows++;
+	im->rowfirst = c->noffs;
+	if (!im->have_hdr) {
+		if (take_header(im) != 0) {
+			chunk_free(c);
+			im->cur = NULL; /* stop: the error is recorded */
+		}
+		return;
+	}
+	if (c->nrows == CHUNK_ROWS) {
+		if (chunk_publish(im) != 0)
+			return; /* im->cur stays NULL: the rest of the file is ignored */
+		if (!(im->cur = chunk_new()))
+			im->oom = 1;
+		im->rowfirst = 0;
+	}
+}
+
+static void *reader(void *vim)
+{
+	struct import *im = vim;
+	struct csv_parser p;
+	char buf[65536];
+	size_t n;
+
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL) != 0) {
+		read_fail(im, READ_NOMEM);
+		goto out;
+	}
+	if (!(im->cur = chunk_new())) {
+		read_fail(im, READ_NOMEM);
+		goto out_csv;
+	}
+	while (im->cur && !im->oom && (n = fread(buf, 1, sizeof(buf), im->f)) > 0) {
+		if (csv_parse(&p, buf, n, csv_cell, csv_row_end, im) != n) {
+			read_fail(im, READ_CSV);
+			im->err_csv = csv_strerror(csv_error(&p));
+			goto out_csv;
+		}
+	}
+	if (im->oom) {
+		read_fail(im, READ_NOMEM);
+	} else if (im->cur && ferror(im->f)) {
+		im->err_errno = errno;
+		read_fail(im, READ_IO);
+	} else if (im->cur) {
+		if (csv_fini(&p, csv_cell, csv_row_end, im) != 0)
+			read_fail(im, READ_QUOTE);
+		else if (im->oom)
+			read_fail(im, READ_NOMEM);
+		else if (!im->have_hdr)
+			read_fail(im, READ_EMPTY);
+		else if (im->cur)
+			chunk_publish(im);
+	}
+out_csv:
+	csv_free(&p);
+out:
+	if (im->cur) {
+		chunk_free(im->cur);
+		im->cur = NULL;
+	}
+	pthread_mutex_lock(&im->mu);
+	im->done = 1;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+	return NULL;
+}
+
+/* ---- the writer ---------------------------------------------------------------- */
+
+/* The chunk after c (the first when c is NULL), waiting for the reader;
+ * NULL when there is none and there will be none. */
+static struct chunk *chunk_next(struct import *im, struct chunk *c)
+{
+	struct chunk *next;
+	pthread_mutex_lock(&im->mu);
+	while (!(next = c ? c->next : im->head) && !im->done)
+		pthread_cond_wait(&im->cv, &im->mu);
+	pthread_mutex_unlock(&im->mu);
+	return next;
+}
+
+/* The writer is done with c's drafts: free them, let the reader go on. */
+static void chunk_written(struct import *im, struct chunk *c)
+{
+	if (!c->drafts)
+		return;
+	free(c->drafts);
+	c->drafts = NULL;
+	silver_arena_destroy(&c->arena);
+	pthread_mutex_lock(&im->mu);
+	im->written++;
+	pthread_cond_broadcast(&im->cv);
+	pthread_mutex_unlock(&im->mu);
+}
+
+static int do_import(silver_wtxn *t, void *vim)
+{
+	struct import *im = vim;
+	char id[SILVER_MAX_ID];
+	silver_kv kv[SILVER_MAX_WRITES];
+	int rv;
+
+	im->imported = 0;
+	for (struct chunk *c = chunk_next(im, NULL); c; c = chunk_next(im, c)) {
+		for (size_t i = 0; i < c->nrows; i++) {
+			const struct row *r = &c->rows[i];
+			if (i == c->ndrafted) {
+				/* the row the reader refused (rv != 0: a chunk is
+				 * published whole otherwise) */
+				im->why = c->why;
+				return c->rv;
+			}
+			if (row_blank(c, r))
+				continue;
+			if (c->drafts)
+				rv = silver_wtxn_add_draft(t, &c->drafts[i], id, &im->why);
+			else if ((rv = row_width_ok(im, r, &im->why)) == 0) /* a rerun: check the row again */
+				rv = silver_wtxn_add(t, im->collection, kv, row_kv(im, c, r, kv), id,
+						     &im->why);
+			if (rv != 0) {
+				im->why.row = r->line;
+				return rv;
+			}
+			im->imported++;
+		}
+		if (c->rv != 0) {
+			im->why = c->why;
+			return c->rv;
+		}
+		chunk_written(im, c);
+	}
+	/* every chunk is written: a reader's error (if any) is set */
+	return im->err != READ_OK ? SILVER_EINVAL : 0;
+}
+
+static int nothing_imported(const char *path, int err, const silver_why *why)
+{
+	char ctx[300];
+	snprintf(ctx, sizeof(ctx), _("import: nothing imported from %s: "), path);
+	return silver_cli_fail(err, why, ctx);
+}
+
+static int read_error_report(const struct import *im)
+{
+	switch (im->err) {
+	case READ_CSV:
+		silver_cli_error(_("import: %s is not valid CSV in row %ld: %s"), im->path, im->err_line,
+				 im->err_csv);
+		return SILVER_EXIT_INPUT;
+	case READ_QUOTE:
+		silver_cli_error(_("import: %s ends inside a quoted cell (row %ld)"), im->path, im->err_line);
+		return SILVER_EXIT_INPUT;
+	case READ_IO:
+		silver_cli_error(_("import: cannot read %s: %s"), im->path, strerror(im->err_errno));
+		return SILVER_EXIT_NOTFOUND;
+	case READ_EMPTY:
+		silver_cli_error(_("import: %s is empty; the first row must name the fields"), im->path);
+		return SILVER_EXIT_INPUT;
+	case READ_WIDE:
+		silver_cli_error(_("import: too many columns"));
+		return SILVER_EXIT_INPUT;
+	case READ_NOMEM:
+		return nothing_imported(im->path, SILVER_ENOMEM, NULL);
+	case READ_OK:
+		break;
+	}
+	return 0;
+}
+
+int silver_cmd_import(silver_cli_opts *o)
+{
+	struct import im;
+	silver_store *s;
+	pthread_t th;
+	int rv;
+
+	if (o->argc != 2) {
+		silver_cli_error(_("import: usage: silvernode import COLLECTION FILE.csv"));
+		return SILVER_EXIT_USAGE;
+	}
+	if (!silver_schema_find(o->argv[0])) {
+		silver_cli_error(_("import: no collection '%s'"), o->argv[0]);
+		return SILVER_EXIT_INPUT;
+	}
+	memset(&im, 0, sizeof(im));
+	im.collection = o->argv[0];
+	im.path = o->argv[1];
+	im.line = 1;
+	silver_buf_init(&im.hdrtext);
+	im.f = strcmp(im.path, "-") == 0 ? stdin : fopen(im.path, "rb");
+	if (!im.f) {
+		silver_cli_error(_("import: cannot read %s: %s"), im.path, strerror(errno));
+		return SILVER_EXIT_NOTFOUND;
+	}
+	if ((rv = silver_cli_open(o->dir, 0, &s)) != 0)
+		goto out_file;
+	pthread_mutex_init(&im.mu, NULL);
+	pthread_cond_init(&im.cv, NULL);
+	if ((rv = pthread_create(&th, NULL, reader, &im)) != 0) {
+		rv = nothing_imported(im.path, SILVER_ENOMEM, NULL);
+		goto out_store;
+	}
+	rv = silver_store_write(s, do_import, &im);
+	pthread_mutex_lock(&im.mu);
+	im.stop = 1;
+	pthread_cond_broadcast(&im.cv);
+	pthread_mutex_unlock(&im.mu);
+	pthread_join(th, NULL);
+	if (rv != 0 && im.err != READ_OK) {
+		rv = read_error_report(&im);
+	} else if (rv != 0) {
+		rv = nothing_imported(im.path, rv, &im.why);
+	} else {
+		printf(_("Imported %zu records into %s.\n"), im.imported, im.collection);
+	}
+	while (im.head) {
+		struct chunk *c = im.head;
+		im.head = c->next;
+		chunk_free(c);
+	}
+out_store:
+	pthread_cond_destroy(&im.cv);
+	pthread_mutex_destroy(&im.mu);
+	silver_store_close(&s);
+out_file:
+	if (im.f != stdin)
+		fclose(im.f);
+	free(im.hdr);
+	silver_buf_release(&im.hdrtext);
+	return rv;
+}
