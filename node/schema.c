@@ -743,7 +743,9 @@ int silver_schema_make_id(const char *township, const char *collection, uint64_t
 	off = nt + nc + 2;
 	for (i = 0; i < 13; i++)
 		out[off + i] = b32hex[(hlc >> (5 * (12 - i))) & 31];
-	snprintf(out + off + 13, 5, "%02x%02x", author[0], author[1]);
+	for (i = 0; i < 4; i++)
+		out[off + 13 + i] = "0123456789abcdef"[(author[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+	out[off + 17] = 0;
 	return 0;
 }
 

@@ -125,6 +125,15 @@ int silver_value_equal(const silver_value *a, const silver_value *b)
 
 /* ---- the rules (applied on encode, and so on decode) --------------------- */
 
+/* The bytes of a name: a-z, 0-9 and '_'. */
+static const uint8_t name_byte[256] = {
+	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+	['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
+	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1
+};
+
 /* [a-z0-9_]{1,64}; only field names may start with '_' (reserved fields). */
 static int check_name(const silver_slice *s, int may_start_underscore)
 {
@@ -138,12 +147,9 @@ static int check_name(const silver_slice *s, int may_start_underscore)
 		return SILVER_ELIMIT;
 	if (s->p[0] == '_' && !may_start_underscore)
 		return SILVER_EMALFORMED;
-	for (k = 0; k < s->n; k++) {
-		uint8_t c = s->p[k];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+	for (k = 0; k < s->n; k++)
+		if (!name_byte[s->p[k]])
 			return SILVER_EMALFORMED;
-	}
 	return 0;
 }
 
@@ -242,8 +248,7 @@ static int check_raw_op(const silver_op *op)
 
 	if (!slice_ok(&op->raw))
 		return SILVER_EINVAL;
-	rv = silver_msgpack_check(op->raw.p, op->raw.n, SILVER_MAX_ITEMS, SILVER_MAX_DEPTH - OP_DEPTH,
-				  &used);
+	rv = silver_msgpack_check(op->raw.p, op->raw.n, SILVER_MAX_ITEMS, SILVER_MAX_DEPTH - OP_DEPTH, &used);
 	if (rv != 0)
 		return rv;
 	if (used != op->raw.n)
@@ -658,8 +663,7 @@ static int op_slice(const silver_slice *body, silver_slice *raw)
 	return 0;
 }
 
-static int get_entry(const msgpack_object *root, const uint8_t *p, size_t n, silver_arena *a,
-		     silver_entry *e)
+static int get_entry(const msgpack_object *root, const uint8_t *p, size_t n, silver_arena *a, silver_entry *e)
 {
 	const msgpack_object *f, *seal, *op;
 	size_t hdr, used;
