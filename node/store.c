@@ -139,6 +139,15 @@ static int identity_load(silver_store *s)
 	return rv;
 }
 
+/* The map a writer starts with.  SILVER_TEST_MAP_BYTES (a test hook) starts
+ * smaller, so that a test's write fills it and must grow it and run again. */
+static size_t initial_map(void)
+{
+	const char *t = getenv("SILVER_TEST_MAP_BYTES");
+	size_t n = t && *t ? (size_t)strtoull(t, NULL, 10) : 0;
+	return n >= ((size_t)1 << 20) ? n : INITIAL_MAP;
+}
+
 static int env_open(silver_store *s, int create)
 {
 	int rc;
@@ -159,8 +168,8 @@ static int env_open(silver_store *s, int create)
 	mdb_reader_check(s->env, NULL);
 	mdb_env_info(s->env, &info);
 	s->mapsize = info.me_mapsize;
-	if (s->mapsize < INITIAL_MAP && !(s->flags & SILVER_OPEN_RDONLY)) {
-		s->mapsize = INITIAL_MAP;
+	if (s->mapsize < initial_map() && !(s->flags & SILVER_OPEN_RDONLY)) {
+		s->mapsize = initial_map();
 		if ((rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0)
 			return silver__mdb_err(rc);
 	}

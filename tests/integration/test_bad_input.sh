@@ -161,6 +161,26 @@ csv goodbom "\xef\xbb\xbfname,category,birth_date\r\n丁,retired,1952-04-04\r\n"
 expect_exit 0 sn "$N" import retiree "$T/goodbom.csv"
 expect_stdout_contains "Imported 1 records"
 
+say "an import larger than the map: the map grows, the import runs again from the first row, every row lands once"
+python3 - "$T/many.csv" <<'EOF'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("name,category,birth_date,address\n")
+    for i in range(12000):
+        f.write(f"M{i},retired,1950-01-{i % 28 + 1:02d},新郑市龙湖镇某某村某某组 第{i}号 一段较长的地址文字\n")
+EOF
+G="$T/grow"
+expect_exit 0 env SILVER_TEST_MAP_BYTES=2097152 "$SN" --dir "$G" init --township longhu
+expect_exit 0 env SILVER_TEST_MAP_BYTES=2097152 "$SN" --dir "$G" import retiree "$T/many.csv"
+expect_stdout_contains "Imported 12000 records"
+expect_exit 0 sn "$G" digest
+expect_stdout_contains "12000 records"
+for name in M0 M511 M512 M6000 M11999; do
+	expect_exit 0 sn "$G" list retiree "name=$name"
+	[[ $(grep -c "name=$name " "$T/out") == 1 ]] || fail "record $name is not there exactly once"
+done
+[[ $(stat -c %s "$G/data.mdb") -gt 4194304 ]] || fail "the map did not grow: the test did not run the import again"
+
 say "bad bundle and vector arguments"
 printf 'not json' >"$T/v.json"
 refused 3 "v.json" -- sn "$N" export-bundle "$T/out.bundle" --since-of "$T/v.json"

@@ -2,7 +2,8 @@
  * test_store.c - the store through its public API (silver_store.h):
  * creating and opening, writing through silver_store_write, what a refusal
  * says (silver_why) and that it leaves the store as it was, history and log
- * order, growing the LMDB map, and seals: a seal covers exactly the chain
+ * order, drafts (checked outside a transaction, written later), growing
+ * the LMDB map, and seals: a seal covers exactly the chain
  * before it, and entries without a seal after them wait.
  */
 #include <setjmp.h>
@@ -253,6 +254,76 @@ static void test_add_set_delete_resolve(void **state)
 	assert_int_equal(d.feeds, 1);
 	assert_int_equal(d.entries, 8);
 	silver_store_close(&s);
+}
+
+/* ---- drafts: checked apart, written later ------------------------------------------- */
+
+struct drafts {
+	silver_draft d[2];
+	char id[2][SILVER_MAX_ID];
+	silver_why why;
+};
+
+static int write_drafts(silver_wtxn *t, void *vctx)
+{
+	struct drafts *c = vctx;
+	int rv;
+	for (int i = 0; i < 2; i++)
+		if ((rv = silver_wtxn_add_draft(t, &c->d[i], c->id[i], &c->why)) != 0)
+			return rv;
+	return 0;
+}
+
+/* silver_draft_add checks a row with no store at all; silver_wtxn_add_draft
+ * gives the same record as silver_wtxn_add, and checks references against the
+ * store only then. */
+static void test_drafts(void **state)
+{
+	silver_store *s;
+	silver_arena *a = silver_arena_new();
+	struct drafts c;
+	silver_digest before;
+	silver_why why;
+	char buf[256];
+	silver_kv kv[] = {{"name", "王秀兰"}, {"category", "retired"}, {"birth_date", "1950-03-04"}, {"gender", "f"}};
+	silver_kv bad_date[] = {
+		{"name", "王秀兰"}, {"category", "retired"}, {"birth_date", "1950-02-30"}, {"gender", "f"}};
+	silver_kv no_name[] = {{"category", "retired"}, {"birth_date", "1950-03-04"}, {"gender", "f"}};
+	silver_kv ghost_visit[] = {{"retiree", "longhu/retiree/0000000000000abcd"},
+				   {"date", "2025-03-01"},
+				   {"type", "birthday"},
+				   {"staff", "张"}};
+	(void)state;
+
+	assert_non_null(a);
+	memset(&c, 0, sizeof(c));
+	/* refusals need no store */
+	assert_int_equal(silver_draft_add(a, "retiree", bad_date, 4, &c.d[0], &why), SILVER_ESCHEMA);
+	assert_string_equal(why.field, "birth_date");
+	assert_int_equal(silver_draft_add(a, "retiree", no_name, 3, &c.d[0], &why), SILVER_ESCHEMA);
+	assert_string_equal(why.field, "name");
+	assert_int_equal(silver_draft_add(a, "spaceship", kv, 4, &c.d[0], &why), SILVER_ESCHEMA);
+
+	OK(tu_node("longhu", "n", &s));
+	OK(silver_draft_add(a, "retiree", kv, 4, &c.d[0], &why));
+	OK(silver_draft_add(a, "retiree", kv, 4, &c.d[1], &why));
+	OK(silver_store_write(s, write_drafts, &c));
+	assert_string_not_equal(c.id[0], c.id[1]);
+	OK(tu_field(s, c.id[1], "name", buf, sizeof(buf)));
+	assert_string_equal(buf, "王秀兰");
+	OK(tu_field(s, c.id[0], "birth_date", buf, sizeof(buf)));
+	assert_string_equal(buf, "1950-03-04");
+
+	/* a reference is checked by the writer: a draft naming a record the
+	 * store lacks is refused there, and nothing is written */
+	OK(tu_digest(s, &before));
+	OK(silver_draft_add(a, "visit", ghost_visit, 4, &c.d[0], &why));
+	OK(silver_draft_add(a, "retiree", kv, 4, &c.d[1], &why));
+	assert_int_equal(silver_store_write(s, write_drafts, &c), SILVER_ESCHEMA);
+	assert_string_equal(c.why.field, "retiree");
+	digest_same(s, &before);
+	silver_store_close(&s);
+	silver_arena_destroy(&a);
 }
 
 /* ---- refusals -------------------------------------------------------------------- */
@@ -795,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_newer_format_refused),
 		cmocka_unit_test(test_older_format_upgraded),
 		cmocka_unit_test(test_add_set_delete_resolve),
+		cmocka_unit_test(test_drafts),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_history_order),
 		cmocka_unit_test(test_log),
