@@ -110,6 +110,7 @@ static void chunk_free(struct chunk *c)
 	silver_buf_release(&c->text);
 	free(c->offs);
 	free(c->rows);
+	free(c->drafts);
 	silver_arena_destroy(&c->arena);
 	free(c);
 }

@@ -25,8 +25,8 @@
 
 #include "store_int.h"
 
-#define VERIFY_MIN_PER_THREAD 32
 #define VERIFY_MAX_THREADS 8
+#define VERIFY_CHUNK 16 /* seals a thread takes at a time: about a millisecond */
 
 struct batch_entry {
 	silver_entry e;
@@ -42,78 +42,209 @@ struct feedstate {
 	silver_feedauth auth; /* the admin's entries come first: certificates are final by then */
 };
 
-struct verify_job {
-	struct batch_entry *b;
-	size_t *idx;
-	size_t from, to;
-	size_t bad; /* SIZE_MAX when all verified */
+/* ---- seal verification ------------------------------------------------------- */
+
+/* The seals of one batch, verified by the store's verification threads.
+ * Threads take VERIFY_CHUNK seals at a time, batches in the order they
+ * were started: the oldest batch is done first, and a batch started ahead
+ * (silver_store_ingest_start while the one before is being committed)
+ * keeps the threads busy in the meantime.  A thread that waits for a
+ * batch verifies its remaining seals itself. */
+struct vtask {
+	const struct batch_entry *b;
+	const size_t *idx; /* batch indices of the sealed entries */
+	size_t n;
+	size_t next; /* first seal no thread took yet */
+	size_t done; /* seals verified (or skipped after a bad one) */
+	size_t bad;  /* batch index of a seal that does not verify, SIZE_MAX none */
+	int queued;
+	struct vtask *qnext;
 };
 
-static void *verify_run(void *arg)
+struct silver__vpool {
+	pthread_mutex_t lock;
+	pthread_cond_t work, done;
+	pthread_t th[VERIFY_MAX_THREADS];
+	size_t nt;
+	int stop;
+	struct vtask *head, *tail;
+};
+
+static void vtask_unqueue(struct silver__vpool *p, struct vtask *t)
 {
-	struct verify_job *j = arg;
-	for (size_t k = j->from; k < j->to; k++) {
-		const silver_entry *e = &j->b[j->idx[k]].e;
+	struct vtask **pp = &p->head, *prev = NULL;
+	while (*pp && *pp != t) {
+		prev = *pp;
+		pp = &(*pp)->qnext;
+	}
+	if (!*pp)
+		return;
+	*pp = t->qnext;
+	if (p->tail == t)
+		p->tail = prev;
+	t->queued = 0;
+	t->qnext = NULL;
+}
+
+/* Take the next chunk of t (lock held); 0 when none is left. */
+static int vtask_claim(struct silver__vpool *p, struct vtask *t, size_t *from, size_t *to)
+{
+	if (t->next >= t->n)
+		return 0;
+	*from = t->next;
+	*to = t->n - t->next > VERIFY_CHUNK ? t->next + VERIFY_CHUNK : t->n;
+	t->next = *to;
+	if (t->next == t->n && t->queued)
+		vtask_unqueue(p, t);
+	return 1;
+}
+
+/* Verify [from, to) of t without the lock, then account for it with it held. */
+static void vtask_run(struct silver__vpool *p, struct vtask *t, size_t from, size_t to)
+{
+	size_t bad = SIZE_MAX;
+	pthread_mutex_unlock(&p->lock);
+	for (size_t k = from; k < to; k++) {
+		const silver_entry *e = &t->b[t->idx[k]].e;
 		if (silver_seal_verify(e->hash, e->author, e->sig) != 0) {
-			j->bad = j->idx[k];
+			bad = t->idx[k];
 			break;
 		}
 	}
+	pthread_mutex_lock(&p->lock);
+	t->done += to - from;
+	if (bad != SIZE_MAX) {
+		if (bad < t->bad)
+			t->bad = bad;
+		/* the batch is refused anyway: skip what nobody took yet */
+		t->done += t->n - t->next;
+		t->next = t->n;
+		if (t->queued)
+			vtask_unqueue(p, t);
+	}
+	if (t->done == t->n)
+		pthread_cond_broadcast(&p->done);
+}
+
+static void *vpool_main(void *arg)
+{
+	struct silver__vpool *p = arg;
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		struct vtask *t = p->head;
+		size_t from, to;
+		if (!t) {
+			pthread_cond_wait(&p->work, &p->lock);
+			continue;
+		}
+		if (vtask_claim(p, t, &from, &to))
+			vtask_run(p, t, from, to);
+		else
+			vtask_unqueue(p, t); /* (cannot happen: fully taken tasks leave the queue) */
+	}
+	pthread_mutex_unlock(&p->lock);
 	return NULL;
 }
 
-/* Seals are verified on every core while the main thread checks chains and
- * applies the batch inside the (not yet committed) transaction: the batch
- * is committed only once every seal has verified, so nothing unverified is
- * ever written, and the two kinds of work overlap. */
-struct verifier {
-	struct verify_job jobs[VERIFY_MAX_THREADS];
-	pthread_t th[VERIFY_MAX_THREADS];
-	int started[VERIFY_MAX_THREADS];
-	size_t nt;
-	int joined;
-	size_t bad;
-};
-
-static void verifier_start(struct verifier *v, struct batch_entry *b, size_t *idx, size_t n)
+/* The store's verification threads, one per core, started on first use.
+ * NULL when they cannot be started: then the waiting thread verifies all. */
+static struct silver__vpool *vpool_get(silver_store *s)
 {
-	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nt = cores > 0 ? (size_t)cores : 1;
+	struct silver__vpool *p;
+	long cores;
+	size_t nt;
 
-	memset(v, 0, sizeof(*v));
-	v->bad = SIZE_MAX;
+	if (s->vpool)
+		return s->vpool;
+	if (!(p = calloc(1, sizeof(*p))))
+		return NULL;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	nt = cores > 0 ? (size_t)cores : 1;
 	if (nt > VERIFY_MAX_THREADS)
 		nt = VERIFY_MAX_THREADS;
-	if (n < nt * VERIFY_MIN_PER_THREAD)
-		nt = 1;
-	v->nt = nt;
-	for (size_t t = 0; t < nt; t++) {
-		v->jobs[t].b = b;
-		v->jobs[t].idx = idx;
-		v->jobs[t].from = n * t / nt;
-		v->jobs[t].to = n * (t + 1) / nt;
-		v->jobs[t].bad = SIZE_MAX;
-		if (n >= VERIFY_MIN_PER_THREAD)
-			v->started[t] = pthread_create(&v->th[t], NULL, verify_run, &v->jobs[t]) == 0;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->work, NULL);
+	pthread_cond_init(&p->done, NULL);
+	for (p->nt = 0; p->nt < nt; p->nt++)
+		if (pthread_create(&p->th[p->nt], NULL, vpool_main, p) != 0)
+			break;
+	if (p->nt == 0) {
+		pthread_cond_destroy(&p->done);
+		pthread_cond_destroy(&p->work);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return NULL;
 	}
+	s->vpool = p;
+	return p;
 }
 
-/* Wait for the verifiers (a job whose thread could not start runs here);
- * returns the index of the first bad seal, or SIZE_MAX. */
-static size_t verifier_join(struct verifier *v)
+void silver__vpool_destroy(silver_store *s)
 {
-	if (v->joined)
-		return v->bad;
-	for (size_t t = 0; t < v->nt; t++) {
-		if (v->started[t])
-			pthread_join(v->th[t], NULL);
-		else
-			verify_run(&v->jobs[t]);
-		if (v->jobs[t].bad < v->bad)
-			v->bad = v->jobs[t].bad;
+	struct silver__vpool *p = s->vpool;
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+	for (size_t i = 0; i < p->nt; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->done);
+	pthread_cond_destroy(&p->work);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+	s->vpool = NULL;
+}
+
+static void vtask_start(silver_store *s, struct vtask *t, const struct batch_entry *b, const size_t *idx, size_t n)
+{
+	struct silver__vpool *p = n ? vpool_get(s) : NULL;
+
+	memset(t, 0, sizeof(*t));
+	t->b = b;
+	t->idx = idx;
+	t->n = n;
+	t->bad = SIZE_MAX;
+	if (!p)
+		return;
+	pthread_mutex_lock(&p->lock);
+	t->queued = 1;
+	if (p->tail)
+		p->tail->qnext = t;
+	else
+		p->head = t;
+	p->tail = t;
+	pthread_cond_broadcast(&p->work);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Wait until every seal of t is verified, taking part; the batch index of
+ * a seal that does not verify, or SIZE_MAX. */
+static size_t vtask_wait(silver_store *s, struct vtask *t)
+{
+	struct silver__vpool *p = s->vpool;
+	size_t from, to;
+
+	if (!p) {
+		/* no threads: verify here (t was never queued) */
+		if (t->done < t->n) {
+			for (size_t k = 0; k < t->n && t->bad == SIZE_MAX; k++) {
+				const silver_entry *e = &t->b[t->idx[k]].e;
+				if (silver_seal_verify(e->hash, e->author, e->sig) != 0)
+					t->bad = t->idx[k];
+			}
+			t->next = t->done = t->n;
+		}
+		return t->bad;
 	}
-	v->joined = 1;
-	return v->bad;
+	pthread_mutex_lock(&p->lock);
+	while (vtask_claim(p, t, &from, &to))
+		vtask_run(p, t, from, to);
+	while (t->done < t->n)
+		pthread_cond_wait(&p->done, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	return t->bad;
 }
 
 struct ingest {
@@ -130,8 +261,10 @@ struct ingest {
 	size_t bad; /* index of the entry refused, for the message */
 	size_t fork; /* with SILVER_EFORK: the batch index of the second entry */
 	size_t *sealed; /* batch indices of sealed entries, being verified */
-	struct verifier ver;
+	struct vtask ver;
 	int verifying;
+	int decode_rv;   /* phase 1 refused an entry (why in decode_why) */
+	silver_why decode_why;
 };
 
 
@@ -153,7 +286,7 @@ static int seals_verified(struct ingest *g)
 	size_t bad;
 	if (!g->verifying)
 		return 0;
-	bad = verifier_join(&g->ver);
+	bad = vtask_wait(g->s, &g->ver);
 	if (bad == SIZE_MAX)
 		return 0;
 	why_entry(g->why, &g->b[bad].e, N_("the seal does not verify: altered, or not signed by its author"));
@@ -232,6 +365,8 @@ static int op_check(const silver_entry *e, silver_arena *a, silver_buf *tmp, con
 	return 0;
 }
 
+/* Decode every entry and start verifying the seals; nothing here reads
+ * the store, so it may run while an earlier batch is being written. */
 static int phase1(struct ingest *g)
 {
 	size_t *sealed, nsealed = 0;
@@ -248,36 +383,36 @@ static int phase1(struct ingest *g)
 		rv = silver_entry_decode(g->in[i].p, g->in[i].n, g->arena, e);
 		if (rv != 0) {
 			g->bad = i;
-			if (g->why) {
-				memset(g->why, 0, sizeof(*g->why));
-				snprintf(g->why->reason, sizeof(g->why->reason), "%s", silver_strerror(rv));
-				snprintf(g->why->detail, sizeof(g->why->detail), "entry %zu of %zu", i + 1, g->n);
-			}
+			memset(&g->decode_why, 0, sizeof(g->decode_why));
+			snprintf(g->decode_why.reason, sizeof(g->decode_why.reason), "%s", silver_strerror(rv));
+			snprintf(g->decode_why.detail, sizeof(g->decode_why.detail), "entry %zu of %zu", i + 1, g->n);
 			goto out;
 		}
 		silver_feedtag(e->author, e->township.p, e->township.n, g->b[i].tag);
 		if (e->sealed)
 			sealed[nsealed++] = i;
 	}
-	{
-		size_t k = 0;
-		g->order = calloc(g->n ? g->n : 1, sizeof(*g->order));
-		if (!g->order) {
-			rv = SILVER_ENOMEM;
-			goto out;
-		}
-		for (int pass = 0; pass < 2; pass++)
-			for (size_t i = 0; i < g->n; i++)
-				if ((g->s->pinned && memcmp(g->b[i].e.author, g->s->admin, SILVER_KEY_BYTES) == 0) == !pass)
-					g->order[k++] = i;
-	}
 	g->sealed = sealed;
-	verifier_start(&g->ver, g->b, sealed, nsealed);
+	vtask_start(g->s, &g->ver, g->b, sealed, nsealed);
 	g->verifying = 1;
 	return 0;
 out:
 	free(sealed);
 	return rv;
+}
+
+/* The admin's entries first: certificates before what they allow. */
+static int order_batch(struct ingest *g)
+{
+	size_t k = 0;
+	g->order = calloc(g->n ? g->n : 1, sizeof(*g->order));
+	if (!g->order)
+		return SILVER_ENOMEM;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < g->n; i++)
+			if ((g->s->pinned && memcmp(g->b[i].e.author, g->s->admin, SILVER_KEY_BYTES) == 0) == !pass)
+				g->order[k++] = i;
+	return 0;
 }
 
 /* ---- phase 2 ------------------------------------------------------------------ */
@@ -654,44 +789,108 @@ out:
 	return rv;
 }
 
-int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
-			silver_why *why)
-{
+struct silver_ingest_prep {
 	struct ingest g;
+};
+
+int silver_store_ingest_start(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_prep **out)
+{
+	silver_ingest_prep *p;
+	struct ingest *g;
+	int rv;
+
+	*out = NULL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return SILVER_ENOMEM;
+	g = &p->g;
+	g->s = s;
+	g->in = entries;
+	g->n = n;
+	if (!(g->arena = silver_arena_new())) {
+		free(p);
+		return SILVER_ENOMEM;
+	}
+	rv = phase1(g);
+	if (rv == SILVER_ENOMEM) {
+		silver_store_ingest_cancel(&p);
+		return rv;
+	}
+	g->decode_rv = rv; /* a refusal: told by silver_store_ingest_finish */
+	*out = p;
+	return 0;
+}
+
+static void prep_free(silver_ingest_prep *p)
+{
+	struct ingest *g = &p->g;
+	for (size_t i = 0; i < g->nfeeds; i++)
+		free(g->feeds[i].pending);
+	free(g->feeds);
+	free(g->order);
+	free(g->sealed);
+	free(g->b);
+	silver_arena_destroy(&g->arena);
+	free(p);
+}
+
+void silver_store_ingest_cancel(silver_ingest_prep **pp)
+{
+	silver_ingest_prep *p = pp ? *pp : NULL;
+	if (!p)
+		return;
+	if (p->g.verifying)
+		(void)vtask_wait(p->g.s, &p->g.ver); /* the threads must be done with it */
+	prep_free(p);
+	*pp = NULL;
+}
+
+int silver_store_ingest_finish(silver_ingest_prep **pp, silver_ingest_report *rep, silver_why *why)
+{
+	silver_ingest_prep *p = *pp;
+	struct ingest *g = &p->g;
 	silver_ingest_report local;
 	int rv;
 
-	memset(&g, 0, sizeof(g));
 	if (why)
 		memset(why, 0, sizeof(*why));
-	g.s = s;
-	g.in = entries;
-	g.n = n;
-	g.rep = rep ? rep : &local;
-	g.why = why;
-	memset(g.rep, 0, sizeof(*g.rep));
-	g.rep->received = n;
-	g.arena = silver_arena_new();
-	if (!g.arena)
-		return SILVER_ENOMEM;
-	rv = phase1(&g);
-	if (rv == 0 && n > 0)
-		rv = silver_store_write(s, phase2, &g);
-	if (g.verifying) {
-		int sv = seals_verified(&g);
+	g->rep = rep ? rep : &local;
+	g->why = why;
+	memset(g->rep, 0, sizeof(*g->rep));
+	g->rep->received = g->n;
+	rv = g->decode_rv;
+	if (rv != 0) {
+		if (why)
+			*why = g->decode_why;
+	} else if ((rv = order_batch(g)) == 0 && g->n > 0) {
+		rv = silver_store_write(g->s, phase2, g);
+	}
+	if (g->verifying) {
+		int sv = seals_verified(g);
 		if (sv != 0 && rv != SILVER_EBADSIG)
 			rv = sv; /* e.g. phase 2 could not start: still never report a bad seal as fine */
 	}
-	if (rv == SILVER_EFORK && silver_store_write(s, keep_fork, &g) != 0)
+	if (rv == SILVER_EFORK && silver_store_write(g->s, keep_fork, g) != 0)
 		rv = SILVER_EFORK; /* the refusal stands even if the evidence could not be kept */
-	for (size_t i = 0; i < g.nfeeds; i++)
-		free(g.feeds[i].pending);
-	free(g.feeds);
-	free(g.order);
-	free(g.sealed);
-	free(g.b);
-	silver_arena_destroy(&g.arena);
+	prep_free(p);
+	*pp = NULL;
 	return rv;
+}
+
+int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
+			silver_why *why)
+{
+	silver_ingest_prep *p;
+	int rv = silver_store_ingest_start(s, entries, n, &p);
+	if (rv != 0) {
+		if (why)
+			memset(why, 0, sizeof(*why));
+		if (rep) {
+			memset(rep, 0, sizeof(*rep));
+			rep->received = n;
+		}
+		return rv;
+	}
+	return silver_store_ingest_finish(&p, rep, why);
 }
 
 /* ---- sending ---------------------------------------------------------------------- */

@@ -139,6 +139,23 @@ typedef struct silver_ingest_report {
 int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, silver_ingest_report *rep,
 			silver_why *why) SILVER_WUR;
 
+/* silver_store_ingest in two steps, for a receiver that holds the next
+ * batch while the one before is being written: _start decodes the entries
+ * and has the store's verification threads start on their seals, without
+ * reading or writing the store; _finish does everything else exactly as
+ * silver_store_ingest does (it waits for every seal of the batch before
+ * anything is written) and frees the batch.  Batches may be started ahead
+ * and must be finished in order.  The entries' bytes must stay valid until
+ * _finish or _cancel (which waits for the threads and drops the batch);
+ * every started batch must be finished or cancelled before the store is
+ * closed.  _start fails only for lack of memory: a malformed entry is
+ * reported by _finish. */
+typedef struct silver_ingest_prep silver_ingest_prep;
+int silver_store_ingest_start(silver_store *s, const silver_slice *entries, size_t n,
+			      silver_ingest_prep **out) SILVER_WUR;
+int silver_store_ingest_finish(silver_ingest_prep **p, silver_ingest_report *rep, silver_why *why) SILVER_WUR;
+void silver_store_ingest_cancel(silver_ingest_prep **p); /* NULLs *p; NULL is fine */
+
 /* Entries beyond a peer's knowledge.  have lists, for each feed the peer
  * holds, its last seq (feeds the peer lacks are sent whole).  Calls fn with
  * each entry's bytes, feed by feed in seq order, only sealed entries;

@@ -151,7 +151,12 @@ static size_t initial_map(void)
 static int env_open(silver_store *s, int create)
 {
 	int rc;
-	unsigned envflags = MDB_NOTLS | MDB_WRITEMAP;
+	/* Not MDB_WRITEMAP: flushing a writable shared map interrupts every
+	 * other core running this process (a TLB shootdown per page written),
+	 * and a hub's ZeroMQ and seal verification threads run while it
+	 * commits; LMDB also asks that all processes of an environment agree
+	 * on the flag.  Pages are written with pwrite(2) instead. */
+	unsigned envflags = MDB_NOTLS;
 	MDB_txn *txn;
 	MDB_envinfo info;
 
@@ -381,6 +386,7 @@ void silver_store_close(silver_store **sp)
 	silver_store *s = *sp;
 	if (!s)
 		return;
+	silver__vpool_destroy(s);
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->secret)

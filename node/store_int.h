@@ -35,6 +35,7 @@ struct silver_store {
 	char township[SILVER_MAX_NAME + 1];
 	char name[128];
 	size_t mapsize;
+	struct silver__vpool *vpool; /* seal verification threads (ingest.c), started on first use */
 };
 
 /* The open feed a transaction appends to (one per township written). */
@@ -75,6 +76,7 @@ struct silver_wtxn {
 int silver__mdb_err(int rc); /* LMDB code -> SILVER_E* */
 int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v);
 int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n);
+void silver__vpool_destroy(silver_store *s); /* ingest.c: stop the verification threads */
 uint64_t silver__now_ms(void);
 
 /* feed.c: feed records and appending our own entries */

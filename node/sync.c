@@ -27,7 +27,9 @@
  * The server is one thread with one ROUTER socket and a table of sessions
  * keyed by ZeroMQ routing id, plus a ZAP handler thread with an allow-list
  * of CURVE keys that the main thread refreshes from silver_store_certs
- * (the store is only ever touched by the main thread).  A message that does
+ * (the store is only ever touched by the main thread; the store's seal
+ * verification threads see only the decoded entries of batches received
+ * ahead, see INQ_MAX).  A message that does
  * not decode ends that session only (ERROR is sent back); libzmq itself
  * drops connections that fail the CURVE handshake or exceed ZMQ_MAXMSGSIZE.
  */
@@ -161,6 +163,8 @@ struct sess {
 	char error_reason[SILVER_SYNC_MAX_REASON + 64];
 	/* queued FORK messages */
 	silver_buf forks;
+	/* the BATCH being handled, when its seals were started ahead (server) */
+	silver_ingest_prep *prep;
 };
 
 static int sess_init(struct sess *x, silver_store *s, const silver_sync_opts *o)
@@ -183,6 +187,7 @@ static int sess_init(struct sess *x, silver_store *s, const silver_sync_opts *o)
 
 static void sess_release(struct sess *x)
 {
+	silver_store_ingest_cancel(&x->prep);
 	free(x->ours);
 	free(x->prog);
 	free(x->peer_hello);
@@ -638,7 +643,10 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 	case SILVER_MSG_BATCH:
 		/* (after the peer's DONE only its side of a fork we named may come) */
 		x->rep.batches_received++;
-		rv = silver_store_ingest(x->s, m->entries, m->nentries, &ir, &why);
+		if (x->prep)
+			rv = silver_store_ingest_finish(&x->prep, &ir, &why);
+		else
+			rv = silver_store_ingest(x->s, m->entries, m->nentries, &ir, &why);
 		x->msg.len = 0;
 		if (rv == SILVER_EFORK && x->ev_wait > 0) {
 			/* the evidence we asked for: ingest kept both sides */
@@ -1275,6 +1283,24 @@ static int zap_refresh(struct zap *z, silver_store *s)
 
 /* ---- server ---------------------------------------------------------------------------- */
 
+/* Messages are taken off the socket a few ahead of the one being handled,
+ * and the seals of the batches among them start verifying at once
+ * (silver_store_ingest_start): while one batch is checked against the
+ * store and committed (an fsync), the verification threads already work
+ * on the next ones instead of waiting for them.  Each batch is still
+ * verified completely before anything of it is written, and batches are
+ * handled in the order they came. */
+#define INQ_MAX 16 /* messages received ahead */
+#define PREP_MAX 4 /* of those, batches started ahead (SILVER_SYNC_WINDOW) */
+
+struct inmsg {
+	zmq_msg_t id, data;
+	silver_arena *arena; /* the decoded message */
+	silver_msg m;
+	int rv;                   /* silver_msg_decode */
+	silver_ingest_prep *prep; /* a BATCH whose seals are being verified */
+};
+
 struct silver_server {
 	silver_store *s;
 	silver_sync_opts o;
@@ -1286,6 +1312,9 @@ struct silver_server {
 	uint64_t refused_seen;
 	uint64_t last_refresh;
 	int refresh_wanted;
+	struct inmsg inq[INQ_MAX]; /* a ring: inq_len messages from inq_head */
+	size_t inq_head, inq_len;
+	size_t inq_init;           /* entries set up (zmq_msg_init, arena) */
 };
 
 struct server_tx {
@@ -1318,6 +1347,15 @@ int silver_server_new(silver_store *s, const char *endpoint, const silver_sync_o
 	snprintf(srv->endpoint, sizeof(srv->endpoint), "%s", endpoint);
 	pthread_mutex_init(&srv->zap.lock, NULL);
 	atomic_init(&srv->zap.stop, 0);
+	for (; srv->inq_init < INQ_MAX; srv->inq_init++) {
+		struct inmsg *im = &srv->inq[srv->inq_init];
+		if (!(im->arena = silver_arena_new())) {
+			rv = SILVER_ENOMEM;
+			goto fail;
+		}
+		zmq_msg_init(&im->id);
+		zmq_msg_init(&im->data);
+	}
 	if (!(srv->ctx = zmq_ctx_new())) {
 		rv = SILVER_ENET;
 		goto fail;
@@ -1438,11 +1476,12 @@ static int server_hello(silver_server *srv, struct sess *x, const silver_msg *m,
 	return sess_hello_encode(x, &x->msg);
 }
 
-static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, silver_server_event_fn fn, void *ctx)
+static void server_message(silver_server *srv, struct inmsg *im, silver_server_event_fn fn, void *ctx)
 {
 	struct server_tx tx = {srv};
+	zmq_msg_t *idm = &im->id, *dm = &im->data;
+	const silver_msg *mp = &im->m;
 	struct sess *x;
-	silver_msg m;
 	silver_why why;
 	uint64_t stored_before;
 	size_t at;
@@ -1475,10 +1514,9 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 		at = srv->nsess;
 		srv->sess[srv->nsess++] = x;
 	}
-	silver_arena_reset(x->arena);
 	stored_before = x->rep.stored;
 	x->rep.bytes_received += zmq_msg_size(dm);
-	rv = silver_msg_decode(zmq_msg_data(dm), zmq_msg_size(dm), x->arena, &m);
+	rv = im->rv;
 	if (rv != 0) {
 		end_sess(srv, at, rv,
 			 rv == SILVER_EVERSION ? "unknown protocol version or message type" : "malformed message", fn,
@@ -1486,7 +1524,7 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 		return;
 	}
 	if (!x->hello_in) {
-		if (m.type != SILVER_MSG_HELLO) {
+		if (mp->type != SILVER_MSG_HELLO) {
 			/* Usually a session whose connection was cut and silently
 			 * reconnected (a new routing id, no session here): answer
 			 * with a network error, so the client retries from HELLO. */
@@ -1495,7 +1533,7 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 			return;
 		}
 		memset(&why, 0, sizeof(why));
-		if ((rv = server_hello(srv, x, &m, &why)) != 0 || (rv = server_send(x, &x->msg, &tx)) != 0) {
+		if ((rv = server_hello(srv, x, mp, &why)) != 0 || (rv = server_send(x, &x->msg, &tx)) != 0) {
 			char reason[300];
 			if (why.reason[0] && why.detail[0])
 				snprintf(reason, sizeof(reason), "%.150s (%.100s)", why.reason, why.detail);
@@ -1506,7 +1544,15 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 		}
 		x->hello_out = 1;
 		x->rep.bytes_sent += x->msg.len;
-	} else if ((rv = sess_handle(x, &m, server_send, &tx)) != 0) {
+	} else {
+		if (mp->type == SILVER_MSG_BATCH) {
+			x->prep = im->prep; /* sess_handle finishes it */
+			im->prep = NULL;
+		}
+		rv = sess_handle(x, mp, server_send, &tx);
+		silver_store_ingest_cancel(&x->prep); /* (when sess_handle did not get to it) */
+	}
+	if (rv != 0) {
 		if (x->error_code) { /* the peer said why: nothing to answer */
 			sess_final_vector(x);
 			emit(srv, fn, ctx, SILVER_EV_SESSION_FAIL, x, x->error_code, x->error_reason);
@@ -1517,7 +1563,7 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 		}
 		return;
 	}
-	if (m.type == SILVER_MSG_BATCH && x->rep.stored != stored_before)
+	if (mp->type == SILVER_MSG_BATCH && x->rep.stored != stored_before)
 		srv->refresh_wanted = 1; /* certificates may have arrived */
 	if ((rv = sess_pump(x, server_send, &tx)) != 0) {
 		end_sess(srv, at, rv, "cannot send", fn, ctx, SILVER_EV_SESSION_FAIL);
@@ -1532,38 +1578,89 @@ static void server_message(silver_server *srv, zmq_msg_t *idm, zmq_msg_t *dm, si
 	}
 }
 
+/* Take what the socket holds, up to INQ_MAX messages ahead, and decode it. */
+static void server_fill(silver_server *srv)
+{
+	while (srv->inq_len < INQ_MAX) {
+		struct inmsg *im = &srv->inq[(srv->inq_head + srv->inq_len) % INQ_MAX];
+		int more;
+		if (zmq_msg_recv(&im->id, srv->sock, ZMQ_DONTWAIT) < 0)
+			break;
+		more = zmq_msg_more(&im->id);
+		if (!more || zmq_msg_recv(&im->data, srv->sock, ZMQ_DONTWAIT) < 0)
+			continue;
+		more = zmq_msg_more(&im->data);
+		while (more) { /* a client never sends multipart: drop the rest */
+			zmq_msg_t x;
+			zmq_msg_init(&x);
+			more = zmq_msg_recv(&x, srv->sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&x);
+			zmq_msg_close(&x);
+		}
+		silver_arena_reset(im->arena);
+		im->rv = silver_msg_decode(zmq_msg_data(&im->data), zmq_msg_size(&im->data), im->arena, &im->m);
+		im->prep = NULL;
+		srv->inq_len++;
+	}
+}
+
+/* Start verifying the batches waiting behind the one handled next, up to
+ * PREP_MAX of them, for sessions past their HELLO. */
+static void server_prep_ahead(silver_server *srv)
+{
+	size_t nprep = 0, at;
+
+	for (size_t k = 1; k < srv->inq_len && nprep < PREP_MAX; k++) {
+		struct inmsg *im = &srv->inq[(srv->inq_head + k) % INQ_MAX];
+		struct sess *x;
+		if (im->prep) {
+			nprep++;
+			continue;
+		}
+		if (im->rv != 0 || im->m.type != SILVER_MSG_BATCH)
+			continue;
+		x = find_sess(srv, zmq_msg_data(&im->id), zmq_msg_size(&im->id), &at);
+		if (!x || !x->hello_in)
+			continue;
+		if (silver_store_ingest_start(srv->s, im->m.entries, im->m.nentries, &im->prep) != 0)
+			break; /* no memory: it is verified when its turn comes */
+		nprep++;
+	}
+}
+
+/* The message at the head of the queue was handled: drop it. */
+static void server_pop(silver_server *srv)
+{
+	struct inmsg *im = &srv->inq[srv->inq_head];
+	silver_store_ingest_cancel(&im->prep);
+	zmq_msg_close(&im->id);
+	zmq_msg_close(&im->data);
+	zmq_msg_init(&im->id);
+	zmq_msg_init(&im->data);
+	srv->inq_head = (srv->inq_head + 1) % INQ_MAX;
+	srv->inq_len--;
+}
+
 int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 {
-	zmq_msg_t idm, dm;
 	int rv = 0;
 
 	emit(srv, fn, ctx, SILVER_EV_LISTENING, NULL, 0, srv->endpoint);
-	zmq_msg_init(&idm);
-	zmq_msg_init(&dm);
 	while (!(srv->o.stop && *srv->o.stop)) {
 		zmq_pollitem_t it = {srv->sock, 0, ZMQ_POLLIN, 0};
 		uint64_t t;
-		int n = zmq_poll(&it, 1, 250);
+		int n = zmq_poll(&it, 1, srv->inq_len ? 0 : 250);
 
 		if (n < 0 && errno != EINTR) {
 			rv = SILVER_ENET;
 			break;
 		}
-		for (int k = 0; n > 0 && k < 64; k++) { /* a bounded burst, then housekeeping */
-			int more;
-			if (zmq_msg_recv(&idm, srv->sock, ZMQ_DONTWAIT) < 0)
+		for (int k = 0; k < 64; k++) { /* a bounded burst, then housekeeping */
+			server_fill(srv);
+			if (!srv->inq_len)
 				break;
-			more = zmq_msg_more(&idm);
-			if (!more || zmq_msg_recv(&dm, srv->sock, ZMQ_DONTWAIT) < 0)
-				continue;
-			more = zmq_msg_more(&dm);
-			while (more) { /* a client never sends multipart: drop the rest */
-				zmq_msg_t x;
-				zmq_msg_init(&x);
-				more = zmq_msg_recv(&x, srv->sock, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&x);
-				zmq_msg_close(&x);
-			}
-			server_message(srv, &idm, &dm, fn, ctx);
+			server_prep_ahead(srv);
+			server_message(srv, &srv->inq[srv->inq_head], fn, ctx);
+			server_pop(srv);
 		}
 		t = now_ms();
 		for (size_t i = 0; i < srv->nsess;) {
@@ -1620,8 +1717,6 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 			pthread_mutex_unlock(&srv->zap.lock);
 		}
 	}
-	zmq_msg_close(&idm);
-	zmq_msg_close(&dm);
 	return rv;
 }
 
@@ -1632,6 +1727,13 @@ void silver_server_destroy(silver_server **psrv)
 
 	if (!srv)
 		return;
+	while (srv->inq_len)
+		server_pop(srv);
+	for (size_t i = 0; i < srv->inq_init; i++) {
+		zmq_msg_close(&srv->inq[i].id);
+		zmq_msg_close(&srv->inq[i].data);
+		silver_arena_destroy(&srv->inq[i].arena);
+	}
 	while (srv->nsess)
 		drop_sess(srv, srv->nsess - 1);
 	free(srv->sess);

@@ -549,6 +549,70 @@ static void test_intact_file(void **state)
 	silver_store_close(&s);
 }
 
+/* silver_store_ingest_start / _finish: batches started ahead (their seals
+ * verifying while the one before is written) and finished in order store
+ * what one ingest would; a cancelled batch changes nothing; a bad seal in a
+ * batch started ahead is refused at _finish with nothing of it written. */
+static void test_ingest_ahead(void **state)
+{
+	size_t cut[4] = {0, G.all.n / 3, 2 * G.all.n / 3, G.all.n};
+	silver_ingest_prep *p[3];
+	silver_ingest_report rep;
+	silver_why why;
+	silver_digest d;
+	silver_store *s;
+	uint64_t stored = 0, before, after;
+	tu_batch bad;
+	size_t last = 0;
+	(void)state;
+	assert_true(cut[1] > 0 && cut[2] > cut[1]);
+	OK(tu_node("longhu", "ahead", &s));
+	for (int k = 0; k < 3; k++)
+		OK(silver_store_ingest_start(s, G.all.v + cut[k], cut[k + 1] - cut[k], &p[k]));
+	for (int k = 0; k < 3; k++) {
+		OK(silver_store_ingest_finish(&p[k], &rep, &why));
+		assert_null(p[k]);
+		stored += rep.stored;
+	}
+	assert_int_equal(stored, G.all.n);
+	OK(tu_digest(s, &d));
+	assert_true(tu_digest_equal(&d, &G.ref));
+	silver_store_close(&s);
+
+	/* the rest with the last seal in it damaged, started ahead of the first third */
+	tu_batch_init(&bad);
+	OK(tu_batch_append(&bad, &G.all, cut[1], G.all.n));
+	for (size_t j = cut[1]; j < G.all.n; j++)
+		if (G.m[j].sealed)
+			last = j - cut[1];
+	assert_true(G.m[cut[1] + last].sealed);
+	((uint8_t *)bad.v[last].p)[bad.v[last].n - 1] ^= 0x01; /* the signature ends the entry */
+	OK(tu_node("longhu", "ahead2", &s));
+	OK(silver_store_ingest_start(s, G.all.v, cut[1], &p[0]));
+	OK(silver_store_ingest_start(s, bad.v, bad.n, &p[1]));
+	OK(silver_store_ingest_start(s, G.all.v + cut[1], G.all.n - cut[1], &p[2]));
+	OK(silver_store_ingest_finish(&p[0], &rep, &why));
+	OK(tu_log_count(s, &before));
+	assert_int_equal(silver_store_ingest_finish(&p[1], &rep, &why), SILVER_EBADSIG);
+	assert_null(p[1]);
+	assert_non_null(strstr(why.reason, "seal"));
+	OK(tu_log_count(s, &after));
+	assert_int_equal(after, before);
+	/* a cancelled batch: nothing */
+	silver_store_ingest_cancel(&p[2]);
+	assert_null(p[2]);
+	silver_store_ingest_cancel(&p[2]); /* NULL is fine */
+	OK(tu_log_count(s, &after));
+	assert_int_equal(after, before);
+	/* the intact rest, then: as one ingest */
+	OK(silver_store_ingest_start(s, G.all.v + cut[1], G.all.n - cut[1], &p[2]));
+	OK(silver_store_ingest_finish(&p[2], &rep, &why));
+	OK(tu_digest(s, &d));
+	assert_true(tu_digest_equal(&d, &G.ref));
+	tu_batch_free(&bad);
+	silver_store_close(&s);
+}
+
 static void test_truncate_every_length(void **state)
 {
 	struct snapshot before;
@@ -786,6 +850,7 @@ int main(void)
 		cmocka_unit_test(test_intact_file),
 		cmocka_unit_test(test_newer_versions),
 		cmocka_unit_test(test_truncate_every_length),
+		cmocka_unit_test(test_ingest_ahead),
 		cmocka_unit_test(test_drop_entry),
 		cmocka_unit_test(test_swap_two),
 		cmocka_unit_test(test_duplicate_entry),
