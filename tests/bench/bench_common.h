@@ -49,6 +49,9 @@ typedef struct bench_crypto {
 } bench_crypto;
 void bench_crypto_measure(bench_crypto *c, double seconds);
 void bench_crypto_print(const bench_crypto *c, const char *when);
+/* The two-thread verify rate alone, measured now for seconds: for a ratio
+ * taken against the rate of the minute it was measured in. */
+double bench_verify2_now(double seconds);
 /* A benchmark measures the limits at its start and again at its end; this
  * prints the end figures, warns when the two differ by more than 15% (other
  * load on the machine: the ratios are then unreliable), and leaves the mean
