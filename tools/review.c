@@ -45,6 +45,22 @@ static char *slice_dup(const silver_slice *s)
 	return p;
 }
 
+/* A new element at the end of the array *v of n elements of size sz (cap
+ * allocated; doubled when full, from first): zeroed, or NULL without memory
+ * (then *v and *cap are as they were). */
+static void *push(void **v, size_t n, size_t *cap, size_t first, size_t sz)
+{
+	if (n == *cap) {
+		size_t c = *cap ? 2 * *cap : first;
+		void *nv = realloc(*v, c * sz);
+		if (!nv)
+			return NULL;
+		*v = nv;
+		*cap = c;
+	}
+	return memset((char *)*v + n * sz, 0, sz);
+}
+
 static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
 {
 	size_t n = strlen(key);
@@ -344,17 +360,16 @@ static struct anc *anc_get(struct walk *w, const silver_ref *ref)
 	for (size_t i = 0; i < w->n; i++)
 		if (silver_ref_cmp(&w->v[i].ref, ref) == 0)
 			return &w->v[i];
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 32;
-		struct anc *p = realloc(w->v, cap * sizeof(*p));
-		if (!p)
+	{
+		void *v = w->v;
+		struct anc *a = push(&v, w->n, &w->cap, 32, sizeof(*a));
+		w->v = v;
+		if (!a)
 			return NULL;
-		w->v = p;
-		w->cap = cap;
+		a->ref = *ref;
+		w->n++;
+		return a;
 	}
-	memset(&w->v[w->n], 0, sizeof(w->v[0]));
-	w->v[w->n].ref = *ref;
-	return &w->v[w->n++];
 }
 
 /* Read the entry behind a (its clock, author, value and bases for the field). */
@@ -738,18 +753,15 @@ static void cl_row(int ch, void *vctx)
 		c->bad = 4;
 		goto done;
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 16;
-		struct res *p = realloc(c->v, cap * sizeof(*p));
-		if (!p) {
+	{
+		void *v = c->v;
+		r = push(&v, c->n, &c->cap, 16, sizeof(*r));
+		c->v = v;
+		if (!r) {
 			c->bad = 3;
 			goto done;
 		}
-		c->v = p;
-		c->cap = cap;
 	}
-	r = &c->v[c->n];
-	memset(r, 0, sizeof(*r));
 	r->row = c->line;
 	if (strncmp(c->cells[2], "take:", 5) == 0) {
 		if (parse_take(c->cells[2] + 5, &r->take) != 0) {
@@ -937,16 +949,13 @@ static int person_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct person *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return SILVER_ENOMEM;
+	{
+		void *v = p->v;
+		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
 		p->v = v;
-		p->cap = cap;
+		if (!x)
+			return SILVER_ENOMEM;
 	}
-	x = &p->v[p->n];
-	memset(x, 0, sizeof(*x));
 	memcpy(id, r->id.p, r->id.n);
 	id[r->id.n] = 0;
 	coll_of_id(id, x->tw);
@@ -1038,21 +1047,20 @@ static int cmd_duplicates(silver_cli_opts *o)
 					      (strcmp(pairs[k].a, y->id) == 0 && strcmp(pairs[k].b, x->id) == 0);
 				if (dup)
 					continue;
-				if (np == cap) {
-					size_t nc = cap ? 2 * cap : 16;
-					struct pair *q = realloc(pairs, nc * sizeof(*q));
+				{
+					void *v = pairs;
+					struct pair *q = push(&v, np, &cap, 16, sizeof(*q));
+					pairs = v;
 					if (!q) {
 						free(pairs);
 						people_free(&p);
 						return silver_cli_fail(SILVER_ENOMEM, NULL, _("duplicates: "));
 					}
-					pairs = q;
-					cap = nc;
+					q->a = x->id;
+					q->b = y->id;
+					q->by_idno = pass == 0;
+					np++;
 				}
-				pairs[np].a = x->id;
-				pairs[np].b = y->id;
-				pairs[np].by_idno = pass == 0;
-				np++;
 			}
 		}
 	}
@@ -1117,16 +1125,13 @@ static int pay_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct pay *v = realloc(p->v, cap * sizeof(*v));
-		if (!v)
-			return SILVER_ENOMEM;
+	{
+		void *v = p->v;
+		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
 		p->v = v;
-		p->cap = cap;
+		if (!x)
+			return SILVER_ENOMEM;
 	}
-	x = &p->v[p->n];
-	memset(x, 0, sizeof(*x));
 	memcpy(id, r->id.p, r->id.n);
 	id[r->id.n] = 0;
 	coll_of_id(id, x->tw);

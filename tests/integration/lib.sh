@@ -228,3 +228,24 @@ bg_kill() {
 		[[ ${BG_PIDS[$i]} == "$1" ]] && unset 'BG_PIDS[i]'
 	done
 }
+
+# A node's public key, hex.
+key_of() {
+	"$SN" --dir "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'
+}
+
+# A TCP port of 127.0.0.1 free at the moment.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Wait until something listens on 127.0.0.1:PORT (bounded: 10 s).
+wait_port() {
+	local i
+	for ((i = 0; i < 200; i++)); do
+		python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
+			2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}

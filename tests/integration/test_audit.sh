@@ -41,11 +41,11 @@ EOF
 
 say "a county: admin, two offices"
 expect_exit 0 sn adm admin init
-ADM=$("$SN" --dir adm --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+ADM=$(key_of adm)
 expect_exit 0 sn xa init --township xinan --admin "$ADM" --name "Xinan office"
-XA=$("$SN" --dir xa --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+XA=$(key_of xa)
 expect_exit 0 sn dh init --township donghu --admin "$ADM" --name "Donghu office"
-DH=$("$SN" --dir dh --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+DH=$(key_of dh)
 expect_exit 0 sn adm admin certify "$XA" --role branch --write xinan --name "Xinan office"
 expect_exit 0 sn adm admin certify "$DH" --role branch --write donghu --name "Donghu office"
 expect_exit 0 sn adm export-bundle certs.bundle

@@ -14,7 +14,6 @@ rv() {
 	shift
 	"$SR" --dir "$d" "$@"
 }
-key_of() { sn "$1" id --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
 # ship FROM TO: a bundle of what TO lacks, imported by TO
 ship() {
 	sn "$T/$1" export-bundle "$T/b.bundle" --since-of "$T/$2" >/dev/null || fail "export $1 -> $2"

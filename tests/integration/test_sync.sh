@@ -6,25 +6,6 @@
 # refused, garbage bytes that do not stop the hub, SIGTERM stops it cleanly.
 . "$(dirname "$0")/lib.sh"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-key_of() {
-	"$SN" --dir "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'
-}
-
-# wait until something listens on the port (bounded)
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
-			2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 say "county: admin, hub, offices"
 expect_exit 0 sn "$T/admin" admin init
 ADM=$(key_of "$T/admin")

@@ -33,24 +33,6 @@ PROXY_BIN=${SILVER_BUILD:-$SILVER_BIN/..}/tests/fault_proxy
 [[ -x $PROXY_BIN ]] || die "no fault_proxy at $PROXY_BIN (build the target fault_proxy)"
 say "seed $SEED, $KILLS kills, $PROXIED proxied syncs"
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-key_of() {
-	"$SN" --dir "$1" --json id | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'
-}
-
-wait_port() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),0.2)' "$1" \
-			2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 # vec.py merge REQ DIR: REQ := max(REQ, what DIR holds); check REQ DIR: DIR
 # holds at least REQ.  feeds.py DIR: the townships of the feeds DIR holds.
 cat >"$T/vec.py" <<'EOF'
