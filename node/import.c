@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <csv.h>
 
@@ -95,7 +97,28 @@ struct import {
 	/* the writer's own */
 	size_t imported;
 	silver_why why;
+	int progress;	    /* stderr is a terminal: show the rows written */
+	uint64_t t0, shown; /* ms: the start, the last progress line (0: none yet) */
 };
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* On a terminal, once the import has run a second: the rows written so far
+ * (counted again from the first when the map fills and the write restarts). */
+static void progress(struct import *im)
+{
+	uint64_t t = now_ms();
+	if (!im->progress || t - im->t0 < 1000 || (im->shown && t - im->shown < 250))
+		return;
+	im->shown = t;
+	fprintf(stderr, _("\rimporting: %zu rows written, %.0f rows/s   "), im->imported,
+		(double)im->imported * 1000.0 / (double)(t - im->t0));
+}
 
 static struct chunk *chunk_new(void)
 {
@@ -173,12 +196,8 @@ static int chunk_publish(struct import *im)
 	int stop;
 
 	im->cur = NULL;
-	if (c->nrows && !(c->arena = silver_arena_new())) {
-		chunk_free(c);
-		read_fail(im, READ_NOMEM);
-		return -1;
-	}
-	if (c->nrows && !(c->drafts = calloc(c->nrows, sizeof(*c->drafts)))) {
+	if (c->nrows &&
+	    (!(c->arena = silver_arena_new()) || !(c->drafts = calloc(c->nrows, sizeof(*c->drafts))))) {
 		chunk_free(c);
 		read_fail(im, READ_NOMEM);
 		return -1;
@@ -420,7 +439,8 @@ static int do_import(silver_wtxn *t, void *vim)
 				im->why.row = r->line;
 				return rv;
 			}
-			im->imported++;
+			if (++im->imported % 1024 == 0)
+				progress(im);
 		}
 		if (c->rv != 0) {
 			im->why = c->why;
@@ -499,7 +519,11 @@ int silver_cmd_import(silver_cli_opts *o)
 		rv = nothing_imported(im.path, SILVER_ENOMEM, NULL);
 		goto out_store;
 	}
+	im.progress = isatty(2);
+	im.t0 = now_ms();
 	rv = silver_store_write(s, do_import, &im);
+	if (im.shown)
+		fprintf(stderr, "\r%79s\r", "");
 	pthread_mutex_lock(&im.mu);
 	im.stop = 1;
 	pthread_cond_broadcast(&im.cv);

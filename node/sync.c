@@ -138,7 +138,7 @@ struct sess {
 	uint64_t last_rx;
 	uint64_t started;
 	silver_buf scratch, msg;
-	silver_arena *arena;
+	silver_arena *arena; /* a client's decoded message (a server decodes into its queue, struct inmsg) */
 	silver_sync_report rep;
 	/* export cursor */
 	struct ourfeed *cur;
