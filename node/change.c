@@ -239,7 +239,9 @@ int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SIL
 		silver_arena_reset(t->arena);
 		return rv;
 	}
-	hlc = t->hlc = silver_hlc_next(t->hlc, silver__now_ms());
+	if ((hlc = silver_hlc_next(t->hlc, silver__now_ms())) == 0)
+		return SILVER_ECLOCK; /* refused, never reused: equal stamps make equal ids */
+	t->hlc = hlc;
 	if ((rv = silver_schema_make_id(t->s->township, d->collection->name, hlc, t->s->self, id_out)) != 0)
 		return rv;
 	return emit(t, t->s->township, d->collection->name, id_out, d->writes, d->nwrites, hlc);

@@ -44,6 +44,7 @@ int silver_cli_exit_code(int err)
 	case SILVER_ESTORE:
 	case SILVER_ECORRUPT:
 	case SILVER_EOLDSTORE:
+	case SILVER_ECLOCK:
 		return SILVER_EXIT_STORE;
 	case SILVER_ENET:
 		return SILVER_EXIT_NET;
@@ -52,14 +53,73 @@ int silver_cli_exit_code(int err)
 	}
 }
 
+/* Does c stay as it is in a message?  Not the control characters, the
+ * line and paragraph separators, or the bidirectional controls that make
+ * text display as something else. */
+static int shown_as_is(utf8proc_int32_t c)
+{
+	return !(c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+		 (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c);
+}
+
+void silver_cli_put_escaped(FILE *f, const char *s)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	while (*p) {
+		utf8proc_int32_t c;
+		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &c);
+		if (n <= 0) {
+			fprintf(f, "\\x%02x", *p); /* not UTF-8: the byte, in hex */
+			p++;
+		} else if (shown_as_is(c)) {
+			fwrite(p, 1, (size_t)n, f);
+			p += n;
+		} else {
+			if (c == '\n')
+				fputs("\\n", f);
+			else if (c == '\r')
+				fputs("\\r", f);
+			else if (c == '\t')
+				fputs("\\t", f);
+			else if (c < 0x80)
+				fprintf(f, "\\x%02x", (unsigned)c);
+			else
+				fprintf(f, "\\u%04x", (unsigned)c);
+			p += n;
+		}
+	}
+}
+
+void silver_cli_vmessage(const char *prefix, const char *fmt, va_list ap)
+{
+	char small[512], *msg = small;
+	va_list aq;
+	int n;
+
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
+	if (n < 0)
+		small[0] = 0;
+	if (n >= (int)sizeof(small) && !(msg = malloc((size_t)n + 1)))
+		msg = small; /* cut rather than lose the message */
+	else if (msg != small)
+		vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	fputs(prefix, stderr);
+	silver_cli_put_escaped(stderr, msg);
+	fputc('\n', stderr);
+	if (msg != small)
+		free(msg);
+}
+
 int silver_cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "%s: ", silver_cli_prog);
+	char prefix[80];
+	snprintf(prefix, sizeof(prefix), "%s: ", silver_cli_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	silver_cli_vmessage(prefix, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	return -1;
 }
 

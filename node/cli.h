@@ -5,6 +5,7 @@
 #ifndef SILVER_CLI_H
 #define SILVER_CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "silver_i18n.h"
@@ -57,6 +58,15 @@ extern const char *silver_cli_prog;
 
 /* "prog: message" on stderr; returns -1 like git's error(). */
 int silver_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Write s with what a terminal or a log must not take as it is escaped:
+ * bytes that are not UTF-8 as \xNN, line breaks and tabs as \n \r \t,
+ * other control characters as \xNN or \uNNNN, line separators and
+ * bidirectional controls as \uNNNN.  Everything a program prints on
+ * standard error goes through it, so user data (a name, a CSV cell, a
+ * peer's message) cannot forge a line or change the terminal. */
+void silver_cli_put_escaped(FILE *f, const char *s);
+/* prefix (as it is), then the formatted message escaped, then a newline, on stderr. */
+void silver_cli_vmessage(const char *prefix, const char *fmt, va_list ap);
 
 /* A library's English reason in the user's language; a reason of the form
  * "message: keys" translates the message and keeps the keys.  Returns out

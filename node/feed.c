@@ -176,8 +176,12 @@ int silver__append(silver_wtxn *t, const char *township, silver_entry *e)
 	e->township.n = (uint32_t)strlen(tf->township);
 	e->seq = tf->seq + 1;
 	memcpy(e->prev, tf->hash, SILVER_HASH_BYTES);
-	if (e->hlc == 0)
-		e->hlc = t->hlc = silver_hlc_next(t->hlc, silver__now_ms());
+	if (e->hlc == 0) {
+		/* refused, never reused: equal stamps would make equal record ids */
+		if ((e->hlc = silver_hlc_next(t->hlc, silver__now_ms())) == 0)
+			return SILVER_ECLOCK;
+		t->hlc = e->hlc;
+	}
 	e->sealed = 0;
 
 	/* The body is kept so that the seal can be added when the transaction

@@ -44,7 +44,6 @@
 
 #define NV(a) ((uint32_t)(sizeof(a) / sizeof((a)[0])))
 #define IDTAIL 17                /* chars after the second '/' of an id */
-#define MAX_TOWNSHIP 32
 #define MAX_FEN 1000000000000LL  /* 10^12 fen = 10^10 yuan */
 #define MAX_INT (1LL << 53)
 
@@ -675,21 +674,15 @@ done:
 
 /* ---- townships and record ids -------------------------------------------- */
 
-static int name_ok(const char *p, size_t n, size_t max)
+/* The name rules are proto's (proto/names.c); ids are made of them. */
+static int name_ok(const char *p, size_t n, enum silver_name_kind kind)
 {
-	size_t i;
-
-	if (n < 1 || n > max)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || isdig(p[i]) || p[i] == '_'))
-			return 0;
-	return 1;
+	return silver_name_check((const uint8_t *)p, n, kind) == 0;
 }
 
 int silver_schema_township_ok(const char *code)
 {
-	return code && name_ok(code, strlen(code), MAX_TOWNSHIP);
+	return silver_township_ok(code);
 }
 
 static const struct {
@@ -733,7 +726,7 @@ int silver_schema_make_id(const char *township, const char *collection, uint64_t
 		return SILVER_EINVAL;
 	nt = strlen(township);
 	nc = strlen(collection);
-	if (!name_ok(township, nt, MAX_TOWNSHIP) || !name_ok(collection, nc, SILVER_MAX_NAME) ||
+	if (!name_ok(township, nt, SILVER_NAME_TOWNSHIP) || !name_ok(collection, nc, SILVER_NAME_COLLECTION) ||
 	    nt + nc + 2 + IDTAIL + 1 > SILVER_MAX_ID)
 		return SILVER_EINVAL;
 	memcpy(out, township, nt);
@@ -765,8 +758,8 @@ int silver_schema_split_id(const char *id, size_t n, silver_slice *township, sil
 		return SILVER_ESCHEMA;
 	nc = (size_t)(s2 - s1 - 1);
 	tail = s2 + 1;
-	if ((size_t)(id + n - tail) != IDTAIL || !name_ok(id, nt, MAX_TOWNSHIP) ||
-	    !name_ok(s1 + 1, nc, SILVER_MAX_NAME))
+	if ((size_t)(id + n - tail) != IDTAIL || !name_ok(id, nt, SILVER_NAME_TOWNSHIP) ||
+	    !name_ok(s1 + 1, nc, SILVER_NAME_COLLECTION))
 		return SILVER_ESCHEMA;
 	/* the first digit holds only the top 4 bits of the clock */
 	if (!((tail[0] >= '0' && tail[0] <= '9') || (tail[0] >= 'a' && tail[0] <= 'f')))

@@ -37,10 +37,22 @@ typedef struct silver_why {
 
 /* ---- opening ------------------------------------------------------------ */
 
-/* Make a new node in dir (created if missing, must hold no store yet):
+/* Make a new node in dir, which must not exist or be an empty directory:
  * a fresh Ed25519 identity in dir/identity.key (0600) and an empty store
- * that records township and name.  SILVER_EEXIST if a store is there. */
+ * that records township (silver_township_ok) and name ("" or a label,
+ * silver_label_check).  The node is built whole in dir + ".partial", synced,
+ * and renamed to dir: a kill or a full disk leaves no node, or a whole one.
+ * Errors: SILVER_EINVAL (a bad township or name), SILVER_EEXIST (dir holds
+ * anything, or dir.partial exists: left by an init that was killed; it may
+ * be removed), SILVER_EDISKFULL, SILVER_EIO, SILVER_ENOMEM. */
 int silver_store_create(const char *dir, const char *township, const char *name) SILVER_WUR;
+/* The same, and pin admin as the county admin's key in the same step (NULL:
+ * none; SILVER_PIN_SELF: the new node's own key, for the county admin). */
+extern const uint8_t silver__pin_self[1];
+#define SILVER_PIN_SELF silver__pin_self
+#define SILVER_PARTIAL_SUFFIX ".partial"
+int silver_store_create_pinned(const char *dir, const char *township, const char *name,
+			       const uint8_t *admin) SILVER_WUR;
 
 #define SILVER_OPEN_RDONLY 1u
 /* SILVER_ENOTFOUND when dir holds no store; SILVER_EVERSION when a newer

@@ -62,6 +62,61 @@ static void author_short(const uint8_t *key, char out[17])
 
 /* ---- init, id ------------------------------------------------------------------- */
 
+/* Does dir hold a node's files? */
+static int has_node(const char *dir)
+{
+	static const char *const files[] = {"data.mdb", "identity.key"};
+	for (size_t i = 0; i < 2; i++) {
+		char *p;
+		int found;
+		if (asprintf(&p, "%s/%s", dir, files[i]) < 0)
+			return 0;
+		found = access(p, F_OK) == 0;
+		free(p);
+		if (found)
+			return 1;
+	}
+	return 0;
+}
+
+/* Make the node (silver_store_create_pinned: whole or not at all) and say
+ * why not in words that tell the office what to do. */
+static int create_node(silver_cli_opts *o, const char *cmd, const char *township, const char *name,
+		       const uint8_t *admin)
+{
+	struct stat st;
+	char *partial;
+	int rv;
+
+	if (*name && silver_label_check((const uint8_t *)name, strlen(name)) != 0) {
+		silver_cli_error(_("%s: --name must be text of at most 128 bytes (UTF-8) without control characters, "
+				   "line breaks or direction marks"),
+				 cmd);
+		return SILVER_EXIT_INPUT;
+	}
+	rv = silver_store_create_pinned(o->dir, township, name, admin);
+	if (rv == 0)
+		return 0;
+	if (rv != SILVER_EEXIST) {
+		char context[64];
+		snprintf(context, sizeof(context), "%s: ", cmd);
+		return silver_cli_fail(rv, NULL, context);
+	}
+	if (asprintf(&partial, "%s%s", o->dir, SILVER_PARTIAL_SUFFIX) < 0)
+		return SILVER_EXIT_INTERNAL;
+	if (stat(partial, &st) == 0)
+		silver_cli_error(_("%s: %s was left by an init that did not finish (the computer stopped or the disk "
+				   "was full); nothing in it was ever used: remove it and run init again"),
+				 cmd, partial);
+	else if (has_node(o->dir))
+		silver_cli_error(_("%s: %s already holds a node; nothing was changed"), cmd, o->dir);
+	else
+		silver_cli_error(_("%s: %s exists and is not an empty directory; give a new or empty directory"), cmd,
+				 o->dir);
+	free(partial);
+	return SILVER_EXIT_INPUT;
+}
+
 static int cmd_init(silver_cli_opts *o)
 {
 	const char *township = NULL, *name = "", *admin = NULL;
@@ -86,27 +141,18 @@ static int cmd_init(silver_cli_opts *o)
 		silver_cli_error(_("init: --township CODE is required (e.g. longhu)"));
 		return SILVER_EXIT_USAGE;
 	}
-	if (!silver_schema_township_ok(township)) {
-		silver_cli_error(_("init: '%s' is not a township code (1-32 of a-z, 0-9, _)"), township);
+	if (!silver_township_ok(township)) {
+		silver_cli_error(_("init: '%s' is not a township code (1-32 of a-z, 0-9 and _, not starting with _)"), township);
 		return SILVER_EXIT_INPUT;
 	}
 	if (admin && silver_unhex(admin, admin_key, SILVER_KEY_BYTES) != 0) {
 		silver_cli_error(_("init: --admin needs the county admin's public key, 64 hex digits"));
 		return SILVER_EXIT_INPUT;
 	}
-	rv = silver_store_create(o->dir, township, name);
-	if (rv == SILVER_EEXIST) {
-		silver_cli_error(_("init: %s already holds a node; nothing was changed"), o->dir);
-		return SILVER_EXIT_INPUT;
-	}
-	if (rv != 0)
-		return silver_cli_fail(rv, NULL, _("init: "));
-	if ((rv = open_store(o, admin ? 0 : SILVER_OPEN_RDONLY, &s)) != 0)
+	if ((rv = create_node(o, "init", township, name, admin ? admin_key : NULL)) != 0)
 		return rv;
-	if (admin && (rv = silver_store_pin_admin(s, admin_key)) != 0) {
-		silver_store_close(&s);
-		return silver_cli_fail(rv, NULL, _("init: cannot pin the admin key: "));
-	}
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
 	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
 	printf(_("Node created in %s for township %s.\n"), o->dir, township);
 	if (!admin)
@@ -122,14 +168,17 @@ static int cmd_init(silver_cli_opts *o)
 static int cmd_id(silver_cli_opts *o)
 {
 	silver_store *s;
-	char hex[2 * SILVER_KEY_BYTES + 1];
+	char hex[2 * SILVER_KEY_BYTES + 1], ahex[2 * SILVER_KEY_BYTES + 1] = "";
+	uint8_t admin[SILVER_KEY_BYTES];
 	int rv;
 	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
 	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
+	if (silver_store_admin(s, admin) == 0)
+		silver_hex(admin, SILVER_KEY_BYTES, ahex);
 	if (o->json) {
-		json_t *j = json_pack("{s:s,s:s,s:s}", "key", hex, "township", silver_store_township(s), "name",
-				      silver_store_name(s));
+		json_t *j = json_pack("{s:s,s:s,s:s,s:o}", "key", hex, "township", silver_store_township(s), "name",
+				      silver_store_name(s), "admin", *ahex ? json_string(ahex) : json_null());
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 		json_decref(j);
@@ -137,6 +186,10 @@ static int cmd_id(silver_cli_opts *o)
 		printf(_("Public key: %s\n"), hex);
 		printf(_("Township:   %s\n"), silver_store_township(s));
 		printf(_("Name:       %s\n"), silver_store_name(s));
+		if (*ahex)
+			printf(_("County admin key: %s\n"), ahex);
+		else
+			printf(_("County admin key: none pinned (this node accepts entries from any key)\n"));
 	}
 	silver_store_close(&s);
 	return 0;
@@ -906,7 +959,8 @@ static const char *role_name(uint32_t role)
 
 static int admin_init(silver_cli_opts *o)
 {
-	const char *name = N_("County admin");
+	static const char default_name[] = N_("County admin");
+	const char *name = default_name;
 	silver_store *s;
 	char hex[2 * SILVER_KEY_BYTES + 1];
 	int rv;
@@ -918,34 +972,29 @@ static int admin_init(silver_cli_opts *o)
 			return SILVER_EXIT_USAGE;
 		}
 	}
-	rv = silver_store_create(o->dir, "county", name);
-	if (rv == SILVER_EEXIST) {
-		silver_cli_error(_("admin init: %s already holds a node; nothing was changed"), o->dir);
-		return SILVER_EXIT_INPUT;
-	}
-	if (rv != 0)
-		return silver_cli_fail(rv, NULL, _("admin init: "));
-	if ((rv = open_store(o, 0, &s)) != 0)
+	if ((rv = create_node(o, "admin init", "county", name, SILVER_PIN_SELF)) != 0)
 		return rv;
-	rv = silver_store_pin_admin(s, silver_store_self(s));
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
 	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, hex);
 	silver_store_close(&s);
-	if (rv != 0)
-		return silver_cli_fail(rv, NULL, _("admin init: "));
 	printf(_("County admin created in %s.\n"), o->dir);
 	printf(_("Admin public key (every node pins it: silvernode init --admin KEY): %s\n"), hex);
 	printf(_("Keep %s/identity.key offline and backed up: whoever holds it can certify offices.\n"), o->dir);
 	return 0;
 }
 
-/* Split "a,b,c" into sorted unique slices (pointers into s, which is modified). */
+/* Split "a,b,c" into sorted unique slices (pointers into s, which is
+ * modified).  An empty list or an empty item ("a,,b", ",") is refused: a
+ * certificate that names no township is never what an admin meant. */
 static int split_list(char *s, silver_slice *out, uint32_t max, uint32_t *n)
 {
+	char *tok;
 	*n = 0;
-	for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+	while ((tok = strsep(&s, ",")) != NULL) {
 		uint32_t at;
 		silver_slice x = {(const uint8_t *)tok, (uint32_t)strlen(tok)};
-		if (strcmp(tok, "*") != 0 && !silver_schema_township_ok(tok))
+		if (strcmp(tok, "*") != 0 && !silver_township_ok(tok))
 			return -1;
 		for (at = 0; at < *n; at++) {
 			int c = strcmp((const char *)out[at].p, tok);
@@ -961,7 +1010,7 @@ static int split_list(char *s, silver_slice *out, uint32_t max, uint32_t *n)
 		(*n)++;
 	next:;
 	}
-	return 0;
+	return *n > 0 ? 0 : -1;
 }
 
 struct certify_ctx {
@@ -1027,6 +1076,12 @@ static int admin_certify(silver_cli_opts *o)
 	if (!write) {
 		silver_cli_error(_("admin certify: --write TOWNSHIP[,TOWNSHIP...] is required for a branch"));
 		return SILVER_EXIT_USAGE;
+	}
+	if (name && silver_label_check((const uint8_t *)name, strlen(name)) != 0) {
+		silver_cli_error(_("%s: --name must be text of at most 128 bytes (UTF-8) without control characters, "
+				   "line breaks or direction marks"),
+				 "admin certify");
+		return SILVER_EXIT_INPUT;
 	}
 	write = strdup(write);
 	read = strdup(read ? read : write);

@@ -60,11 +60,11 @@ static void sync_log(int prio, const char *fmt, ...) __attribute__((format(print
 static void sync_log(int prio, const char *fmt, ...)
 {
 	va_list ap;
-	fprintf(stderr, "<%d>silvernode: ", prio);
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "<%d>silvernode: ", prio);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	silver_cli_vmessage(prefix, fmt, ap); /* escaped: a peer's words cannot forge a log line */
 	va_end(ap);
-	fputc('\n', stderr);
 	fflush(stderr);
 }
 

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,8 @@ uint64_t silver__now_ms(void)
 	if (fake && *fake)
 		return strtoull(fake, NULL, 10);
 	clock_gettime(CLOCK_REALTIME, &ts);
+	if (ts.tv_sec < 0)
+		return UINT64_MAX; /* before 1970: out of range, refused by silver_hlc_next */
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
@@ -222,58 +225,105 @@ static int store_alloc(const char *dir, unsigned flags, silver_store **out)
 	return 0;
 }
 
-int silver_store_create(const char *dir, const char *township, const char *name)
+/* fsync a directory, so that the names created or renamed in it last. */
+static int dir_sync(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rv;
+	if (fd < 0)
+		return SILVER_EIO;
+	rv = fsync(fd) == 0 ? 0 : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	close(fd);
+	return rv;
+}
+
+/* The directory that holds dir's last component ("." for a bare name). */
+static char *parent_of(const char *dir)
+{
+	const char *slash = strrchr(dir, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == dir)
+		return strdup("/");
+	return strndup(dir, (size_t)(slash - dir));
+}
+
+/* 0 if dir does not exist or is an empty directory; SILVER_EEXIST if it
+ * holds anything (a node or not) or is not a directory. */
+static int target_free(const char *dir)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int rv = 0;
+
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT ? 0 : SILVER_EIO;
+	if (!S_ISDIR(st.st_mode))
+		return SILVER_EEXIST;
+	if (!(d = opendir(dir)))
+		return SILVER_EIO;
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			rv = SILVER_EEXIST;
+			break;
+		}
+	closedir(d);
+	return rv;
+}
+
+/* Remove what create_in wrote to a half-made directory, then the directory. */
+static void partial_remove(const char *partial)
+{
+	static const char *const files[] = {"identity.key", "data.mdb", "lock.mdb"};
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char *p = path_join(partial, files[i]);
+		if (p)
+			unlink(p);
+		free(p);
+	}
+	rmdir(partial);
+}
+
+static int write_key(const char *dir, const char hex[65])
+{
+	char *path = path_join(dir, "identity.key");
+	int fd, rv;
+	ssize_t w;
+
+	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+	free(path);
+	if (fd < 0)
+		return errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	w = write(fd, hex, 65);
+	if (w == 65)
+		rv = fsync(fd) == 0 ? 0 : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	else /* a short write means no room for the rest */
+		rv = w >= 0 || errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	if (close(fd) != 0 && rv == 0)
+		rv = SILVER_EIO;
+	return rv;
+}
+
+/* Everything of a new node, in the directory partial. */
+static int create_in(const char *partial, const char *township, const char *name, const uint8_t *admin)
 {
 	silver_store *s;
 	uint8_t seed[32], sk[SILVER_SECRET_BYTES];
-	char hex[65], *path;
+	char hex[65];
 	MDB_txn *txn;
-	int rv, fd;
 	uint32_t fmt = SILVER_STORE_FORMAT;
+	int rv;
 
-	if (!silver_schema_township_ok(township) || strlen(name) >= 128)
-		return SILVER_EINVAL;
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return SILVER_EIO;
-	if ((rv = store_alloc(dir, 0, &s)) != 0)
+	if ((rv = store_alloc(partial, 0, &s)) != 0)
 		return rv;
-	path = path_join(dir, "data.mdb");
-	if (!path) {
-		silver_store_close(&s);
-		return SILVER_ENOMEM;
-	}
-	rv = access(path, F_OK) == 0 ? SILVER_EEXIST : 0;
-	free(path);
-	if (rv == 0) {
-		path = path_join(dir, "identity.key");
-		if (!path)
-			rv = SILVER_ENOMEM;
-		else if (access(path, F_OK) == 0)
-			rv = SILVER_EEXIST;
-		free(path);
-	}
-	if (rv != 0) {
-		silver_store_close(&s);
-		return rv;
-	}
-
 	randombytes_buf(seed, sizeof(seed));
 	crypto_sign_seed_keypair(s->self, sk, seed);
 	silver_hex(seed, sizeof(seed), hex);
 	sodium_memzero(seed, sizeof(seed));
 	sodium_memzero(sk, sizeof(sk));
-
-	path = path_join(dir, "identity.key");
-	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL, 0600) : -1;
-	free(path);
-	if (fd < 0) {
-		sodium_memzero(hex, sizeof(hex));
-		silver_store_close(&s);
-		return SILVER_EIO;
-	}
 	hex[64] = '\n';
-	rv = write(fd, hex, 65) == 65 && fsync(fd) == 0 ? 0 : SILVER_EIO;
-	close(fd);
+	rv = write_key(partial, hex);
 	sodium_memzero(hex, sizeof(hex));
 	if (rv == 0)
 		rv = env_open(s, 1);
@@ -283,12 +333,75 @@ int silver_store_create(const char *dir, const char *township, const char *name)
 		if ((rv = silver__meta_put(s, txn, "format", &fmt, sizeof(fmt))) == 0 &&
 		    (rv = silver__meta_put(s, txn, "self", s->self, SILVER_KEY_BYTES)) == 0 &&
 		    (rv = silver__meta_put(s, txn, "township", township, strlen(township))) == 0 &&
-		    (rv = silver__meta_put(s, txn, "name", name, strlen(name))) == 0)
+		    (rv = silver__meta_put(s, txn, "name", name, strlen(name))) == 0 &&
+		    (!admin || (rv = silver__meta_put(s, txn, "admin", admin == SILVER_PIN_SELF ? s->self : admin,
+						       SILVER_KEY_BYTES)) == 0))
 			rv = silver__mdb_err(mdb_txn_commit(txn));
 		else
 			mdb_txn_abort(txn);
 	}
 	silver_store_close(&s);
+	return rv;
+}
+
+int silver_store_create(const char *dir, const char *township, const char *name)
+{
+	return silver_store_create_pinned(dir, township, name, NULL);
+}
+
+const uint8_t silver__pin_self[1];
+
+int silver_store_create_pinned(const char *dir, const char *township, const char *name, const uint8_t *admin)
+{
+	char *target = NULL, *partial = NULL, *parent = NULL;
+	size_t n;
+	int rv;
+
+	if (!dir || !silver_township_ok(township) || !name ||
+	    (*name && silver_label_check((const uint8_t *)name, strlen(name)) != 0))
+		return SILVER_EINVAL;
+	if ((rv = silver_crypto_init()) != 0)
+		return rv;
+	/* "a/b/" names the same directory as "a/b"; the partial one is "a/b.partial" */
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 0)
+		return SILVER_EINVAL;
+	target = strndup(dir, n);
+	partial = target ? malloc(n + sizeof(SILVER_PARTIAL_SUFFIX)) : NULL;
+	if (!partial) {
+		free(target);
+		return SILVER_ENOMEM;
+	}
+	memcpy(partial, target, n);
+	memcpy(partial + n, SILVER_PARTIAL_SUFFIX, sizeof(SILVER_PARTIAL_SUFFIX));
+
+	/* A node is made in dir.partial and renamed to dir when it is whole:
+	 * a kill or a full disk leaves either no node or a whole one, never
+	 * one without its key or its pinned admin.  A dir.partial left by a
+	 * kill is not touched here; the caller names it and what to do. */
+	if ((rv = target_free(target)) != 0)
+		goto out;
+	if (mkdir(partial, 0700) != 0) {
+		rv = errno == EEXIST ? SILVER_EEXIST : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+		goto out;
+	}
+	if ((rv = create_in(partial, township, name, admin)) == 0 && (rv = dir_sync(partial)) == 0) {
+		/* rename(2) replaces an empty directory, so "mkdir x; init x" works */
+		if (rename(partial, target) != 0)
+			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
+		else if ((parent = parent_of(target)) == NULL)
+			rv = SILVER_ENOMEM;
+		else
+			rv = dir_sync(parent); /* the node is whole; this makes its name last */
+	}
+	if (rv != 0 && access(target, F_OK) != 0)
+		partial_remove(partial);
+out:
+	free(parent);
+	free(partial);
+	free(target);
 	return rv;
 }
 

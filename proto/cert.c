@@ -30,14 +30,7 @@ static int township_ok(const silver_slice *s)
 {
 	if (s->n == 1 && s->p[0] == '*')
 		return 1;
-	if (s->n == 0 || s->n > SILVER_MAX_NAME)
-		return 0;
-	for (uint32_t i = 0; i < s->n; i++) {
-		uint8_t c = s->p[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
-			return 0;
-	}
-	return 1;
+	return silver_name_check(s->p, s->n, SILVER_NAME_TOWNSHIP) == 0;
 }
 
 static int list_ok(const silver_slice *l, uint32_t n)
@@ -77,6 +70,7 @@ int silver_cert_encode(const silver_cert *c, silver_buf *out)
 	silver_buf *pk;
 	size_t start = out->len;
 	if (c->role < SILVER_ROLE_MIN || c->role > SILVER_ROLE_MAX || c->name.n > SILVER_MAX_CERT_NAME ||
+	    (c->name.n && silver_label_check(c->name.p, c->name.n) != 0) ||
 	    !list_ok(c->write, c->nwrite) || !list_ok(c->read, c->nread))
 		return SILVER_EINVAL;
 	pk = out;

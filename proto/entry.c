@@ -125,32 +125,12 @@ int silver_value_equal(const silver_value *a, const silver_value *b)
 
 /* ---- the rules (applied on encode, and so on decode) --------------------- */
 
-/* The bytes of a name: a-z, 0-9 and '_'. */
-static const uint8_t name_byte[256] = {
-	['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
-	['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
-	['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
-	['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1,
-	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1
-};
-
-/* [a-z0-9_]{1,64}; only field names may start with '_' (reserved fields). */
-static int check_name(const silver_slice *s, int may_start_underscore)
+/* Names follow the one rule of proto/names.c. */
+static int check_name(const silver_slice *s, enum silver_name_kind kind)
 {
-	uint32_t k;
-
 	if (!slice_ok(s))
 		return SILVER_EINVAL;
-	if (s->n == 0)
-		return SILVER_EMALFORMED;
-	if (s->n > SILVER_MAX_NAME)
-		return SILVER_ELIMIT;
-	if (s->p[0] == '_' && !may_start_underscore)
-		return SILVER_EMALFORMED;
-	for (k = 0; k < s->n; k++)
-		if (!name_byte[s->p[k]])
-			return SILVER_EMALFORMED;
-	return 0;
+	return silver_name_check(s->p, s->n, kind);
 }
 
 static int check_str(const silver_slice *s)
@@ -195,7 +175,7 @@ static int check_change(const silver_op *op)
 	int rv;
 	uint32_t k, j;
 
-	if ((rv = check_name(&op->collection, 0)) != 0)
+	if ((rv = check_name(&op->collection, SILVER_NAME_COLLECTION)) != 0)
 		return rv;
 	if (!slice_ok(&op->record))
 		return SILVER_EINVAL;
@@ -212,7 +192,7 @@ static int check_change(const silver_op *op)
 	for (k = 0; k < op->nwrites; k++) {
 		const silver_write *w = &op->writes[k];
 
-		if ((rv = check_name(&w->field, 1)) != 0)
+		if ((rv = check_name(&w->field, SILVER_NAME_FIELD)) != 0)
 			return rv;
 		if (k > 0 && slice_cmp(&op->writes[k - 1].field, &w->field) >= 0)
 			return SILVER_ENONCANON;
@@ -301,7 +281,7 @@ static int check_entry(const silver_entry *e)
 		return SILVER_EMALFORMED;
 	if (e->suite != SILVER_SUITE_ED25519_BLAKE2B)
 		return SILVER_EVERSION;
-	if ((rv = check_name(&e->township, 0)) != 0)
+	if ((rv = check_name(&e->township, SILVER_NAME_TOWNSHIP)) != 0)
 		return rv;
 	if (e->seq == 0)
 		return SILVER_EMALFORMED;

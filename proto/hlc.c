@@ -4,7 +4,9 @@
  * A clock value is 64 bits: milliseconds since the Unix epoch in the top 48,
  * a counter in the low 16.  Values only grow:
  *
- *   next(last, now)  = max(last + 1, now << 16)
+ *   next(last, now)  = max(last + 1, now << 16), or 0 (refused) when now is
+ *                    past the 48-bit millisecond range or last is the
+ *                    largest value: a stamp is never reused
  *   observe(clock, remote): refuse (SILVER_ESKEW) a remote whose millisecond
  *                    part is more than max_skew_ms ahead of our wall clock,
  *                    so one laptop with its date set to 2035 cannot drag
@@ -17,10 +19,15 @@
 
 uint64_t silver_hlc_next(uint64_t last, uint64_t now_ms)
 {
-	uint64_t wall = now_ms > (UINT64_MAX >> 16) ? UINT64_MAX & ~(uint64_t)0xffff : now_ms << 16;
+	uint64_t wall;
 
-	if (last == UINT64_MAX)
-		return last; /* saturate rather than wrap to the epoch */
+	/* A clock set before 1970 reads as a huge number here; one past the
+	 * year 10889 does not fit.  Either would pin every later value to the
+	 * top of the range, and record ids made from equal values collide: so
+	 * refuse, and let the caller say the clock is wrong. */
+	if (now_ms > SILVER_HLC_MAX_MS || last == UINT64_MAX)
+		return 0;
+	wall = now_ms << 16;
 	return last + 1 > wall ? last + 1 : wall;
 }
 

@@ -61,6 +61,7 @@ enum silver_err {
 	SILVER_EDISKFULL = -23,  /* the disk is full */
 	SILVER_ECATCHUP = -24,   /* restored from a backup: must receive its own latest entries first */
 	SILVER_EOLDSTORE = -25,  /* a store of an older format, opened read-only: open it to write once */
+	SILVER_ECLOCK = -26,     /* this computer's clock is outside the range silversync can record */
 };
 
 /* A short English sentence for an error; wrap it in _() to show it. Static. */
@@ -78,7 +79,8 @@ const char *silver_strerror(int err);
 
 #define SILVER_MAX_ENTRY 65536   /* bytes in one encoded entry */
 #define SILVER_MAX_STR 4096      /* bytes in one string value */
-#define SILVER_MAX_NAME 64       /* bytes in a township, collection or field name */
+#define SILVER_MAX_NAME 64       /* bytes in a collection or field name */
+#define SILVER_MAX_TOWNSHIP 32   /* bytes in a township code */
 #define SILVER_MAX_ID 96         /* bytes in a record id */
 #define SILVER_MAX_WRITES 64     /* field writes in one change */
 #define SILVER_MAX_BASES 32      /* bases named by one write */
@@ -222,10 +224,33 @@ int silver_seal_verify(const uint8_t hash[SILVER_HASH_BYTES], const uint8_t pk[S
 int silver_msgpack_check(const uint8_t *p, size_t n, uint32_t max_items, uint32_t max_depth,
 			 size_t *used) SILVER_WUR;
 
+/* ---- names (proto/names.c) -------------------------------------------------
+ * The one rule for each kind of name; every layer and program uses these.
+ *   township    [a-z0-9_]{1,32}, not starting with '_'
+ *   collection  [a-z0-9_]{1,64}, not starting with '_'
+ *   field       [a-z0-9_]{1,64} ('_' first: the reserved fields)
+ * Returns 0, SILVER_EMALFORMED (a byte outside the set, empty, or a leading
+ * '_'), SILVER_ELIMIT (too long) or SILVER_EINVAL (p NULL). */
+enum silver_name_kind { SILVER_NAME_TOWNSHIP, SILVER_NAME_COLLECTION, SILVER_NAME_FIELD };
+int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind) SILVER_WUR;
+/* 1 if the NUL-terminated code is a township code, else 0 (also for NULL). */
+int silver_township_ok(const char *code);
+/* A display name (a node's, a certificate's): valid UTF-8 of 1..128 bytes
+ * without control characters, line/paragraph separators or bidirectional
+ * controls.  Returns 0, SILVER_EMALFORMED, SILVER_ELIMIT or SILVER_EINVAL. */
+int silver_label_check(const uint8_t *p, size_t n) SILVER_WUR;
+
 /* ---- hybrid logical clock ------------------------------------------------
  * 64 bits: milliseconds since the Unix epoch << 16 | a 16-bit counter. */
 #define SILVER_HLC_MS(h) ((h) >> 16)
-uint64_t silver_hlc_next(uint64_t last, uint64_t now_ms);                 /* local event */
+/* The largest wall clock a local event may read: 2^48 - 1 ms after the
+ * epoch (the year 10889). */
+#define SILVER_HLC_MAX_MS (UINT64_MAX >> 16)
+/* The clock for a local event after last, at wall time now_ms: max(last + 1,
+ * now_ms << 16).  Returns 0 (never a valid result) when now_ms is past
+ * SILVER_HLC_MAX_MS or last is UINT64_MAX: the caller
+ * must refuse to write (SILVER_ECLOCK), never reuse a value. */
+uint64_t silver_hlc_next(uint64_t last, uint64_t now_ms);
 /* Merge a received clock.  Returns SILVER_ESKEW (and leaves *clock alone)
  * when remote is more than max_skew_ms ahead of now_ms. */
 int silver_hlc_observe(uint64_t *clock, uint64_t remote, uint64_t now_ms, uint64_t max_skew_ms);

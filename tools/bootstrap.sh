@@ -57,8 +57,9 @@ PACKAGES=(
 	python3
 	locales
 )
-# Only the tests need these (--test-deps): Chromium renders the HTML report.
-TEST_PACKAGES=(chromium)
+# Only the tests need these (--test-deps): Chromium renders the HTML report;
+# strace injects kills and a full disk into init (test_hardening.sh).
+TEST_PACKAGES=(chromium strace)
 
 want_release=0
 want_asan=0

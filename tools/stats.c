@@ -270,7 +270,7 @@ int main(int argc, char **argv)
 		return SILVER_EXIT_INPUT;
 	}
 	if (township && !silver_schema_township_ok(township)) {
-		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9, _)"), township);
+		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9 and _, not starting with _)"), township);
 		return SILVER_EXIT_INPUT;
 	}
 	if ((rv = open_store(dir, &s)) != 0)

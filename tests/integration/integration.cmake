@@ -32,3 +32,10 @@ endforeach()
 silver_shell_test(integration_restore ${_id}/test_restore.sh
   TIMEOUT 120 LABELS integration)
 set_property(TEST integration_restore APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+
+# Faults found by a campaign: init whole or nothing under kills and a full
+# disk (strace injections, about 60 runs), one name rule, the clock's range,
+# escaped messages.
+silver_shell_test(integration_hardening ${_id}/test_hardening.sh
+  TIMEOUT 300 LABELS integration)
+set_property(TEST integration_hardening APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)

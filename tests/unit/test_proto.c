@@ -121,6 +121,53 @@ static void test_strerror(void **state)
 	assert_string_equal(silver_strerror(5), "unknown error");
 }
 
+/* ---- names ------------------------------------------------------------------ */
+
+#define NAME(s, k) silver_name_check((const uint8_t *)(s), strlen(s), (k))
+#define LABEL(s) silver_label_check((const uint8_t *)(s), strlen(s))
+
+static void test_names(void **state)
+{
+	(void)state;
+	assert_int_equal(NAME("longhu", SILVER_NAME_TOWNSHIP), 0);
+	assert_int_equal(NAME("town_2", SILVER_NAME_TOWNSHIP), 0);
+	assert_int_equal(NAME("abcdefghijklmnopqrstuvwxyz012345", SILVER_NAME_TOWNSHIP), 0); /* 32 */
+	assert_int_equal(NAME("abcdefghijklmnopqrstuvwxyz0123456", SILVER_NAME_TOWNSHIP), SILVER_ELIMIT);
+	assert_int_equal(NAME("_x", SILVER_NAME_TOWNSHIP), SILVER_EMALFORMED); /* init --township _x */
+	assert_int_equal(NAME("_x", SILVER_NAME_COLLECTION), SILVER_EMALFORMED);
+	assert_int_equal(NAME("_deleted", SILVER_NAME_FIELD), 0);
+	assert_int_equal(NAME("", SILVER_NAME_TOWNSHIP), SILVER_EMALFORMED);
+	assert_int_equal(NAME("Longhu", SILVER_NAME_TOWNSHIP), SILVER_EMALFORMED);
+	assert_int_equal(NAME("xin-yan", SILVER_NAME_COLLECTION), SILVER_EMALFORMED);
+	assert_int_equal(NAME("新烟", SILVER_NAME_TOWNSHIP), SILVER_EMALFORMED);
+	assert_int_equal(silver_name_check(NULL, 1, SILVER_NAME_FIELD), SILVER_EINVAL);
+	assert_int_equal(silver_name_check((const uint8_t *)"ab\0c", 4, SILVER_NAME_FIELD), SILVER_EMALFORMED);
+	assert_true(silver_township_ok("xinyan"));
+	assert_false(silver_township_ok("_x"));
+	assert_false(silver_township_ok(NULL));
+
+	assert_int_equal(LABEL("龙湖镇办公室"), 0);
+	assert_int_equal(LABEL("Longhu laptop 1"), 0);
+	assert_int_equal(LABEL(""), SILVER_EMALFORMED);
+	assert_int_equal(LABEL("line\nbreak"), SILVER_EMALFORMED);
+	assert_int_equal(LABEL("cr\r"), SILVER_EMALFORMED);
+	assert_int_equal(LABEL("tab\there"), SILVER_EMALFORMED);
+	assert_int_equal(LABEL("\x1b[31mred"), SILVER_EMALFORMED);     /* a terminal escape */
+	assert_int_equal(LABEL("bad \xff byte"), SILVER_EMALFORMED);    /* not UTF-8 */
+	assert_int_equal(LABEL("\xe9\xbe"), SILVER_EMALFORMED);        /* a cut character */
+	assert_int_equal(LABEL("c1 \xc2\x85"), SILVER_EMALFORMED);     /* U+0085 NEL */
+	assert_int_equal(LABEL("rtl \xe2\x80\xae"), SILVER_EMALFORMED); /* U+202E */
+	assert_int_equal(LABEL("ls \xe2\x80\xa8"), SILVER_EMALFORMED);  /* U+2028 */
+	{
+		char big[SILVER_MAX_CERT_NAME + 2];
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = 0;
+		assert_int_equal(LABEL(big), SILVER_ELIMIT);
+		big[sizeof(big) - 2] = 0;
+		assert_int_equal(LABEL(big), 0);
+	}
+}
+
 /* ---- clock ------------------------------------------------------------------ */
 
 static void test_hlc(void **state)
@@ -131,8 +178,23 @@ static void test_hlc(void **state)
 	assert_int_equal(silver_hlc_next(now << 16, now), (now << 16) + 1); /* same ms: counter */
 	assert_int_equal(silver_hlc_next((now + 5) << 16, now), ((now + 5) << 16) + 1); /* wall behind */
 	assert_int_equal(silver_hlc_next(((now - 1) << 16) | 7, now), now << 16);
-	assert_int_equal(silver_hlc_next(UINT64_MAX, now), UINT64_MAX); /* saturates */
-	assert_true(silver_hlc_next(0, UINT64_MAX) > 0);
+	/* out of range: refused (0), never pinned to one value that repeats */
+	assert_int_equal(silver_hlc_next(UINT64_MAX, now), 0);
+	assert_int_equal(silver_hlc_next(UINT64_MAX - 1, now), UINT64_MAX); /* the last one */
+	assert_int_equal(silver_hlc_next(0, UINT64_MAX), 0);                /* a clock before 1970 */
+	assert_int_equal(silver_hlc_next(0, SILVER_HLC_MAX_MS + 1), 0);     /* past the year 10889 */
+	assert_int_equal(silver_hlc_next(0, SILVER_HLC_MAX_MS), SILVER_HLC_MAX_MS << 16);
+	{
+		/* at the top of the range every stamp is new until they run out */
+		uint64_t last = 0, k;
+		for (k = 0; k < 0x10000; k++) {
+			uint64_t n = silver_hlc_next(last, SILVER_HLC_MAX_MS);
+			assert_true(n > last);
+			last = n;
+		}
+		assert_int_equal(last, UINT64_MAX);
+		assert_int_equal(silver_hlc_next(last, SILVER_HLC_MAX_MS), 0);
+	}
 
 	/* observe: a remote within the allowed skew is merged */
 	c = now << 16;
@@ -635,9 +697,9 @@ static void test_rules_names(void **state)
 	expect_both(&e, SILVER_EMALFORMED);
 	e.township = S("\xe9\xbe\x99\xe6\xb9\x96");
 	expect_both(&e, SILVER_EMALFORMED);
-	e.township = (silver_slice){ (const uint8_t *)longname, SILVER_MAX_NAME + 1 };
+	e.township = (silver_slice){ (const uint8_t *)longname, SILVER_MAX_TOWNSHIP + 1 };
 	expect_both(&e, SILVER_ELIMIT);
-	e.township = (silver_slice){ (const uint8_t *)longname, SILVER_MAX_NAME };
+	e.township = (silver_slice){ (const uint8_t *)longname, SILVER_MAX_TOWNSHIP };
 	expect_both(&e, 0);
 	e.township = S("long_hu2");
 	expect_both(&e, 0);
@@ -1011,6 +1073,7 @@ int main(void)
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_strerror),
+		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_hlc),
 		cmocka_unit_test(test_hash_feedtag),
 		cmocka_unit_test(test_seal),
