@@ -52,13 +52,15 @@ PACKAGES=(
 	liblmdb-dev lmdb-utils
 	libzmq3-dev libmsgpack-dev libsodium-dev
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
+	libmicrohttpd-dev
 	gettext
 	clang
 	python3
 	locales
 )
-# Only the tests need these (--test-deps): Chromium renders the HTML report.
-TEST_PACKAGES=(chromium)
+# Only the tests need these (--test-deps): Chromium renders the HTML report;
+# chromium-driver and python3-selenium drive it through the web workbench.
+TEST_PACKAGES=(chromium chromium-driver python3-selenium)
 
 want_release=0
 want_asan=0
