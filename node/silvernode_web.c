@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -288,6 +289,15 @@ static int cmd_web(silver_cli_opts *o)
 					 o->argv[i]);
 			return SILVER_EXIT_USAGE;
 		}
+	}
+	/* Chinese first: the pages speak Chinese unless LANGUAGE asks for
+	 * another language (LANGUAGE=en for English).  gettext ignores
+	 * LANGUAGE in the C locale, so a C locale becomes C.UTF-8. */
+	if (!getenv("LANGUAGE") || !*getenv("LANGUAGE")) {
+		const char *cur = setlocale(LC_MESSAGES, NULL);
+		setenv("LANGUAGE", "zh_CN", 1);
+		if (!cur || strcmp(cur, "C") == 0 || strcmp(cur, "POSIX") == 0)
+			setlocale(LC_ALL, "C.UTF-8");
 	}
 	if ((fam = parse_listen(listen, &ss, &sl)) < 0) {
 		silver_cli_error(_("web: --listen wants HOST:PORT with a numeric address, e.g. 127.0.0.1:8470, not '%s'"),

@@ -23,7 +23,8 @@
 #include "web.h"
 
 #define SESSION_IDLE_MS (8ull * 3600 * 1000)
-#define LOGIN_MAX_FAILS 5                    /* per account name, per address */
+#define LOGIN_MAX_FAILS 5                    /* per account name */
+#define LOGIN_MAX_FAILS_ADDR 30              /* per client address (an office may share one) */
 #define LOGIN_WINDOW_MS (15ull * 60 * 1000)  /* failures counted within */
 #define LOGIN_LOCK_MS (5ull * 60 * 1000)     /* then refused for */
 #define LIMITS 128
@@ -314,10 +315,10 @@ static int limited(silver_web *w, const char *key, uint64_t now)
 	return l && now < l->locked_until_ms;
 }
 
-static void limit_fail(silver_web *w, const char *key, uint64_t now)
+static void limit_fail(silver_web *w, const char *key, unsigned max, uint64_t now)
 {
 	struct limit *l = limit_of(w, key, 1, now);
-	if (++l->fails >= LOGIN_MAX_FAILS)
+	if (++l->fails >= max)
 		l->locked_until_ms = now + LOGIN_LOCK_MS;
 }
 
@@ -499,8 +500,8 @@ static void do_login(struct page *p)
 	}
 	rv = silver_users_check(p->w->u, user ? user : "", pw ? pw : "", &role);
 	if (rv != 0) {
-		limit_fail(p->w, ukey, now);
-		limit_fail(p->w, ikey, now);
+		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
+		limit_fail(p->w, ikey, LOGIN_MAX_FAILS_ADDR, now);
 		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") : silver_strerror(rv));
 		p->resp->status = 403;
 		return;
@@ -1031,12 +1032,15 @@ static int web_write(struct page *p, struct webwrite *ww)
 /* One sentence for a refused change, in the user's language. */
 static void why_text(int rv, const silver_why *why, const silver_collection *c, char *outb, size_t n)
 {
-	char reason[300];
+	char rbuf[300], reason[600];
 	const silver_field *f = c && why->field[0] ? silver_schema_field(c, why->field, strlen(why->field)) : NULL;
-	if (why->reason[0])
-		silver_cli_reason(why->reason, reason, sizeof(reason));
+	if (why->reason[0] && why->detail[0])
+		snprintf(reason, sizeof(reason), "%s (%s)", silver_cli_reason(why->reason, rbuf, sizeof(rbuf)),
+			 why->detail);
+	else if (why->reason[0])
+		snprintf(reason, sizeof(reason), "%s", silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
 	else
-		snprintf(reason, sizeof(reason), "%s", silver_strerror(rv));
+		snprintf(reason, sizeof(reason), "%s", _(silver_strerror(rv)));
 	if (f)
 		snprintf(outb, n, "%s: %s", _(f->label), reason);
 	else if (why->field[0])
