@@ -11,6 +11,12 @@ set_tests_properties(web_http PROPERTIES TIMEOUT 300 LABELS "integration;web" EN
 
 # The browser test fails (never skips) when chromium, chromedriver or
 # selenium is missing.  SILVER_WEB_SCREENSHOTS=DIR saves its screenshots.
-add_test(NAME web_browser COMMAND python3 ${_wd}/test_web_browser.py)
+# Debian's python3-selenium lives in the system python3 (/usr/bin), which a
+# python3 earlier on PATH may not see.
+find_program(SILVER_SYSTEM_PYTHON3 python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT SILVER_SYSTEM_PYTHON3)
+  set(SILVER_SYSTEM_PYTHON3 python3)
+endif()
+add_test(NAME web_browser COMMAND ${SILVER_SYSTEM_PYTHON3} ${_wd}/test_web_browser.py)
 set_tests_properties(web_browser PROPERTIES TIMEOUT 300 LABELS "integration;web;browser" ENVIRONMENT "${_wenv}"
   REQUIRED_FILES "${CMAKE_BINARY_DIR}/bin/silvernode;${CMAKE_BINARY_DIR}/bin/silvernode-web")
