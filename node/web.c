@@ -19,6 +19,8 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "stats_report.h"
+#include "stats_view.h"
 #include "store_int.h"
 #include "web.h"
 
@@ -502,7 +504,7 @@ static void do_login(struct page *p)
 	if (rv != 0) {
 		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
 		limit_fail(p->w, ikey, LOGIN_MAX_FAILS_ADDR, now);
-		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") : silver_strerror(rv));
+		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") : _(silver_strerror(rv)));
 		p->resp->status = 403;
 		return;
 	}
@@ -690,7 +692,7 @@ static void page_list(struct page *p, const silver_collection *c)
 	out(p, "</tr>\n");
 	rv = silver_store_list(p->w->s, c->name, list_row, &l);
 	if (rv < 0) {
-		error_page(p, 500, silver_strerror(rv));
+		error_page(p, 500, _(silver_strerror(rv)));
 		return;
 	}
 	out(p, "</table>");
@@ -803,7 +805,7 @@ static void ref_input(struct page *p, const silver_field *f, const char *cur)
 	out(p, "</select>");
 	if (rv < 0) {
 		out(p, " <span class=\"err\">");
-		esc(p, silver_strerror(rv));
+		esc(p, _(silver_strerror(rv)));
 		out(p, "</span>");
 	}
 	if (k.n > REF_CHOICES) {
@@ -1059,7 +1061,7 @@ static void page_new(struct page *p, const silver_collection *c, int post)
 
 	silver_arena_reset(p->w->a);
 	if (!(vals = silver_arena_alloc(p->w->a, sizeof(*vals) * (c->nfields + 1)))) {
-		error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 		return;
 	}
 	memset(vals, 0, sizeof(*vals) * (c->nfields + 1));
@@ -1072,7 +1074,7 @@ static void page_new(struct page *p, const silver_collection *c, int post)
 		return;
 	}
 	if (form_values(p, c, vals) != 0) {
-		error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 		return;
 	}
 	memset(&ww, 0, sizeof(ww));
@@ -1107,12 +1109,12 @@ static int get_record(struct page *p, const char *id, silver_record *r, const si
 	silver_arena_reset(p->w->a);
 	if ((rv = silver_store_get(p->w->s, id, p->w->a, r)) != 0) {
 		error_page(p, rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? 404 : 500,
-			   rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? _("No such record.") : silver_strerror(rv));
+			   rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? _("No such record.") : _(silver_strerror(rv)));
 		return rv;
 	}
 	snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
 	if (!(*c = silver_schema_find(coll))) {
-		error_page(p, 500, silver_strerror(SILVER_ECORRUPT));
+		error_page(p, 500, _(silver_strerror(SILVER_ECORRUPT)));
 		return SILVER_ECORRUPT;
 	}
 	return 0;
@@ -1132,14 +1134,14 @@ static void page_edit(struct page *p, const char *id, int post)
 	cur = silver_arena_alloc(p->w->a, sizeof(*cur) * c->nfields);
 	vals = silver_arena_alloc(p->w->a, sizeof(*vals) * c->nfields);
 	if (!cur || !vals) {
-		error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 		return;
 	}
 	for (uint32_t i = 0; i < c->nfields; i++) {
 		const char *t = field_text(p->w, &r, &c->fields[i], &p->w->tmp);
 		char *s = silver_arena_alloc(p->w->a, strlen(t) + 1);
 		if (!s) {
-			error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+			error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 			return;
 		}
 		strcpy(s, t);
@@ -1154,7 +1156,7 @@ static void page_edit(struct page *p, const char *id, int post)
 		return;
 	}
 	if (form_values(p, c, vals) != 0) {
-		error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 		return;
 	}
 	memset(&ww, 0, sizeof(ww));
@@ -1347,7 +1349,7 @@ static void page_record(struct page *p, const char *id)
 	out(p, "</table>");
 	if (rv != 0) {
 		out(p, "<p class=\"err\">");
-		esc(p, silver_strerror(rv));
+		esc(p, _(silver_strerror(rv)));
 		out(p, "</p>");
 	}
 	foot(p);
@@ -1441,7 +1443,7 @@ static void page_conflicts(struct page *p)
 	out(p, "</table>");
 	if (rv < 0) {
 		out(p, "<p class=\"err\">");
-		esc(p, silver_strerror(rv));
+		esc(p, _(silver_strerror(rv)));
 		out(p, "</p>");
 	}
 	if (!cc.n) {
@@ -1576,7 +1578,7 @@ static void page_county(struct page *p)
 		return;
 	}
 	if (!(d = calloc(1, sizeof(*d)))) {
-		error_page(p, 500, silver_strerror(SILVER_ENOMEM));
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
 		return;
 	}
 	d->p = p;
@@ -1585,10 +1587,13 @@ static void page_county(struct page *p)
 		rv = silver_store_conflicts(p->w->s, dash_conflict, d);
 	if (rv != 0) {
 		free(d);
-		error_page(p, 500, silver_strerror(rv));
+		error_page(p, 500, _(silver_strerror(rv)));
 		return;
 	}
 	head(p, _("Dashboard"));
+	out(p, "<p><a id=\"stats\" href=\"/stats\">");
+	esc(p, _("Statistics"));
+	out(p, "</a></p>");
 	if (silver_store_digest(p->w->s, &dg) == 0)
 		outf(p, "<p>%llu %s, %llu %s, %llu %s</p>", (unsigned long long)dg.records, _("records"),
 		     (unsigned long long)dg.entries, _("entries"), (unsigned long long)dg.conflicts,
@@ -1626,11 +1631,90 @@ static void page_county(struct page *p)
 	out(p, "</table>");
 	if (rv != 0) {
 		out(p, "<p class=\"err\">");
-		esc(p, silver_strerror(rv));
+		esc(p, _(silver_strerror(rv)));
 		out(p, "</p>");
 	}
 	foot(p);
 	free(d);
+}
+
+/* ---- the statistics report (silver-stats' figures, docs/STATS.md) ---------------------------- */
+
+static void page_stats(struct page *p)
+{
+	const char *from = qarg(p->req, "from"), *to = qarg(p->req, "to"), *tw = qarg(p->req, "township");
+	struct stats_report r;
+	char today[11], period[200];
+	int rv;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("The dashboard needs an officer's account."));
+		return;
+	}
+	if (from && !*from)
+		from = NULL;
+	if (to && !*to)
+		to = NULL;
+	if (tw && !*tw)
+		tw = NULL;
+	if ((from && !stats_date_ok(from)) || (to && !stats_date_ok(to)) || (tw && !silver_schema_township_ok(tw))) {
+		error_page(p, 400, _("Dates are YYYY-MM-DD; a township is its code."));
+		return;
+	}
+	stats_today(today);
+	memset(&r, 0, sizeof(r));
+	if ((rv = stats_report_build(p->w->s, tw, from, to, today, &r)) != 0) {
+		error_page(p, 500, _(silver_strerror(rv)));
+		return;
+	}
+	head(p, _("Statistics"));
+	out(p, "<form method=\"get\" action=\"/stats\"><label>");
+	esc(p, _("From"));
+	out(p, "</label><input name=\"from\" size=\"12\" placeholder=\"YYYY-MM-DD\" value=\"");
+	esc(p, from);
+	out(p, "\"> <label>");
+	esc(p, _("To"));
+	out(p, "</label><input name=\"to\" size=\"12\" placeholder=\"YYYY-MM-DD\" value=\"");
+	esc(p, to);
+	out(p, "\"> <input type=\"submit\" value=\"");
+	esc(p, _("Search"));
+	out(p, "\"></form>");
+	view_period(&r, period, sizeof(period));
+	out(p, "<p>");
+	esc(p, period);
+	out(p, "</p>");
+	for (int sec = 0; sec < ST_NSEC; sec++) {
+		struct view_grid g;
+		memset(&g, 0, sizeof(g));
+		if (view_grid_build(&r, (enum stats_sec)sec, &g) != 0) {
+			out(p, "<p class=\"err\">");
+			esc(p, _(silver_strerror(SILVER_ENOMEM)));
+			out(p, "</p>");
+			break;
+		}
+		outf(p, "<h2 id=\"sec_%s\">", stats_sections[sec].key);
+		esc(p, _(stats_sections[sec].title));
+		out(p, "</h2><table><tr>");
+		for (uint32_t c = 0; c < g.ncols; c++) {
+			out(p, "<th>");
+			esc(p, g.head[c]);
+			out(p, "</th>");
+		}
+		out(p, "</tr>\n");
+		for (uint32_t i = 0; i < g.nrows; i++) {
+			out(p, g.rows[i].total ? "<tr style=\"font-weight:bold\">" : "<tr>");
+			for (uint32_t c = 0; c < g.ncols; c++) {
+				out(p, "<td>");
+				esc(p, g.rows[i].cell[c]);
+				out(p, "</td>");
+			}
+			out(p, "</tr>\n");
+		}
+		out(p, "</table>");
+		view_grid_free(&g);
+	}
+	stats_report_free(&r);
+	foot(p);
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
@@ -1762,6 +1846,10 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 	}
 	if (strcmp(req->path, "/county") == 0 && get) {
 		page_county(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/stats") == 0 && get) {
+		page_stats(p);
 		return 0;
 	}
 	error_page(p, 404, _("No such page."));

@@ -57,6 +57,7 @@ int main(void)
 		{ "new_visit_for_retiree", "/new/visit", "retiree", NULL, 0, 1 },
 		{ "conflicts", "/conflicts", NULL, NULL, 0, 1 },
 		{ "dashboard", "/county", NULL, NULL, 0, 1 },
+		{ "statistics", "/stats", NULL, NULL, 0, 1 },
 		{ "search_all", "/records/retiree", "q", "no-such-name", 0, 0 },
 	};
 

@@ -151,6 +151,9 @@ class Browser(unittest.TestCase):
         self.go("/county")
         self.assertIn("龙湖镇", d.find_element(By.ID, "townships").text)
         self.shot("web-dashboard")
+        self.click(d.find_element(By.ID, "stats"))
+        self.assertIn("龙湖镇", d.find_element(By.TAG_NAME, "body").text)
+        self.shot("web-stats")
 
         # Log out: the pages are gone.
         self.click(d.find_element(By.CSS_SELECTOR, "#top input[type=submit]"))

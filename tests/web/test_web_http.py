@@ -175,8 +175,14 @@ class WebHttp(unittest.TestCase):
         status, _, _ = c.post("/resolve", {"csrf": c.csrf("/conflicts"), "id": "longhu/retiree/x",
                                             "field": "phone", "take": "1"})
         self.assertEqual(status, 403)
+        self.assertEqual(c.get("/stats")[0], 403)
         o = self.logged_in("officer1")
         self.assertEqual(o.get("/county")[0], 200)
+        status, _, text = o.get("/stats?from=2025-01-01&to=2025-12-31")
+        self.assertEqual(status, 200)
+        self.assertIn('id="sec_retirees"', text)
+        self.assertEqual(o.get("/stats?from=2025-02-30")[0], 400)
+        self.assertEqual(o.get("/stats?township=" + urllib.parse.quote("<x>"))[0], 400)
 
     def test_logout(self):
         c = self.logged_in()
