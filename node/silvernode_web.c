@@ -392,7 +392,14 @@ static int cmd_user(silver_cli_opts *o)
 {
 	silver_users *u = NULL;
 	const char *sub = o->argc > 0 ? o->argv[0] : "";
+	silver_store *s = NULL;
 	int rv, ex = 0;
+
+	/* Accounts belong to a node: refuse a directory that holds none with
+	 * the usual message, before anything is created in it. */
+	if ((rv = silver_cli_open(o->dir, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	silver_store_close(&s);
 
 	if (strcmp(sub, "add") == 0) {
 		const char *name = NULL, *rolename = NULL;
