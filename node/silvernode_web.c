@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <locale.h>
 #include <termios.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -266,6 +268,81 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	}
 }
 
+/* ---- the review lists: silver-review --json, run beside this program ----------------------------- */
+
+#define REVIEW_MAX_OUTPUT (64u << 20)
+
+extern char **environ;
+
+struct review_ctx {
+	const char *dir;
+};
+
+static int run_review(const char *what, silver_buf *out, void *vctx)
+{
+	struct review_ctx *rc = vctx;
+	char self[4096], path[4200];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash, *argv[6];
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	int fds[2], status, rv = 0, sp;
+	pid_t pid;
+
+	if (n <= 0)
+		return SILVER_EIO;
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	snprintf(path, sizeof(path), "%s/silver-review", slash ? self : ".");
+	argv[0] = path;
+	argv[1] = "--dir";
+	argv[2] = (char *)rc->dir;
+	argv[3] = "--json";
+	argv[4] = (char *)what;
+	argv[5] = NULL;
+	if (pipe(fds) != 0)
+		return SILVER_EIO;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	/* The server blocks SIGINT and SIGTERM (sigwait); the child must not. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	sp = posix_spawn(&pid, path, &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	if (sp != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		close(fds[0]);
+		close(fds[1]);
+		return SILVER_EIO;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	for (;;) {
+		char b[65536];
+		ssize_t got = read(fds[0], b, sizeof(b));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			break;
+		if (out->len + (size_t)got > REVIEW_MAX_OUTPUT || silver_buf_append(out, b, (size_t)got) != 0) {
+			rv = SILVER_ELIMIT;
+			break;
+		}
+	}
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (rv == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+		rv = SILVER_EIO;
+	return rv;
+}
+
 static int cmd_web(silver_cli_opts *o)
 {
 	const char *listen = "127.0.0.1:8470";
@@ -316,6 +393,11 @@ static int cmd_web(silver_cli_opts *o)
 		silver_users_close(&u);
 		silver_store_close(&s);
 		return silver_cli_fail(rv, NULL, "web: ");
+	}
+	{
+		static struct review_ctx rc;
+		rc.dir = o->dir;
+		silver_web_set_review(sv.w, run_review, &rc);
 	}
 	/* SIGINT and SIGTERM are taken by sigwait below; MHD's thread inherits the mask. */
 	sigemptyset(&set);

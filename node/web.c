@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sodium.h>
 
 #include "cli.h"
@@ -54,6 +55,8 @@ struct silver_web {
 	struct session sess[SILVER_WEB_SESSIONS];
 	struct limit lim[LIMITS];
 	unsigned long journal_failures;
+	silver_web_review_fn review;
+	void *review_ctx;
 };
 
 /* One request being answered. */
@@ -178,7 +181,9 @@ static void head(struct page *p, const char *title)
 		esc(p, _("Conflicts"));
 		out(p, "</a>");
 		if (p->ses->role >= SILVER_USER_OFFICER) {
-			out(p, "<a href=\"/county\">");
+			out(p, "<a href=\"/review\">");
+			esc(p, _("Review"));
+			out(p, "</a><a href=\"/county\">");
 			esc(p, _("Dashboard"));
 			out(p, "</a>");
 		}
@@ -974,7 +979,7 @@ static int form_values(struct page *p, const silver_collection *c, const char **
 
 /* A write and the journal entry naming its operator. */
 struct webwrite {
-	int kind; /* 0 add, 1 set, 2 resolve */
+	int kind; /* 0 add, 1 set, 2 resolve, 3 delete */
 	const char *collection, *id, *field;
 	uint32_t take;
 	silver_kv kv[SILVER_MAX_WRITES];
@@ -1000,8 +1005,12 @@ static int do_webwrite(silver_wtxn *t, void *vctx)
 		rv = silver_wtxn_set(t, ww->id, ww->kv, ww->n, &ww->why);
 		rid = ww->id;
 		break;
-	default:
+	case 2:
 		rv = silver_wtxn_resolve(t, ww->id, ww->field, NULL, ww->take, &ww->why);
+		rid = ww->id;
+		break;
+	default:
+		rv = silver_wtxn_delete(t, ww->id, &ww->why);
 		rid = ww->id;
 	}
 	if (rv != 0)
@@ -1029,6 +1038,25 @@ static int web_write(struct page *p, struct webwrite *ww)
 	if (rv == 0 && ww->seq && silver_users_note(p->w->u, ww->tag, ww->seq, p->ses->user) != 0)
 		p->w->journal_failures++;
 	return rv;
+}
+
+/* The HTTP status of a refused change: the user's input, a right the
+ * node lacks (another township's record, a restored node), or ours. */
+static int status_of(int rv)
+{
+	switch (rv) {
+	case SILVER_ESCHEMA:
+	case SILVER_EINVAL:
+	case SILVER_ENOTFOUND:
+	case SILVER_ECONFLICT:
+	case SILVER_EEXIST:
+		return 400;
+	case SILVER_EDENIED:
+	case SILVER_ECATCHUP:
+		return 403;
+	default:
+		return 500;
+	}
 }
 
 /* One sentence for a refused change, in the user's language. */
@@ -1093,7 +1121,7 @@ static void page_new(struct page *p, const silver_collection *c, int post)
 		why_text(rv, &ww.why, c, msg, sizeof(msg));
 		snprintf(title, sizeof(title), "%s: %s", _("New record"), coll_label(c));
 		head(p, title);
-		p->resp->status = rv == SILVER_ESCHEMA || rv == SILVER_EINVAL || rv == SILVER_ENOTFOUND ? 400 : 500;
+		p->resp->status = status_of(rv);
 		record_form(p, c, vals, p->req->path, msg);
 		foot(p);
 		return;
@@ -1175,7 +1203,7 @@ static void page_edit(struct page *p, const char *id, int post)
 		if (rv != 0) {
 			why_text(rv, &ww.why, c, msg, sizeof(msg));
 			head(p, title);
-			p->resp->status = rv == SILVER_ESCHEMA || rv == SILVER_EINVAL || rv == SILVER_ENOTFOUND ? 400 : 500;
+			p->resp->status = status_of(rv);
 			record_form(p, c, vals, action, msg);
 			foot(p);
 			return;
@@ -1480,7 +1508,7 @@ static void do_resolve(struct page *p)
 	if (rv != 0) {
 		char msg[700];
 		why_text(rv, &ww.why, NULL, msg, sizeof(msg));
-		error_page(p, rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL || rv == SILVER_ESCHEMA ? 400 : 500, msg);
+		error_page(p, status_of(rv), msg);
 		return;
 	}
 	redirect(p, "/conflicts");
@@ -1717,6 +1745,184 @@ static void page_stats(struct page *p)
 	foot(p);
 }
 
+/* ---- review: probable duplicates and possible double payments (silver-review) ----------------- */
+
+void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx)
+{
+	w->review = fn;
+	w->review_ctx = ctx;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+static json_t *review_json(struct page *p, const char *what)
+{
+	silver_buf b;
+	json_t *j = NULL;
+	json_error_t err;
+	silver_buf_init(&b);
+	if (p->w->review && p->w->review(what, &b, p->w->review_ctx) == 0)
+		j = json_loadb((const char *)b.data, b.len, 0, &err);
+	silver_buf_release(&b);
+	if (j && !json_is_array(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static void record_link(struct page *p, const char *id, const char *name)
+{
+	out(p, "<a href=\"/record/");
+	urlenc(p, id, 1);
+	out(p, "\">");
+	esc(p, *name ? name : id);
+	out(p, "</a>");
+}
+
+static void page_review(struct page *p)
+{
+	json_t *dups, *aid;
+	size_t i, k;
+	json_t *g, *m;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("Reviewing needs an officer's account."));
+		return;
+	}
+	dups = review_json(p, "duplicates");
+	aid = review_json(p, "aid-anomalies");
+	head(p, _("Review"));
+	out(p, "<h2>");
+	esc(p, _("Probable duplicate retirees across townships"));
+	out(p, "</h2><p class=\"muted\">");
+	esc(p, _("Check them with the offices; nothing is changed here."));
+	out(p, "</p>");
+	if (!dups) {
+		out(p, "<p class=\"err\">");
+		esc(p, _("The review could not be read (silver-review)."));
+		out(p, "</p>");
+	} else if (!json_array_size(dups)) {
+		out(p, "<p class=\"ok\" id=\"nodups\">");
+		esc(p, _("No probable duplicate retirees across townships."));
+		out(p, "</p>");
+	} else {
+		out(p, "<table id=\"duplicates\"><tr><th>");
+		esc(p, _("Why"));
+		out(p, "</th><th>");
+		esc(p, _("Retirees"));
+		out(p, "</th></tr>\n");
+		json_array_foreach(dups, i, g) {
+			out(p, "<tr><td>");
+			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ? _("Same ID card number")
+									   : _("Same name and date of birth"));
+			out(p, "</td><td>");
+			json_array_foreach(json_object_get(g, "retirees"), k, m) {
+				out(p, "<div>");
+				record_link(p, jstr(m, "id"), jstr(m, "name"));
+				out(p, " · ");
+				esc(p, township_label(jstr(m, "township")));
+				out(p, " · ");
+				esc(p, jstr(m, "birth_date"));
+				out(p, " · ");
+				esc(p, jstr(m, "id_number"));
+				out(p, "</div>");
+			}
+			out(p, "</td></tr>\n");
+		}
+		out(p, "</table>");
+	}
+	out(p, "<h2>");
+	esc(p, _("Possible double aid payments"));
+	out(p, "</h2><p class=\"muted\">");
+	esc(p, _("The same retiree paid the same amount on the same date by more than one office. When the offices confirm a copy, delete it: the deletion is a signed change and the history keeps the payment."));
+	out(p, "</p>");
+	if (!aid) {
+		out(p, "<p class=\"err\">");
+		esc(p, _("The review could not be read (silver-review)."));
+		out(p, "</p>");
+	} else if (!json_array_size(aid)) {
+		out(p, "<p class=\"ok\" id=\"noanomalies\">");
+		esc(p, _("No aid anomalies."));
+		out(p, "</p>");
+	} else {
+		out(p, "<table id=\"anomalies\"><tr><th>");
+		esc(p, _("Retiree"));
+		out(p, "</th><th>");
+		esc(p, _("Date"));
+		out(p, "</th><th>");
+		esc(p, _("Amount (yuan)"));
+		out(p, "</th><th>");
+		esc(p, _("Payments"));
+		out(p, "</th></tr>\n");
+		json_array_foreach(aid, i, g) {
+			out(p, "<tr><td>");
+			record_link(p, jstr(g, "retiree"), jstr(g, "name"));
+			out(p, "</td><td>");
+			esc(p, jstr(g, "date"));
+			out(p, "</td><td>");
+			esc(p, jstr(g, "amount"));
+			out(p, "</td><td>");
+			json_array_foreach(json_object_get(g, "payments"), k, m) {
+				out(p, "<div>");
+				record_link(p, jstr(m, "id"), jstr(m, "id"));
+				out(p, " · ");
+				esc(p, township_label(jstr(m, "township")));
+				out(p, " · ");
+				esc(p, jstr(m, "office"));
+				out(p, " <form class=\"inline\" method=\"post\" action=\"/delete\">");
+				csrf_field(p);
+				out(p, "<input type=\"hidden\" name=\"id\" value=\"");
+				esc(p, jstr(m, "id"));
+				out(p, "\"><input type=\"hidden\" name=\"back\" value=\"review\"><input type=\"submit\" class=\"delete\" value=\"");
+				esc(p, _("Delete this payment"));
+				out(p, "\"></form></div>");
+			}
+			out(p, "</td></tr>\n");
+		}
+		out(p, "</table>");
+	}
+	json_decref(dups);
+	json_decref(aid);
+	foot(p);
+}
+
+static void do_delete(struct page *p)
+{
+	const char *id = farg(p->req, "id"), *back = farg(p->req, "back");
+	struct webwrite ww;
+	char where[SILVER_MAX_ID + 16];
+	int rv;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("Deleting a record needs an officer's account."));
+		return;
+	}
+	if (!id || !*id) {
+		error_page(p, 400, _("Incomplete form."));
+		return;
+	}
+	memset(&ww, 0, sizeof(ww));
+	ww.kind = 3;
+	ww.id = id;
+	rv = web_write(p, &ww);
+	if (rv != 0) {
+		char msg[700];
+		why_text(rv, &ww.why, NULL, msg, sizeof(msg));
+		error_page(p, status_of(rv), msg);
+		return;
+	}
+	if (back && strcmp(back, "review") == 0)
+		snprintf(where, sizeof(where), "/review");
+	else
+		snprintf(where, sizeof(where), "/record/%s", id);
+	redirect(p, where);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 int silver_web_new(silver_store *s, silver_users *u, silver_web **out)
@@ -1846,6 +2052,14 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 	}
 	if (strcmp(req->path, "/county") == 0 && get) {
 		page_county(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/review") == 0 && get) {
+		page_review(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/delete") == 0 && post) {
+		do_delete(p);
 		return 0;
 	}
 	if (strcmp(req->path, "/stats") == 0 && get) {

@@ -58,6 +58,14 @@ void silver_web_destroy(silver_web **w);
  * failure that is not the client's (resp then holds a 500 page). */
 int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp *resp);
 
+/* The review lists (probable duplicate retirees, possible double aid
+ * payments) are silver-review's: the program that serves the pages gives a
+ * function that writes `silver-review --json WHAT` (WHAT is "duplicates" or
+ * "aid-anomalies") into out and returns 0 or an error code.  Without one,
+ * the review page says it is not available. */
+typedef int (*silver_web_review_fn)(const char *what, silver_buf *out, void *ctx);
+void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx);
+
 /* For tests and benchmarks: log in without the password check (no rate
  * limit), writing the session token (65 bytes) and its CSRF token. */
 int silver_web_session_for(silver_web *w, const char *user, int role, uint64_t now_ms, char token[65],

@@ -184,6 +184,48 @@ class WebHttp(unittest.TestCase):
         self.assertEqual(o.get("/stats?from=2025-02-30")[0], 400)
         self.assertEqual(o.get("/stats?township=" + urllib.parse.quote("<x>"))[0], 400)
 
+    def test_review_duplicates_and_double_payments(self):
+        """A retiree entered by two townships, and paid by both: the review
+        shows both by name; an officer deletes the copied payment."""
+        import os
+        from webtest import run
+        c = self.logged_in("officer1")
+        rid = self.add_retiree(c, name="李双", id_number="410184193001010022")
+        other = os.path.join(self.node.tmp, "guodian")
+        run(other, "init", "--township", "guodian", "--name", "郭店镇")
+        b1 = os.path.join(self.node.tmp, "longhu.bundle")
+        self.node.cli("export-bundle", b1)
+        run(other, "import-bundle", b1)
+        run(other, "add", "retiree", "name=李双", "category=retired", "birth_date=1930-01-01",
+            "id_number=410184193001010022")
+        paid = run(other, "add", "aid", "retiree=" + rid, "date=2026-04-02", "amount=300",
+                   "reason=low_income").stdout.strip()
+        ours = self.node.cli("add", "aid", "retiree=" + rid, "date=2026-04-02", "amount=300",
+                             "reason=low_income").stdout.strip()
+        b2 = os.path.join(self.node.tmp, "guodian.bundle")
+        run(other, "export-bundle", b2)
+        self.node.cli("import-bundle", b2)
+        status, _, text = c.get("/review")
+        self.assertEqual(status, 200)
+        self.assertIn('id="duplicates"', text)
+        self.assertIn('id="anomalies"', text)
+        self.assertEqual(text.count("李双"), 3)  # the pair, and the payments' retiree
+        self.assertIn(paid, text)
+        # A clerk may look but not delete.
+        clerk = self.logged_in("clerk1")
+        self.assertEqual(clerk.get("/review")[0], 403)
+        self.assertEqual(clerk.post("/delete", {"csrf": clerk.csrf("/records/aid"), "id": paid})[0], 403)
+        self.assertNotIn("deleted", self.node.cli("show", paid).stdout)
+        # A township's node may not delete another township's payment (the hub may).
+        self.assertEqual(c.post("/delete", {"csrf": c.csrf("/review"), "id": paid})[0], 403)
+        status, headers, _ = c.post("/delete", {"csrf": c.csrf("/review"), "id": ours, "back": "review"})
+        self.assertEqual((status, headers["Location"]), (303, "/review"))
+        _, _, text = c.get("/review")
+        self.assertIn('id="noanomalies"', text)
+        self.assertIn("deleted", self.node.cli("show", ours).stdout)
+        self.assertNotIn("deleted", self.node.cli("show", paid).stdout)
+        self.assertIn("officer1", c.get("/record/" + ours)[2])
+
     def test_logout(self):
         c = self.logged_in()
         cookie = c.cookie
