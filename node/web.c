@@ -1298,12 +1298,23 @@ static void page_record(struct page *p, const char *id)
 	silver_record r;
 	const silver_collection *c;
 	struct histctx h;
-	char title[300];
+	char title[SILVER_MAX_STR + 200];
 	int rv;
 
 	if (get_record(p, id, &r, &c) != 0)
 		return;
 	snprintf(title, sizeof(title), "%s", coll_label(c));
+	{
+		static const char *const keys[] = { "name", "person", "topic", "date", "received_date" };
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const silver_field *f = silver_schema_field(c, keys[k], strlen(keys[k]));
+			const char *v = f ? field_text(p->w, &r, f, &p->w->tmp2) : "";
+			if (*v) {
+				snprintf(title, sizeof(title), "%s: %s", coll_label(c), v);
+				break;
+			}
+		}
+	}
 	head(p, title);
 	if (r.deleted) {
 		out(p, "<p class=\"err\">");

@@ -237,7 +237,13 @@ say "An officer's account for the hub's web workbench (the password is read from
 show "echo demo-password | silvernode --dir hub user add county --role officer"
 echo demo-password | silvernode --dir hub user add county --role officer
 web_pid=
-stop_web() { [[ -z $web_pid ]] || { kill "$web_pid" 2>/dev/null; wait "$web_pid" 2>/dev/null || true; web_pid=; }; }
+stop_web() {
+	if [[ -n $web_pid ]]; then
+		kill "$web_pid" 2>/dev/null || true
+		wait "$web_pid" 2>/dev/null || true
+		web_pid=
+	fi
+}
 trap 'stop_web; cleanup' EXIT
 web_url=
 for listen in "127.0.0.1:${SILVER_WEB_PORT:-8470}" 127.0.0.1:0; do
@@ -245,7 +251,7 @@ for listen in "127.0.0.1:${SILVER_WEB_PORT:-8470}" 127.0.0.1:0; do
 	silvernode --dir hub web --listen "$listen" >web.out 2>&1 &
 	web_pid=$!
 	for _ in $(seq 100); do
-		web_url=$(sed -n 's|.*\(http://127\.0\.0\.1:[0-9]*/\).*|\1|p' web.out)
+		web_url=$(sed -n 's|.*\(http://127\.0\.0\.1:[0-9]*/\).*|\1|p' web.out 2>/dev/null)
 		[[ -z $web_url ]] && kill -0 "$web_pid" 2>/dev/null || break
 		sleep 0.1
 	done
