@@ -26,7 +26,11 @@
 #define SILVER_PASSWORD_MIN 8
 #define SILVER_PASSWORD_MAX 256
 
-enum silver_user_role { SILVER_USER_CLERK = 1, SILVER_USER_OFFICER = 2, SILVER_USER_ADMIN = 3 };
+enum silver_user_role {
+	SILVER_USER_CLERK = 1,
+	SILVER_USER_OFFICER = 2,
+	SILVER_USER_ADMIN = 3
+};
 
 typedef struct silver_users silver_users;
 
@@ -44,7 +48,8 @@ int silver_user_name_ok(const char *name);
  * (SILVER_EEXIST otherwise).  The password is hashed with argon2id
  * (crypto_pwhash_str_alg, interactive limits); SILVER_EINVAL for a bad
  * name, role, or a password shorter than SILVER_PASSWORD_MIN bytes. */
-int silver_users_add(silver_users *u, const char *name, int role, const char *password, int replace) SILVER_WUR;
+int silver_users_add(silver_users *u, const char *name, int role, const char *password,
+		     int replace) SILVER_WUR;
 /* 0 and the role when the password is right; SILVER_EDENIED when the
  * account is unknown or the password wrong (the same work is done either
  * way, so timing does not tell which). */
@@ -55,8 +60,8 @@ int silver_users_list(silver_users *u, silver_user_fn fn, void *ctx) SILVER_WUR;
 int silver_users_delete(silver_users *u, const char *name) SILVER_WUR;
 
 /* The operator journal. */
-int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq, const char *name)
-	SILVER_WUR;
+int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
+		      const char *name) SILVER_WUR;
 /* 0 and the name (NUL-terminated, SILVER_USER_MAX + 1 bytes), or SILVER_ENOTFOUND. */
 int silver_users_operator(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
 			  char name[SILVER_USER_MAX + 1]) SILVER_WUR;

@@ -72,8 +72,8 @@ static uint64_t now_ms(void)
 }
 
 static MHD_RESULT post_field(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
-			     const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
-			     size_t size)
+			     const char *content_type, const char *transfer_encoding, const char *data,
+			     uint64_t off, size_t size)
 {
 	struct conn *c = cls;
 	silver_web_kv *kv;
@@ -129,7 +129,8 @@ static MHD_RESULT query_field(void *cls, enum MHD_ValueKind kind, const char *ke
 
 static MHD_RESULT send_status(struct MHD_Connection *con, unsigned status, const char *text)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+	struct MHD_Response *r =
+		MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
 	MHD_RESULT rv;
 	if (!r)
 		return MHD_NO;
@@ -182,9 +183,11 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
 		if (sa->sa_family == AF_INET)
-			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof(client));
+			inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client,
+				  sizeof(client));
 		else if (sa->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof(client));
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client,
+				  sizeof(client));
 	}
 	memset(&req, 0, sizeof(req));
 	req.method = method;
@@ -209,9 +212,10 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-				"frame-ancestors 'none'");
+	MHD_add_response_header(
+		r, "Content-Security-Policy",
+		"default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
+		"frame-ancestors 'none'");
 	if (resp.location[0])
 		MHD_add_response_header(r, "Location", resp.location);
 	if (resp.cookie[0])
@@ -330,7 +334,8 @@ static int run_review(const char *what, silver_buf *out, void *vctx)
 			continue;
 		if (got <= 0)
 			break;
-		if (out->len + (size_t)got > REVIEW_MAX_OUTPUT || silver_buf_append(out, b, (size_t)got) != 0) {
+		if (out->len + (size_t)got > REVIEW_MAX_OUTPUT ||
+		    silver_buf_append(out, b, (size_t)got) != 0) {
 			rv = SILVER_ELIMIT;
 			break;
 		}
@@ -362,8 +367,9 @@ static int cmd_web(silver_cli_opts *o)
 		} else if (strncmp(o->argv[i], "--listen=", 9) == 0) {
 			listen = o->argv[i] + 9;
 		} else {
-			silver_cli_error(_("web: unknown argument '%s' (usage: silvernode web [--listen HOST:PORT])"),
-					 o->argv[i]);
+			silver_cli_error(
+				_("web: unknown argument '%s' (usage: silvernode web [--listen HOST:PORT])"),
+				o->argv[i]);
 			return SILVER_EXIT_USAGE;
 		}
 	}
@@ -377,8 +383,9 @@ static int cmd_web(silver_cli_opts *o)
 			setlocale(LC_ALL, "C.UTF-8");
 	}
 	if ((fam = parse_listen(listen, &ss, &sl)) < 0) {
-		silver_cli_error(_("web: --listen wants HOST:PORT with a numeric address, e.g. 127.0.0.1:8470, not '%s'"),
-				 listen);
+		silver_cli_error(
+			_("web: --listen wants HOST:PORT with a numeric address, e.g. 127.0.0.1:8470, not '%s'"),
+			listen);
 		return SILVER_EXIT_USAGE;
 	}
 	if (fam == 6)
@@ -406,9 +413,9 @@ static int cmd_web(silver_cli_opts *o)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	d = MHD_start_daemon(flags, 0, NULL, NULL, answer, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
-			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-			     (size_t)(256 * 1024), MHD_OPTION_END);
+			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_LIMIT,
+			     (unsigned)64, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(256 * 1024), MHD_OPTION_END);
 	if (!d) {
 		silver_cli_error(_("web: cannot listen on %s: %s"), listen, strerror(errno));
 		silver_web_destroy(&sv.w);
@@ -536,7 +543,7 @@ static int cmd_user(silver_cli_opts *o)
 		} else {
 			printf(_("Account %s (%s) added.\n"), name, rolename);
 		}
-	out:
+out:
 		sodium_free(pw);
 		sodium_free(pw2);
 		silver_users_close(&u);
@@ -567,17 +574,19 @@ static int cmd_user(silver_cli_opts *o)
 static int cmd_help(silver_cli_opts *o);
 
 static const silver_cli_command commands[] = {
-	{"web", cmd_web, "[--listen HOST:PORT]", N_("serve the office workbench to a browser (default 127.0.0.1:8470)")},
-	{"user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
-	 N_("the workbench's accounts (the password is read from stdin)")},
-	{"help", cmd_help, "", N_("this help")},
-	{NULL, NULL, NULL, NULL},
+	{ "web", cmd_web, "[--listen HOST:PORT]",
+	  N_("serve the office workbench to a browser (default 127.0.0.1:8470)") },
+	{ "user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
+	  N_("the workbench's accounts (the password is read from stdin)") },
+	{ "help", cmd_help, "", N_("this help") },
+	{ NULL, NULL, NULL, NULL },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, _("Usage: silvernode [--dir DIR] web [--listen HOST:PORT]\n"
-		     "       silvernode [--dir DIR] user add NAME --role clerk|officer|admin | list | delete NAME\n"));
+	fprintf(f,
+		_("Usage: silvernode [--dir DIR] web [--listen HOST:PORT]\n"
+		  "       silvernode [--dir DIR] user add NAME --role clerk|officer|admin | list | delete NAME\n"));
 }
 
 static int cmd_help(silver_cli_opts *o)

@@ -164,8 +164,9 @@ int silver_users_check(silver_users *u, const char *name, const char *password, 
 	int rc, found = 0;
 
 	*role = 0;
-	if (!dummy[0] && crypto_pwhash_str_alg(dummy, "no such account", 15, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-					      crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
+	if (!dummy[0] &&
+	    crypto_pwhash_str_alg(dummy, "no such account", 15, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return SILVER_ENOMEM;
 	if (plen > SILVER_PASSWORD_MAX)
 		return SILVER_EDENIED;
@@ -175,7 +176,8 @@ int silver_users_check(silver_users *u, const char *name, const char *password, 
 		k.mv_data = (void *)name;
 		k.mv_size = strlen(name);
 		rc = mdb_get(txn, u->users, &k, &v);
-		if (rc == 0 && v.mv_size >= 2 && v.mv_size <= sizeof(rec) && ((char *)v.mv_data)[v.mv_size - 1] == 0) {
+		if (rc == 0 && v.mv_size >= 2 && v.mv_size <= sizeof(rec) &&
+		    ((char *)v.mv_data)[v.mv_size - 1] == 0) {
 			memcpy(rec, v.mv_data, v.mv_size);
 			found = 1;
 		}
@@ -241,14 +243,16 @@ int silver_users_delete(silver_users *u, const char *name)
 	return mdb_err(mdb_txn_commit(txn));
 }
 
-static void op_key(uint8_t key[SILVER_FEEDTAG_BYTES + 8], const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq)
+static void op_key(uint8_t key[SILVER_FEEDTAG_BYTES + 8], const uint8_t tag[SILVER_FEEDTAG_BYTES],
+		   uint64_t seq)
 {
 	memcpy(key, tag, SILVER_FEEDTAG_BYTES);
 	for (int i = 0; i < 8; i++)
 		key[SILVER_FEEDTAG_BYTES + i] = (uint8_t)(seq >> (56 - 8 * i));
 }
 
-int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq, const char *name)
+int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
+		      const char *name)
 {
 	uint8_t key[SILVER_FEEDTAG_BYTES + 8];
 	MDB_txn *txn;

@@ -26,10 +26,10 @@
 #include "web.h"
 
 #define SESSION_IDLE_MS (8ull * 3600 * 1000)
-#define LOGIN_MAX_FAILS 5                    /* per account name */
-#define LOGIN_MAX_FAILS_ADDR 30              /* per client address (an office may share one) */
-#define LOGIN_WINDOW_MS (15ull * 60 * 1000)  /* failures counted within */
-#define LOGIN_LOCK_MS (5ull * 60 * 1000)     /* then refused for */
+#define LOGIN_MAX_FAILS 5		    /* per account name */
+#define LOGIN_MAX_FAILS_ADDR 30		    /* per client address (an office may share one) */
+#define LOGIN_WINDOW_MS (15ull * 60 * 1000) /* failures counted within */
+#define LOGIN_LOCK_MS (5ull * 60 * 1000)    /* then refused for */
 #define LIMITS 128
 #define REF_CHOICES 100
 
@@ -94,12 +94,23 @@ static void escn(struct page *p, const char *s, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const char *r = NULL;
 		switch (s[i]) {
-		case '&': r = "&amp;"; break;
-		case '<': r = "&lt;"; break;
-		case '>': r = "&gt;"; break;
-		case '"': r = "&quot;"; break;
-		case '\'': r = "&#39;"; break;
-		default: continue;
+		case '&':
+			r = "&amp;";
+			break;
+		case '<':
+			r = "&lt;";
+			break;
+		case '>':
+			r = "&gt;";
+			break;
+		case '"':
+			r = "&quot;";
+			break;
+		case '\'':
+			r = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		silver_buf_append(&p->resp->body, s + start, i - start);
 		out(p, r);
@@ -160,14 +171,15 @@ static void head(struct page *p, const char *title)
 	esc(p, title);
 	out(p, " - ");
 	esc(p, _("silversync workbench"));
-	out(p, "</title><style>"
-	       "body{font-family:sans-serif;margin:0;font-size:15px}"
-	       "#top{background:#8b1a1a;color:#fff;padding:6px 12px}#top a{color:#fff;margin-right:12px}"
-	       "#main{padding:12px}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;"
-	       "text-align:left;vertical-align:top}th{background:#eee}.err{color:#b00;font-weight:bold}"
-	       ".ok{color:#060}.conflict{background:#fee}label{display:inline-block;min-width:9em}"
-	       "form.inline{display:inline}.muted{color:#666}"
-	       "</style></head><body>\n");
+	out(p,
+	    "</title><style>"
+	    "body{font-family:sans-serif;margin:0;font-size:15px}"
+	    "#top{background:#8b1a1a;color:#fff;padding:6px 12px}#top a{color:#fff;margin-right:12px}"
+	    "#main{padding:12px}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;"
+	    "text-align:left;vertical-align:top}th{background:#eee}.err{color:#b00;font-weight:bold}"
+	    ".ok{color:#060}.conflict{background:#fee}label{display:inline-block;min-width:9em}"
+	    "form.inline{display:inline}.muted{color:#666}"
+	    "</style></head><body>\n");
 	if (p->ses && p->ses->role) {
 		const char *tw = silver_store_township(p->w->s);
 		const char *twl = silver_schema_township_label(tw);
@@ -189,7 +201,8 @@ static void head(struct page *p, const char *title)
 		}
 		out(p, "<span style=\"float:right\">");
 		esc(p, p->ses->user);
-		out(p, " <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"");
+		out(p,
+		    " <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"");
 		esc(p, p->ses->csrf);
 		out(p, "\"><input type=\"submit\" value=\"");
 		esc(p, _("Log out"));
@@ -275,8 +288,8 @@ static struct session *session_new(silver_web *w, const char *user, int role, ui
 
 static void set_cookie(struct page *p, const struct session *s)
 {
-	snprintf(p->resp->cookie, sizeof(p->resp->cookie), "silver_session=%s; Path=/; HttpOnly; SameSite=Strict",
-		 s ? s->token : "");
+	snprintf(p->resp->cookie, sizeof(p->resp->cookie),
+		 "silver_session=%s; Path=/; HttpOnly; SameSite=Strict", s ? s->token : "");
 }
 
 int silver_web_session_for(silver_web *w, const char *user, int role, uint64_t now_ms, char token[65],
@@ -509,7 +522,8 @@ static void do_login(struct page *p)
 	if (rv != 0) {
 		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
 		limit_fail(p->w, ikey, LOGIN_MAX_FAILS_ADDR, now);
-		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") : _(silver_strerror(rv)));
+		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") :
+						     _(silver_strerror(rv)));
 		p->resp->status = 403;
 		return;
 	}
@@ -822,8 +836,8 @@ static void ref_input(struct page *p, const silver_field *f, const char *cur)
 
 /* The form of collection c; vals (may be NULL) are the values to show, as
  * typed text, indexed like c->fields.  action is "/new/COLL" or "/edit/ID". */
-static void record_form(struct page *p, const silver_collection *c, const char *const *vals, const char *action,
-			const char *msg)
+static void record_form(struct page *p, const silver_collection *c, const char *const *vals,
+			const char *action, const char *msg)
 {
 	int has_ref = 0;
 	for (uint32_t i = 0; i < c->nfields; i++)
@@ -970,7 +984,7 @@ static int form_values(struct page *p, const silver_collection *c, const char **
 		}
 		silver_buf_release(&b);
 		continue;
-	nomem:
+nomem:
 		silver_buf_release(&b);
 		return SILVER_ENOMEM;
 	}
@@ -1063,10 +1077,11 @@ static int status_of(int rv)
 static void why_text(int rv, const silver_why *why, const silver_collection *c, char *outb, size_t n)
 {
 	char rbuf[300], reason[600];
-	const silver_field *f = c && why->field[0] ? silver_schema_field(c, why->field, strlen(why->field)) : NULL;
+	const silver_field *f = c && why->field[0] ? silver_schema_field(c, why->field, strlen(why->field)) :
+						     NULL;
 	if (why->reason[0] && why->detail[0])
-		snprintf(reason, sizeof(reason), "%s (%s)", silver_cli_reason(why->reason, rbuf, sizeof(rbuf)),
-			 why->detail);
+		snprintf(reason, sizeof(reason), "%s (%s)",
+			 silver_cli_reason(why->reason, rbuf, sizeof(rbuf)), why->detail);
 	else if (why->reason[0])
 		snprintf(reason, sizeof(reason), "%s", silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
 	else
@@ -1137,7 +1152,8 @@ static int get_record(struct page *p, const char *id, silver_record *r, const si
 	silver_arena_reset(p->w->a);
 	if ((rv = silver_store_get(p->w->s, id, p->w->a, r)) != 0) {
 		error_page(p, rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? 404 : 500,
-			   rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? _("No such record.") : _(silver_strerror(rv)));
+			   rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? _("No such record.") :
+									   _(silver_strerror(rv)));
 		return rv;
 	}
 	snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
@@ -1277,7 +1293,8 @@ static int hist_row(const silver_entry *e, void *vctx)
 						out(p, " | ");
 					out(p, "<del>");
 					if (f && f->type == SILVER_F_REF)
-						esc(p, value_text(p->w, f, &be.op.writes[k].value, &p->w->tmp));
+						esc(p,
+						    value_text(p->w, f, &be.op.writes[k].value, &p->w->tmp));
 					else
 						value_html(p, f, &be.op.writes[k].value);
 					out(p, "</del>");
@@ -1696,7 +1713,8 @@ static void page_stats(struct page *p)
 		to = NULL;
 	if (tw && !*tw)
 		tw = NULL;
-	if ((from && !stats_date_ok(from)) || (to && !stats_date_ok(to)) || (tw && !silver_schema_township_ok(tw))) {
+	if ((from && !stats_date_ok(from)) || (to && !stats_date_ok(to)) ||
+	    (tw && !silver_schema_township_ok(tw))) {
 		error_page(p, 400, _("Dates are YYYY-MM-DD; a township is its code."));
 		return;
 	}
@@ -1827,12 +1845,15 @@ static void page_review(struct page *p)
 		out(p, "</th><th>");
 		esc(p, _("Retirees"));
 		out(p, "</th></tr>\n");
-		json_array_foreach(dups, i, g) {
+		json_array_foreach(dups, i, g)
+		{
 			out(p, "<tr><td>");
-			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ? _("Same ID card number")
-									   : _("Same name and date of birth"));
+			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ?
+				       _("Same ID card number") :
+				       _("Same name and date of birth"));
 			out(p, "</td><td>");
-			json_array_foreach(json_object_get(g, "retirees"), k, m) {
+			json_array_foreach(json_object_get(g, "retirees"), k, m)
+			{
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "name"));
 				out(p, " · ");
@@ -1850,7 +1871,8 @@ static void page_review(struct page *p)
 	out(p, "<h2>");
 	esc(p, _("Possible double aid payments"));
 	out(p, "</h2><p class=\"muted\">");
-	esc(p, _("The same retiree paid the same amount on the same date by more than one office. When the offices confirm a copy, delete it: the deletion is a signed change and the history keeps the payment."));
+	esc(p,
+	    _("The same retiree paid the same amount on the same date by more than one office. When the offices confirm a copy, delete it: the deletion is a signed change and the history keeps the payment."));
 	out(p, "</p>");
 	if (!aid) {
 		out(p, "<p class=\"err\">");
@@ -1870,7 +1892,8 @@ static void page_review(struct page *p)
 		out(p, "</th><th>");
 		esc(p, _("Payments"));
 		out(p, "</th></tr>\n");
-		json_array_foreach(aid, i, g) {
+		json_array_foreach(aid, i, g)
+		{
 			out(p, "<tr><td>");
 			record_link(p, jstr(g, "retiree"), jstr(g, "name"));
 			out(p, "</td><td>");
@@ -1878,7 +1901,8 @@ static void page_review(struct page *p)
 			out(p, "</td><td>");
 			esc(p, jstr(g, "amount"));
 			out(p, "</td><td>");
-			json_array_foreach(json_object_get(g, "payments"), k, m) {
+			json_array_foreach(json_object_get(g, "payments"), k, m)
+			{
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "id"));
 				out(p, " · ");
@@ -1889,7 +1913,8 @@ static void page_review(struct page *p)
 				csrf_field(p);
 				out(p, "<input type=\"hidden\" name=\"id\" value=\"");
 				esc(p, jstr(m, "id"));
-				out(p, "\"><input type=\"hidden\" name=\"back\" value=\"review\"><input type=\"submit\" class=\"delete\" value=\"");
+				out(p,
+				    "\"><input type=\"hidden\" name=\"back\" value=\"review\"><input type=\"submit\" class=\"delete\" value=\"");
 				esc(p, _("Delete this payment"));
 				out(p, "\"></form></div>");
 			}
@@ -2013,7 +2038,9 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 		return 0;
 	}
 	if (post && !csrf_ok(p)) {
-		error_page(p, 403, _("The form has expired (missing or wrong security token): reload the page and try again."));
+		error_page(
+			p, 403,
+			_("The form has expired (missing or wrong security token): reload the page and try again."));
 		return 0;
 	}
 	if (strcmp(req->path, "/logout") == 0 && post) {

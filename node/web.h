@@ -18,7 +18,7 @@
 #include "silver_users.h"
 
 #define SILVER_WEB_SESSIONS 256
-#define SILVER_WEB_PAGE 50            /* rows per list page */
+#define SILVER_WEB_PAGE 50		/* rows per list page */
 #define SILVER_WEB_MAX_BODY (64 * 1024) /* a larger POST is refused (413) */
 #define SILVER_WEB_MAX_FIELDS 128
 
@@ -44,7 +44,7 @@ typedef struct silver_web_req {
 typedef struct silver_web_resp {
 	int status;
 	silver_buf body;
-	const char *type;  /* Content-Type */
+	const char *type;   /* Content-Type */
 	char location[600]; /* a redirect's target, or "" */
 	char cookie[200];   /* a Set-Cookie value, or "" */
 } silver_web_resp;

@@ -33,8 +33,8 @@ struct pageb {
 	const char *name;
 	const char *path;
 	const char *qk, *qv; /* one query field, or NULL */
-	int per_id;          /* path is a prefix for a random record id */
-	int target;          /* has the 50 ms target */
+	int per_id;	     /* path is a prefix for a random record id */
+	int target;	     /* has the 50 ms target */
 };
 
 int main(void)
@@ -73,7 +73,8 @@ int main(void)
 	bench_check(silver_store_open(node, 0, &s), "silver_store_open", NULL);
 	bench_check(silver_users_open(node, &u), "silver_users_open", NULL);
 	bench_check(silver_web_new(s, u, &w), "silver_web_new", NULL);
-	bench_check(silver_web_session_for(w, "bench", SILVER_USER_OFFICER, 1000, token, csrf), "session", NULL);
+	bench_check(silver_web_session_for(w, "bench", SILVER_USER_OFFICER, 1000, token, csrf), "session",
+		    NULL);
 
 	for (size_t k = 0; k < sizeof(pages) / sizeof(pages[0]); k++) {
 		const struct pageb *pg = &pages[k];
@@ -109,8 +110,8 @@ int main(void)
 		}
 		med = bench_quantile(lat, nruns, 0.5);
 		p90 = bench_quantile(lat, nruns, 0.9);
-		printf("%-22s on %zu records, %zu runs: median %8.3f ms, p90 %8.3f ms (%zu bytes)\n", pg->name, n,
-		       nruns, med, p90, bytes);
+		printf("%-22s on %zu records, %zu runs: median %8.3f ms, p90 %8.3f ms (%zu bytes)\n",
+		       pg->name, n, nruns, med, p90, bytes);
 		snprintf(name, sizeof(name), "web.%s.median_ms", pg->name);
 		bench_result(name, med, "ms", pg->target ? -1 : 0, pg->target ? 50 : 0);
 		snprintf(name, sizeof(name), "web.%s.p90_ms", pg->name);
