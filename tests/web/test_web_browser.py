@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """The workbench in a real browser: headless Chromium driven by Selenium
 logs in, adds a retiree, records a visit from the retiree's page, settles
-a conflict made by a field laptop, and the results are checked with
-`silvernode show` and `silvernode conflicts`.
+a conflict made by a field laptop, deletes a payment the laptop and the
+office both entered, and the results are checked with `silvernode show`
+and `silvernode conflicts`.
 
 SILVER_WEB_SCREENSHOTS=DIR saves the pages as PNG files into DIR (docs/
 uses them: docs/WEB.md)."""
@@ -121,6 +122,17 @@ class Browser(unittest.TestCase):
         addr.clear()
         addr.send_keys("龙湖镇文化路 12 号")
         self.click(d.find_element(By.ID, "save"))
+        # The same aid payment entered by the laptop and, in the browser, by the office.
+        run(self.laptop, "add", "aid", "retiree=" + rid, "date=2026-04-02", "amount=1500.50",
+            "reason=low_income")
+        self.go("/record/" + rid)
+        self.click(d.find_element(By.ID, "new_aid"))
+        d.find_element(By.ID, "date").send_keys("2026-04-02")
+        d.find_element(By.ID, "amount").send_keys("1500.50")
+        Select(d.find_element(By.ID, "reason")).select_by_visible_text("家庭收入低")
+        self.click(d.find_element(By.ID, "save"))
+        self.assertIn("/record/longhu/aid/", d.current_url)
+        ours = d.current_url.split("/record/", 1)[1]
         back = os.path.join(self.node.tmp, "to-office.bundle")
         run(self.laptop, "export-bundle", back)
         self.node.cli("import-bundle", back)
@@ -146,6 +158,21 @@ class Browser(unittest.TestCase):
         self.assertTrue(d.find_elements(By.ID, "noconflicts"))
         self.assertEqual(self.node.cli("conflicts").stdout.count(rid), 0)
         self.assertIn("龙湖镇文化路 10 号", self.node.cli("show", rid).stdout)
+
+        # The review: the double payment, by name; the office deletes its copy.
+        self.go("/review")
+        table = d.find_element(By.ID, "anomalies").text
+        self.assertIn("张德明", table)
+        self.assertIn("1500.50", table)
+        self.shot("web-review")
+        for div in d.find_elements(By.CSS_SELECTOR, "#anomalies td div"):
+            if ours in div.text:
+                self.click(div.find_element(By.CSS_SELECTOR, "input.delete"))
+                break
+        else:
+            self.fail("the office's payment is not listed")
+        self.assertTrue(d.find_elements(By.ID, "noanomalies"))
+        self.assertIn("deleted", self.node.cli("show", ours).stdout)
 
         # The county dashboard (an officer's page).
         self.go("/county")
