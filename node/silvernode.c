@@ -1658,7 +1658,7 @@ static int cmd_forks(silver_cli_opts *o)
  * links libzmq, so that every other command starts without loading it.  We
  * exec the silvernode-net beside our own real path, global options first. */
 
-static int exec_net(silver_cli_opts *o, const char *cmd)
+static int exec_prog(silver_cli_opts *o, const char *prog, const char *cmd)
 {
 	char self[4096], path[4200], **argv;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -1666,14 +1666,14 @@ static int exec_net(silver_cli_opts *o, const char *cmd)
 	int k = 0;
 
 	if (n <= 0) {
-		silver_cli_error(_("cannot find silvernode-net (the network commands): %s"), strerror(errno));
+		silver_cli_error(_("cannot run %s beside silvernode: %s"), prog, strerror(errno));
 		return SILVER_EXIT_INTERNAL;
 	}
 	self[n] = 0;
 	slash = strrchr(self, '/');
 	if (slash)
 		*slash = 0;
-	snprintf(path, sizeof(path), "%s/silvernode-net", slash ? self : ".");
+	snprintf(path, sizeof(path), "%s/%s", slash ? self : ".", prog);
 	if (!(argv = calloc((size_t)o->argc + 6, sizeof(char *))))
 		return SILVER_EXIT_INTERNAL;
 	argv[k++] = path;
@@ -1687,9 +1687,26 @@ static int exec_net(silver_cli_opts *o, const char *cmd)
 	argv[k] = NULL;
 	fflush(NULL);
 	execv(path, argv);
-	silver_cli_error(_("cannot find silvernode-net (the network commands): %s"), strerror(errno));
+	silver_cli_error(_("cannot run %s beside silvernode: %s"), prog, strerror(errno));
 	free(argv);
 	return SILVER_EXIT_INTERNAL;
+}
+
+static int exec_net(silver_cli_opts *o, const char *cmd)
+{
+	return exec_prog(o, "silvernode-net", cmd);
+}
+
+/* The workbench and its accounts live in silvernode-web, the only program
+ * that links libmicrohttpd (docs/WEB.md). */
+static int cmd_web(silver_cli_opts *o)
+{
+	return exec_prog(o, "silvernode-web", "web");
+}
+
+static int cmd_user(silver_cli_opts *o)
+{
+	return exec_prog(o, "silvernode-web", "user");
 }
 
 static int cmd_hub(silver_cli_opts *o)
@@ -1752,6 +1769,9 @@ static const silver_cli_command commands[] = {
 	{"daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
 	 N_("keep syncing with a hub; reconnects when the network returns")},
 	{"status", cmd_status, "", N_("per peer: last successful sync, entries waiting")},
+	{"web", cmd_web, "[--listen HOST:PORT]", N_("serve the office workbench to a browser (default 127.0.0.1:8470)")},
+	{"user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
+	 N_("the workbench's accounts (the password is read from stdin)")},
 	{"help", cmd_help, "", N_("this help")},
 	{NULL, NULL, NULL, NULL},
 };

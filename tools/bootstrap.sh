@@ -52,14 +52,16 @@ PACKAGES=(
 	liblmdb-dev lmdb-utils
 	libzmq3-dev libmsgpack-dev libsodium-dev
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
+	libmicrohttpd-dev
 	gettext
 	clang
 	python3
 	locales
 )
 # Only the tests need these (--test-deps): Chromium renders the HTML report;
+# chromium-driver and python3-selenium drive it through the web workbench;
 # strace injects kills and a full disk into init (test_hardening.sh).
-TEST_PACKAGES=(chromium strace)
+TEST_PACKAGES=(chromium chromium-driver python3-selenium strace)
 
 want_release=0
 want_asan=0

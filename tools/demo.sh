@@ -14,6 +14,8 @@
 #   --seed N       another county: the random choices (default 2025)
 #   --scale S      full (default: the report's figures) or small (a quick one)
 #   --transport T  net (default: silvernode hub / sync over ZeroMQ) or bundle
+#   --serve        keep the hub's web workbench running at the end until Ctrl-C
+#                  (the default on a terminal); --no-serve stops it once it answers
 # Environment: SILVER_BIN (where silvernode is).  Needs python3.
 set -euo pipefail
 
@@ -25,10 +27,13 @@ out=
 seed=2025
 scale=full
 transport=net
+serve=
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--no-build) build=0 ;;
 	--keep) keep=1 ;;
+	--serve) serve=1 ;;
+	--no-serve) serve=0 ;;
 	--work | --out | --seed | --scale | --transport)
 		[[ $# -ge 2 ]] || { echo "demo.sh: $1 needs a value" >&2; exit 2; }
 		case $1 in
@@ -226,8 +231,47 @@ if bad:
 print("Every figure is what the offices entered%s." % (", and the report's" if full else ""))
 EOF
 
+step "16. The county's workbench in a browser (silvernode web, docs/WEB.md)"
+[[ -n $serve ]] || { [[ -t 0 && -t 1 ]] && serve=1 || serve=0; }
+say "An officer's account for the hub's web workbench (the password is read from stdin):"
+show "echo demo-password | silvernode --dir hub user add county --role officer"
+echo demo-password | silvernode --dir hub user add county --role officer
+web_pid=
+stop_web() {
+	if [[ -n $web_pid ]]; then
+		kill "$web_pid" 2>/dev/null || true
+		wait "$web_pid" 2>/dev/null || true
+		web_pid=
+	fi
+}
+trap 'stop_web; cleanup' EXIT
+web_url=
+for listen in "127.0.0.1:${SILVER_WEB_PORT:-8470}" 127.0.0.1:0; do
+	show "silvernode --dir hub web --listen $listen &"
+	silvernode --dir hub web --listen "$listen" >web.out 2>&1 &
+	web_pid=$!
+	for _ in $(seq 100); do
+		web_url=$(sed -n 's|.*\(http://127\.0\.0\.1:[0-9]*/\).*|\1|p' web.out 2>/dev/null)
+		[[ -z $web_url ]] && kill -0 "$web_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	[[ -n $web_url ]] && break
+	stop_web
+done
+[[ -n $web_url ]] || die "silvernode web did not start: $(cat web.out)"
+python3 -c 'import sys,urllib.request; t=urllib.request.urlopen(sys.argv[1]+"login",timeout=10).read().decode(); sys.exit(0 if "name=\"password\"" in t else 1)' "$web_url" ||
+	die "the workbench at $web_url does not answer with its login page"
+say "The workbench answers at ${web_url} — log in as 'county' with the password 'demo-password'."
+say "Pages: /records/retiree (the retirees), /conflicts, /county (per township: last data received)."
+
 step "Done in $((SECONDS - t0)) s"
 say "HTML report: $report"
 if [[ $keep == 1 ]]; then
 	say "The county's nodes are in $C (try: $BIN/silvernode --dir $C/hub log | tail)"
+fi
+say "Workbench: $web_url (user county, password demo-password)"
+if [[ $serve == 1 ]]; then
+	say "Serving until Ctrl-C ..."
+	trap 'stop_web; cleanup; exit 0' INT TERM
+	wait "$web_pid" || true
 fi

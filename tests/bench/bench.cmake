@@ -13,3 +13,12 @@ foreach(b import edit show bundle)
   set_tests_properties(bench_${b} PROPERTIES TIMEOUT 300 LABELS bench
     ENVIRONMENT "SILVER_BIN=${CMAKE_BINARY_DIR}/bin;SILVER_SRC=${CMAKE_SOURCE_DIR};LANG=C.UTF-8;LC_ALL=C.UTF-8")
 endforeach()
+
+# The workbench's pages (docs/WEB.md, "Performance"), rendered in-process.
+add_executable(bench_web ${CMAKE_CURRENT_LIST_DIR}/bench_web.c ${CMAKE_CURRENT_LIST_DIR}/bench_common.c)
+target_link_libraries(bench_web PRIVATE silver_web silver_node PkgConfig::SODIUM Threads::Threads)
+set_target_properties(bench_web PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+add_dependencies(bench_web silvernode)
+add_test(NAME bench_web COMMAND bench_web)
+set_tests_properties(bench_web PROPERTIES TIMEOUT 300 LABELS bench
+  ENVIRONMENT "SILVER_BIN=${CMAKE_BINARY_DIR}/bin;SILVER_SRC=${CMAKE_SOURCE_DIR};LANG=C.UTF-8;LC_ALL=C.UTF-8")

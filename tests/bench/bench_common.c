@@ -499,3 +499,49 @@ void bench_mkdir_p(const char *path)
 	if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
 		bench_die("mkdir %s: %s", tmp, strerror(errno));
 }
+
+#define BENCH_CACHE_BATCH 100000
+
+/* The cached store in dir/node with its ids in dir/ids (SILVER_MAX_ID bytes each). */
+char *bench_cached_retirees(const char *dir, size_t n)
+{
+	char node[4096], idpath[4096], mark[4096];
+	char *ids = malloc(n * SILVER_MAX_ID);
+	silver_store *s;
+	FILE *f;
+	double t0;
+
+	if (!ids)
+		bench_die("out of memory");
+	snprintf(node, sizeof(node), "%s/node", dir);
+	snprintf(idpath, sizeof(idpath), "%s/ids", dir);
+	snprintf(mark, sizeof(mark), "%s/complete", dir);
+	if (access(mark, F_OK) == 0 && (f = fopen(idpath, "rb")) != NULL) {
+		size_t got = fread(ids, SILVER_MAX_ID, n, f);
+		fclose(f);
+		/* A store the library cannot open (written by an older
+		 * silversync during development) is rebuilt. */
+		if (got == n && silver_store_open(node, SILVER_OPEN_RDONLY, &s) == 0) {
+			silver_store_close(&s);
+			printf("reusing the store of %zu records in %s\n", n, dir);
+			return ids;
+		}
+		printf("the cached store in %s does not open: rebuilding it\n", dir);
+	}
+	bench_rmrf(dir);
+	bench_mkdir_p(dir);
+	printf("building a store of %zu records in %s (once) ...\n", n, dir);
+	fflush(stdout);
+	t0 = bench_now();
+	s = bench_node(node, "longhu");
+	for (size_t i = 0; i < n; i += BENCH_CACHE_BATCH)
+		bench_add_retirees(s, i, i + BENCH_CACHE_BATCH < n ? i + BENCH_CACHE_BATCH : n, ids + i * SILVER_MAX_ID);
+	silver_store_close(&s);
+	printf("built in %.1f s (%.0f records/s, transactions of %d)\n", bench_now() - t0,
+	       (double)n / (bench_now() - t0), BENCH_CACHE_BATCH);
+	if (!(f = fopen(idpath, "wb")) || fwrite(ids, SILVER_MAX_ID, n, f) != n || fclose(f) != 0)
+		bench_die("cannot write %s", idpath);
+	if (!(f = fopen(mark, "w")) || fclose(f) != 0)
+		bench_die("cannot write %s", mark);
+	return ids;
+}

@@ -110,4 +110,10 @@ int bench_edit_one(silver_wtxn *t, void *ctx);
 /* mkdir -p, or die. */
 void bench_mkdir_p(const char *path);
 
+/* A store of n generated retirees in dir/node, built once (transactions of
+ * 100,000) and reused while dir/complete is there and it opens; their ids
+ * in dir/ids.  Returns the ids (SILVER_MAX_ID bytes each; caller frees).
+ * bench_show and bench_web share the cache (show-N). */
+char *bench_cached_retirees(const char *dir, size_t n);
+
 #endif

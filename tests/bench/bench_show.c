@@ -23,8 +23,6 @@
 
 #include "bench_common.h"
 
-#define BATCH 100000
-
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static size_t rnd(size_t n)
 {
@@ -32,50 +30,6 @@ static size_t rnd(size_t n)
 	rng ^= rng >> 7;
 	rng ^= rng << 17;
 	return (size_t)(rng % n);
-}
-
-/* The cached store in dir/node with its ids in dir/ids (SILVER_MAX_ID bytes each). */
-static char *cached_store(const char *dir, size_t n)
-{
-	char node[4096], idpath[4096], mark[4096];
-	char *ids = malloc(n * SILVER_MAX_ID);
-	silver_store *s;
-	FILE *f;
-	double t0;
-
-	if (!ids)
-		bench_die("out of memory");
-	snprintf(node, sizeof(node), "%s/node", dir);
-	snprintf(idpath, sizeof(idpath), "%s/ids", dir);
-	snprintf(mark, sizeof(mark), "%s/complete", dir);
-	if (access(mark, F_OK) == 0 && (f = fopen(idpath, "rb")) != NULL) {
-		size_t got = fread(ids, SILVER_MAX_ID, n, f);
-		fclose(f);
-		/* A store the library cannot open (written by an older
-		 * silversync during development) is rebuilt. */
-		if (got == n && silver_store_open(node, SILVER_OPEN_RDONLY, &s) == 0) {
-			silver_store_close(&s);
-			printf("reusing the store of %zu records in %s\n", n, dir);
-			return ids;
-		}
-		printf("the cached store in %s does not open: rebuilding it\n", dir);
-	}
-	bench_rmrf(dir);
-	bench_mkdir_p(dir);
-	printf("building a store of %zu records in %s (once) ...\n", n, dir);
-	fflush(stdout);
-	t0 = bench_now();
-	s = bench_node(node, "longhu");
-	for (size_t i = 0; i < n; i += BATCH)
-		bench_add_retirees(s, i, i + BATCH < n ? i + BATCH : n, ids + i * SILVER_MAX_ID);
-	silver_store_close(&s);
-	printf("built in %.1f s (%.0f records/s, transactions of %d)\n", bench_now() - t0,
-	       (double)n / (bench_now() - t0), BATCH);
-	if (!(f = fopen(idpath, "wb")) || fwrite(ids, SILVER_MAX_ID, n, f) != n || fclose(f) != 0)
-		bench_die("cannot write %s", idpath);
-	if (!(f = fopen(mark, "w")) || fclose(f) != 0)
-		bench_die("cannot write %s", mark);
-	return ids;
 }
 
 int main(void)
@@ -97,7 +51,7 @@ int main(void)
 		snprintf(dir, sizeof(dir), "%s/show-%zu", base, n);
 	else
 		snprintf(dir, sizeof(dir), "%s/silver-bench-cache/show-%zu", tmp && *tmp ? tmp : "/tmp", n);
-	ids = cached_store(dir, n);
+	ids = bench_cached_retirees(dir, n);
 	snprintf(node, sizeof(node), "%s/node", dir);
 	{
 		char data[4200];

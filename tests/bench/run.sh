@@ -4,14 +4,14 @@
 #
 # BUILD_DIR is a configured and built tree (cmake --build BUILD_DIR builds
 # the bench_* programs when the tests are on); BENCH names pick some of
-# import, edit, show, bundle, sync, stats, audit (default: all).  After
+# import, edit, show, web, bundle, sync, stats, audit (default: all).  After
 # sync, peers/pouchdb.sh replicates the same number of records with PouchDB
 # in the same run and prints the ratio (skipped without node and npm, or
 # with SILVER_BENCH_POUCH=0).  Each benchmark's own output
 # is kept in BUILD_DIR/bench/NAME.log.  Targets are shown, never enforced:
 # the script exits non-zero only when a benchmark broke (exit status not 0).
 #
-# Environment: SILVER_BENCH_DIR  where bench_show caches its 1,000,000-record
+# Environment: SILVER_BENCH_DIR  where bench_show (and bench_web) cache their 1,000,000-record
 # store (default $TMPDIR/silver-bench-cache); SILVER_BENCH_SCALE is set to
 # full unless already set.
 set -uo pipefail
@@ -25,7 +25,7 @@ build=$(cd "$1" && pwd) || exit 2
 shift
 benches=("$@")
 if [[ ${#benches[@]} -eq 0 ]]; then
-	benches=(import edit show bundle sync stats audit)
+	benches=(import edit show web bundle sync stats audit)
 fi
 export SILVER_BENCH_SCALE=${SILVER_BENCH_SCALE:-full}
 export SILVER_BIN=$build/bin

@@ -1,0 +1,2109 @@
+/*
+ * web.c - the workbench's pages (web.h, docs/WEB.md).
+ *
+ * Every page is HTML written on the server, usable without JavaScript in
+ * old browsers.  Rules every page keeps:
+ *   - every value that comes from the store, the request or a user is
+ *     written through esc() (HTML-escaped, quotes included);
+ *   - no page but /login answers without a session; roles are checked
+ *     here, on the server, before anything is read or written;
+ *   - every POST carries the session's CSRF token in the field "csrf";
+ *   - a change is made by redirecting after the POST (303), and the
+ *     account that made it goes into the operator journal (silver_users.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "cli.h"
+#include "stats_report.h"
+#include "stats_view.h"
+#include "store_int.h"
+#include "web.h"
+
+#define SESSION_IDLE_MS (8ull * 3600 * 1000)
+#define LOGIN_MAX_FAILS 5		    /* per account name */
+#define LOGIN_MAX_FAILS_ADDR 30		    /* per client address (an office may share one) */
+#define LOGIN_WINDOW_MS (15ull * 60 * 1000) /* failures counted within */
+#define LOGIN_LOCK_MS (5ull * 60 * 1000)    /* then refused for */
+#define LIMITS 128
+#define REF_CHOICES 100
+
+struct session {
+	char token[65];
+	char csrf[65];
+	char user[SILVER_USER_MAX + 1];
+	int role; /* 0: not logged in (a login form's CSRF holder) */
+	uint64_t seen_ms;
+};
+
+struct limit {
+	char key[80];
+	unsigned fails;
+	uint64_t first_ms, locked_until_ms;
+};
+
+struct silver_web {
+	silver_store *s;
+	silver_users *u;
+	silver_arena *a, *a2;
+	silver_buf tmp, tmp2;
+	struct session sess[SILVER_WEB_SESSIONS];
+	struct limit lim[LIMITS];
+	unsigned long journal_failures;
+	silver_web_review_fn review;
+	void *review_ctx;
+};
+
+/* One request being answered. */
+struct page {
+	silver_web *w;
+	const silver_web_req *req;
+	silver_web_resp *resp;
+	struct session *ses;
+};
+
+/* ---- output --------------------------------------------------------------------------- */
+
+static void out(struct page *p, const char *s)
+{
+	silver_buf_append(&p->resp->body, s, strlen(s));
+}
+
+static void outf(struct page *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(struct page *p, const char *fmt, ...)
+{
+	char b[1024];
+	va_list ap;
+	int n;
+	va_start(ap, fmt);
+	n = vsnprintf(b, sizeof(b), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		silver_buf_append(&p->resp->body, b, (size_t)n < sizeof(b) ? (size_t)n : sizeof(b) - 1);
+}
+
+/* HTML-escape n bytes: safe in text and in quoted attributes. */
+static void escn(struct page *p, const char *s, size_t n)
+{
+	size_t start = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *r = NULL;
+		switch (s[i]) {
+		case '&':
+			r = "&amp;";
+			break;
+		case '<':
+			r = "&lt;";
+			break;
+		case '>':
+			r = "&gt;";
+			break;
+		case '"':
+			r = "&quot;";
+			break;
+		case '\'':
+			r = "&#39;";
+			break;
+		default:
+			continue;
+		}
+		silver_buf_append(&p->resp->body, s + start, i - start);
+		out(p, r);
+		start = i + 1;
+	}
+	silver_buf_append(&p->resp->body, s + start, n - start);
+}
+
+static void esc(struct page *p, const char *s)
+{
+	escn(p, s ? s : "", s ? strlen(s) : 0);
+}
+
+/* Percent-encode for a URL's query or path segment (ids keep their '/'). */
+static void urlenc(struct page *p, const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+		    c == '_' || c == '.' || (keep_slash && c == '/')) {
+			silver_buf_append(&p->resp->body, s, 1);
+		} else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+			silver_buf_append(&p->resp->body, e, 3);
+		}
+	}
+}
+
+static const char *qarg(const silver_web_req *r, const char *key)
+{
+	for (size_t i = 0; i < r->nquery; i++)
+		if (strcmp(r->query[i].key, key) == 0)
+			return r->query[i].val;
+	return NULL;
+}
+
+static const char *farg(const silver_web_req *r, const char *key)
+{
+	for (size_t i = 0; i < r->nform; i++)
+		if (strcmp(r->form[i].key, key) == 0)
+			return r->form[i].val;
+	return NULL;
+}
+
+static void redirect(struct page *p, const char *where)
+{
+	p->resp->status = 303;
+	snprintf(p->resp->location, sizeof(p->resp->location), "%s", where);
+}
+
+static void head(struct page *p, const char *title)
+{
+	p->resp->status = 200;
+	p->resp->type = "text/html; charset=utf-8";
+	out(p, "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+	       "<meta http-equiv=\"X-UA-Compatible\" content=\"IE=edge\"><title>");
+	esc(p, title);
+	out(p, " - ");
+	esc(p, _("silversync workbench"));
+	out(p,
+	    "</title><style>"
+	    "body{font-family:sans-serif;margin:0;font-size:15px}"
+	    "#top{background:#8b1a1a;color:#fff;padding:6px 12px}#top a{color:#fff;margin-right:12px}"
+	    "#main{padding:12px}table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 8px;"
+	    "text-align:left;vertical-align:top}th{background:#eee}.err{color:#b00;font-weight:bold}"
+	    ".ok{color:#060}.conflict{background:#fee}label{display:inline-block;min-width:9em}"
+	    "form.inline{display:inline}.muted{color:#666}"
+	    "</style></head><body>\n");
+	if (p->ses && p->ses->role) {
+		const char *tw = silver_store_township(p->w->s);
+		const char *twl = silver_schema_township_label(tw);
+		out(p, "<div id=\"top\"><b>");
+		esc(p, twl ? _(twl) : silver_store_name(p->w->s));
+		out(p, "</b> &nbsp; <a href=\"/records/retiree\">");
+		esc(p, _("Retirees"));
+		out(p, "</a><a href=\"/collections\">");
+		esc(p, _("All collections"));
+		out(p, "</a><a href=\"/conflicts\">");
+		esc(p, _("Conflicts"));
+		out(p, "</a>");
+		if (p->ses->role >= SILVER_USER_OFFICER) {
+			out(p, "<a href=\"/review\">");
+			esc(p, _("Review"));
+			out(p, "</a><a href=\"/county\">");
+			esc(p, _("Dashboard"));
+			out(p, "</a>");
+		}
+		out(p, "<span style=\"float:right\">");
+		esc(p, p->ses->user);
+		out(p,
+		    " <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"");
+		esc(p, p->ses->csrf);
+		out(p, "\"><input type=\"submit\" value=\"");
+		esc(p, _("Log out"));
+		out(p, "\"></form></span></div>\n");
+	}
+	out(p, "<div id=\"main\"><h1>");
+	esc(p, title);
+	out(p, "</h1>\n");
+}
+
+static void foot(struct page *p)
+{
+	out(p, "</div></body></html>\n");
+}
+
+static void csrf_field(struct page *p)
+{
+	out(p, "<input type=\"hidden\" name=\"csrf\" value=\"");
+	esc(p, p->ses->csrf);
+	out(p, "\">");
+}
+
+static void error_page(struct page *p, int status, const char *msg)
+{
+	p->resp->body.len = 0;
+	head(p, _("Error"));
+	p->resp->status = status;
+	out(p, "<p class=\"err\">");
+	esc(p, msg);
+	out(p, "</p><p><a href=\"/\">");
+	esc(p, _("Back to the start page"));
+	out(p, "</a></p>");
+	foot(p);
+}
+
+/* ---- sessions and the login rate limit ------------------------------------------------- */
+
+static void random_hex(char out65[65])
+{
+	uint8_t r[32];
+	randombytes_buf(r, sizeof(r));
+	sodium_bin2hex(out65, 65, r, sizeof(r));
+}
+
+static struct session *session_find(silver_web *w, const char *token, uint64_t now)
+{
+	if (!token || strlen(token) != 64)
+		return NULL;
+	for (int i = 0; i < SILVER_WEB_SESSIONS; i++) {
+		struct session *s = &w->sess[i];
+		if (s->token[0] && sodium_memcmp(s->token, token, 64) == 0) {
+			if (now - s->seen_ms > SESSION_IDLE_MS) {
+				sodium_memzero(s, sizeof(*s));
+				return NULL;
+			}
+			s->seen_ms = now;
+			return s;
+		}
+	}
+	return NULL;
+}
+
+/* A new session, in a free slot or the one idle longest. */
+static struct session *session_new(silver_web *w, const char *user, int role, uint64_t now)
+{
+	struct session *best = &w->sess[0];
+	for (int i = 0; i < SILVER_WEB_SESSIONS; i++) {
+		if (!w->sess[i].token[0]) {
+			best = &w->sess[i];
+			break;
+		}
+		if (w->sess[i].seen_ms < best->seen_ms)
+			best = &w->sess[i];
+	}
+	memset(best, 0, sizeof(*best));
+	random_hex(best->token);
+	random_hex(best->csrf);
+	snprintf(best->user, sizeof(best->user), "%s", user ? user : "");
+	best->role = role;
+	best->seen_ms = now;
+	return best;
+}
+
+static void set_cookie(struct page *p, const struct session *s)
+{
+	snprintf(p->resp->cookie, sizeof(p->resp->cookie),
+		 "silver_session=%s; Path=/; HttpOnly; SameSite=Strict", s ? s->token : "");
+}
+
+int silver_web_session_for(silver_web *w, const char *user, int role, uint64_t now_ms, char token[65],
+			   char csrf[65])
+{
+	struct session *s;
+	if (!silver_user_name_ok(user) || !silver_user_role_name(role))
+		return SILVER_EINVAL;
+	s = session_new(w, user, role, now_ms);
+	memcpy(token, s->token, 65);
+	memcpy(csrf, s->csrf, 65);
+	return 0;
+}
+
+static struct limit *limit_of(silver_web *w, const char *key, int create, uint64_t now)
+{
+	struct limit *free_slot = NULL, *oldest = &w->lim[0];
+	for (int i = 0; i < LIMITS; i++) {
+		struct limit *l = &w->lim[i];
+		if (l->key[0] && now - l->first_ms > LOGIN_WINDOW_MS && now >= l->locked_until_ms)
+			memset(l, 0, sizeof(*l));
+		if (l->key[0] && strcmp(l->key, key) == 0)
+			return l;
+		if (!l->key[0] && !free_slot)
+			free_slot = l;
+		if (l->first_ms < oldest->first_ms)
+			oldest = l;
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot) {
+		free_slot = oldest;
+		memset(free_slot, 0, sizeof(*free_slot));
+	}
+	snprintf(free_slot->key, sizeof(free_slot->key), "%s", key);
+	free_slot->first_ms = now;
+	return free_slot;
+}
+
+static int limited(silver_web *w, const char *key, uint64_t now)
+{
+	struct limit *l = limit_of(w, key, 0, now);
+	return l && now < l->locked_until_ms;
+}
+
+static void limit_fail(silver_web *w, const char *key, unsigned max, uint64_t now)
+{
+	struct limit *l = limit_of(w, key, 1, now);
+	if (++l->fails >= max)
+		l->locked_until_ms = now + LOGIN_LOCK_MS;
+}
+
+/* ---- records: values and names ------------------------------------------------------------ */
+
+static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
+{
+	size_t n = strlen(key);
+	for (uint32_t k = 0; k < r->nfields; k++)
+		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
+			return r->fields[k].nheads ? &r->fields[k] : NULL;
+	return NULL;
+}
+
+/* The field's shown value as text (tmp), "" when unset. */
+static const char *value_text(silver_web *w, const silver_field *f, const silver_value *v, silver_buf *tmp)
+{
+	if (!v || v->type == SILVER_V_NIL)
+		return "";
+	silver_cli_value(f, v, tmp);
+	return (const char *)tmp->data;
+}
+
+static const char *field_text(silver_web *w, const silver_record *r, const silver_field *f, silver_buf *tmp)
+{
+	const silver_fieldstate *fs = find_fs(r, f->key);
+	return value_text(w, f, fs ? &fs->heads[fs->winner].value : NULL, tmp);
+}
+
+/* What people call a record: a retiree's name and ID number, a group's name,
+ * a case's date; written escaped. */
+static void record_name(struct page *p, const silver_record *r)
+{
+	static const char *const keys[] = { "name", "person", "topic", "date", "received_date" };
+	const silver_collection *c;
+	char coll[SILVER_MAX_NAME + 1];
+	silver_buf *t = &p->w->tmp2;
+	int shown = 0;
+
+	snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
+	c = silver_schema_find(coll);
+	for (size_t k = 0; c && k < sizeof(keys) / sizeof(keys[0]) && !shown; k++) {
+		const silver_field *f = silver_schema_field(c, keys[k], strlen(keys[k]));
+		const char *v = f ? field_text(p->w, r, f, t) : "";
+		if (*v) {
+			esc(p, v);
+			shown = 1;
+		}
+	}
+	if (c && strcmp(coll, "retiree") == 0) {
+		const silver_field *f = silver_schema_field(c, "id_number", 9);
+		const char *v = f ? field_text(p->w, r, f, t) : "";
+		if (*v) {
+			out(p, " (");
+			esc(p, v);
+			out(p, ")");
+		}
+	}
+	if (!shown)
+		escn(p, (const char *)r->id.p, r->id.n);
+}
+
+/* The name of the record id refers to, read with the second arena. */
+static void ref_name(struct page *p, const char *id)
+{
+	silver_record r;
+	silver_arena_reset(p->w->a2);
+	if (silver_store_get(p->w->s, id, p->w->a2, &r) == 0)
+		record_name(p, &r);
+	else
+		esc(p, id);
+}
+
+static void value_html(struct page *p, const silver_field *f, const silver_value *v)
+{
+	if (!v || v->type == SILVER_V_NIL) {
+		out(p, "<span class=\"muted\">-</span>");
+		return;
+	}
+	if (f && f->type == SILVER_F_ENUM && v->type == SILVER_V_STR) {
+		const char *l = silver_schema_enum_label(f, v->s.p, v->s.n);
+		if (l) {
+			esc(p, _(l));
+			return;
+		}
+	}
+	if (f && f->type == SILVER_F_SET && v->type == SILVER_V_LIST) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			const char *l = silver_schema_enum_label(f, v->items[i].p, v->items[i].n);
+			if (i)
+				out(p, "、");
+			if (l)
+				esc(p, _(l));
+			else
+				escn(p, (const char *)v->items[i].p, v->items[i].n);
+		}
+		return;
+	}
+	if (f && f->type == SILVER_F_REF && v->type == SILVER_V_STR) {
+		char id[SILVER_MAX_ID + 1];
+		snprintf(id, sizeof(id), "%.*s", (int)v->s.n, (const char *)v->s.p);
+		out(p, "<a href=\"/record/");
+		urlenc(p, id, 1);
+		out(p, "\">");
+		ref_name(p, id);
+		out(p, "</a>");
+		return;
+	}
+	if (v->type == SILVER_V_BOOL) {
+		esc(p, v->i ? _("deleted") : _("kept"));
+		return;
+	}
+	esc(p, value_text(p->w, f, v, &p->w->tmp));
+}
+
+static const char *coll_label(const silver_collection *c)
+{
+	return _(c->label);
+}
+
+static const char *township_label(const char *code)
+{
+	const char *l = silver_schema_township_label(code);
+	return l ? _(l) : code;
+}
+
+/* ---- login, logout ------------------------------------------------------------------------ */
+
+static void login_form(struct page *p, const char *msg)
+{
+	if (!p->ses || p->ses->role) {
+		p->ses = session_new(p->w, NULL, 0, p->req->now_ms);
+		set_cookie(p, p->ses);
+	}
+	head(p, _("Log in"));
+	if (msg) {
+		out(p, "<p class=\"err\">");
+		esc(p, msg);
+		out(p, "</p>");
+	}
+	out(p, "<form method=\"post\" action=\"/login\">");
+	csrf_field(p);
+	out(p, "<p><label for=\"user\">");
+	esc(p, _("Account"));
+	out(p, "</label><input id=\"user\" name=\"user\" maxlength=\"32\"></p><p><label for=\"password\">");
+	esc(p, _("Password"));
+	out(p, "</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"256\"></p><p>"
+	       "<input type=\"submit\" id=\"login\" value=\"");
+	esc(p, _("Log in"));
+	out(p, "\"></p></form>");
+	foot(p);
+}
+
+static int csrf_ok(struct page *p)
+{
+	const char *t = farg(p->req, "csrf");
+	return p->ses && t && strlen(t) == 64 && sodium_memcmp(t, p->ses->csrf, 64) == 0;
+}
+
+static void do_login(struct page *p)
+{
+	const char *user = farg(p->req, "user"), *pw = farg(p->req, "password");
+	char ukey[80], ikey[80];
+	int role = 0, rv;
+	uint64_t now = p->req->now_ms;
+
+	if (!csrf_ok(p)) {
+		p->resp->status = 403;
+		login_form(p, _("The form has expired: please log in again."));
+		p->resp->status = 403;
+		return;
+	}
+	snprintf(ukey, sizeof(ukey), "u:%.40s", user ? user : "");
+	snprintf(ikey, sizeof(ikey), "a:%.60s", p->req->client ? p->req->client : "?");
+	if (limited(p->w, ukey, now) || limited(p->w, ikey, now)) {
+		login_form(p, _("Too many failed logins: wait five minutes and try again."));
+		p->resp->status = 429;
+		return;
+	}
+	rv = silver_users_check(p->w->u, user ? user : "", pw ? pw : "", &role);
+	if (rv != 0) {
+		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
+		limit_fail(p->w, ikey, LOGIN_MAX_FAILS_ADDR, now);
+		login_form(p, rv == SILVER_EDENIED ? _("Wrong account name or password.") :
+						     _(silver_strerror(rv)));
+		p->resp->status = 403;
+		return;
+	}
+	/* A new session id after login, so a token seen before cannot be used. */
+	sodium_memzero(p->ses, sizeof(*p->ses));
+	p->ses = session_new(p->w, user, role, now);
+	set_cookie(p, p->ses);
+	redirect(p, "/");
+}
+
+/* ---- lists -------------------------------------------------------------------------------- */
+
+struct listing {
+	struct page *p;
+	const silver_collection *c;
+	const char *q;
+	const char *fkey[SILVER_MAX_WRITES];
+	silver_value fval[SILVER_MAX_WRITES];
+	uint32_t nf;
+	long skip, shown;
+	int more;
+	const silver_field *cols[6];
+	int ncols;
+};
+
+static int matches(struct listing *l, const silver_record *r)
+{
+	for (uint32_t i = 0; i < l->nf; i++) {
+		const silver_fieldstate *fs = find_fs(r, l->fkey[i]);
+		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
+		if (!v || !silver_value_equal(v, &l->fval[i]))
+			return 0;
+	}
+	if (l->q && *l->q) {
+		for (uint32_t i = 0; i < l->c->nfields; i++) {
+			const silver_field *f = &l->c->fields[i];
+			if (f->type != SILVER_F_TEXT && f->type != SILVER_F_DATE)
+				continue;
+			if (strstr(field_text(l->p->w, r, f, &l->p->w->tmp), l->q))
+				return 1;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+static int list_row(const silver_record *r, void *vctx)
+{
+	struct listing *l = vctx;
+	struct page *p = l->p;
+	char id[SILVER_MAX_ID + 1];
+	if (r->deleted || !matches(l, r))
+		return 0;
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	if (l->shown == SILVER_WEB_PAGE) {
+		l->more = 1;
+		return 1;
+	}
+	l->shown++;
+	snprintf(id, sizeof(id), "%.*s", (int)r->id.n, (const char *)r->id.p);
+	out(p, "<tr>");
+	for (int i = 0; i < l->ncols; i++) {
+		const silver_fieldstate *fs = find_fs(r, l->cols[i]->key);
+		out(p, fs && fs->conflict ? "<td class=\"conflict\">" : "<td>");
+		if (i == 0) {
+			out(p, "<a href=\"/record/");
+			urlenc(p, id, 1);
+			out(p, "\">");
+		}
+		if (i == 0 && (!fs || fs->heads[fs->winner].value.type == SILVER_V_NIL))
+			esc(p, id);
+		else
+			value_html(p, l->cols[i], fs ? &fs->heads[fs->winner].value : NULL);
+		if (i == 0)
+			out(p, "</a>");
+		out(p, "</td>");
+	}
+	out(p, "</tr>\n");
+	return 0;
+}
+
+static void page_collections(struct page *p)
+{
+	uint32_t n;
+	const silver_collection *cs = silver_schema_collections(&n);
+	head(p, _("All collections"));
+	out(p, "<ul>");
+	for (uint32_t i = 0; i < n; i++) {
+		out(p, "<li><a href=\"/records/");
+		esc(p, cs[i].name);
+		out(p, "\">");
+		esc(p, coll_label(&cs[i]));
+		out(p, "</a></li>");
+	}
+	out(p, "</ul>");
+	foot(p);
+}
+
+static void page_list(struct page *p, const silver_collection *c)
+{
+	struct listing l;
+	const char *pg = qarg(p->req, "page");
+	long page = pg ? strtol(pg, NULL, 10) : 1;
+	int rv;
+
+	memset(&l, 0, sizeof(l));
+	l.p = p;
+	l.c = c;
+	l.q = qarg(p->req, "q");
+	if (page < 1 || page > 1000000)
+		page = 1;
+	l.skip = (page - 1) * SILVER_WEB_PAGE;
+	silver_arena_reset(p->w->a);
+	/* Filters: field=value on enum fields, typed as the CLI does. */
+	for (uint32_t i = 0; i < c->nfields && l.nf < SILVER_MAX_WRITES; i++) {
+		const silver_field *f = &c->fields[i];
+		const char *v = qarg(p->req, f->key);
+		char why[128];
+		if (!v || !*v || (f->type != SILVER_F_ENUM && f->type != SILVER_F_REF))
+			continue;
+		if (silver_schema_parse(f, v, p->w->a, &l.fval[l.nf], why, sizeof(why)) != 0) {
+			error_page(p, 400, _("A filter's value is not one of the field's choices."));
+			return;
+		}
+		l.fkey[l.nf++] = f->key;
+	}
+	for (uint32_t i = 0; i < c->nfields && l.ncols < 6; i++)
+		if (c->fields[i].type != SILVER_F_TEXT || l.ncols == 0 || i < 4)
+			l.cols[l.ncols++] = &c->fields[i];
+
+	head(p, coll_label(c));
+	out(p, "<form method=\"get\" action=\"/records/");
+	esc(p, c->name);
+	out(p, "\"><input name=\"q\" value=\"");
+	esc(p, l.q);
+	out(p, "\"> ");
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const silver_field *f = &c->fields[i];
+		const char *cur = qarg(p->req, f->key);
+		if (f->type != SILVER_F_ENUM)
+			continue;
+		out(p, "<select name=\"");
+		esc(p, f->key);
+		out(p, "\"><option value=\"\">");
+		esc(p, _(f->label));
+		out(p, ": ");
+		esc(p, _("all"));
+		out(p, "</option>");
+		for (uint32_t k = 0; k < f->nvalues; k++) {
+			out(p, "<option value=\"");
+			esc(p, f->values[k].key);
+			out(p, cur && strcmp(cur, f->values[k].key) == 0 ? "\" selected>" : "\">");
+			esc(p, _(f->values[k].label));
+			out(p, "</option>");
+		}
+		out(p, "</select> ");
+	}
+	for (uint32_t i = 0; i < c->nfields; i++) { /* keep a REF filter (a retiree's visits) */
+		const char *cur = qarg(p->req, c->fields[i].key);
+		if (c->fields[i].type == SILVER_F_REF && cur && *cur) {
+			out(p, "<input type=\"hidden\" name=\"");
+			esc(p, c->fields[i].key);
+			out(p, "\" value=\"");
+			esc(p, cur);
+			out(p, "\">");
+		}
+	}
+	out(p, "<input type=\"submit\" value=\"");
+	esc(p, _("Search"));
+	out(p, "\"></form><p><a id=\"new\" href=\"/new/");
+	esc(p, c->name);
+	out(p, "\">");
+	esc(p, _("New record"));
+	out(p, ": ");
+	esc(p, coll_label(c));
+	out(p, "</a></p>\n<table><tr>");
+	for (int i = 0; i < l.ncols; i++) {
+		out(p, "<th>");
+		esc(p, _(l.cols[i]->label));
+		out(p, "</th>");
+	}
+	out(p, "</tr>\n");
+	rv = silver_store_list(p->w->s, c->name, list_row, &l);
+	if (rv < 0) {
+		error_page(p, 500, _(silver_strerror(rv)));
+		return;
+	}
+	out(p, "</table>");
+	if (!l.shown) {
+		out(p, "<p class=\"muted\">");
+		esc(p, _("No records."));
+		out(p, "</p>");
+	}
+	out(p, "<p>");
+	for (int dir = -1; dir <= 1; dir += 2) {
+		long to = page + dir;
+		if ((dir < 0 && page <= 1) || (dir > 0 && !l.more))
+			continue;
+		out(p, "<a href=\"/records/");
+		esc(p, c->name);
+		outf(p, "?page=%ld", to);
+		for (size_t i = 0; i < p->req->nquery; i++) {
+			if (strcmp(p->req->query[i].key, "page") == 0)
+				continue;
+			out(p, "&amp;");
+			urlenc(p, p->req->query[i].key, 0);
+			out(p, "=");
+			urlenc(p, p->req->query[i].val, 0);
+		}
+		out(p, dir < 0 ? "\" id=\"prev\">" : "\" id=\"next\">");
+		esc(p, dir < 0 ? _("Previous page") : _("Next page"));
+		out(p, "</a> ");
+	}
+	outf(p, " %s %ld</p>", _("Page"), page);
+	foot(p);
+}
+
+/* ---- forms -------------------------------------------------------------------------------- */
+
+struct refpick {
+	struct page *p;
+	const char *q;
+	const char *cur;
+	int n;
+};
+
+static int ref_option(const silver_record *r, void *vctx)
+{
+	struct refpick *k = vctx;
+	struct page *p = k->p;
+	char id[SILVER_MAX_ID + 1];
+	if (r->deleted)
+		return 0;
+	snprintf(id, sizeof(id), "%.*s", (int)r->id.n, (const char *)r->id.p);
+	if (k->cur && strcmp(k->cur, id) == 0)
+		return 0; /* already listed first */
+	if (k->q && *k->q) {
+		const silver_field *fn = NULL, *fi = NULL;
+		char coll[SILVER_MAX_NAME + 1];
+		const silver_collection *c;
+		int hit = 0;
+		snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
+		c = silver_schema_find(coll);
+		if (c) {
+			fn = silver_schema_field(c, "name", 4);
+			fi = silver_schema_field(c, "id_number", 9);
+		}
+		if (fn && strstr(field_text(p->w, r, fn, &p->w->tmp), k->q))
+			hit = 1;
+		if (fi && strstr(field_text(p->w, r, fi, &p->w->tmp), k->q))
+			hit = 1;
+		if (!hit)
+			return 0;
+	}
+	if (k->n++ >= REF_CHOICES)
+		return 1;
+	out(p, "<option value=\"");
+	esc(p, id);
+	out(p, "\">");
+	record_name(p, r);
+	out(p, "</option>");
+	return 0;
+}
+
+/* A REF field: a list of records to pick by name; a search narrows it. */
+static void ref_input(struct page *p, const silver_field *f, const char *cur)
+{
+	struct refpick k = { p, NULL, cur, 0 };
+	char qkey[80];
+	snprintf(qkey, sizeof(qkey), "%s_q", f->key);
+	k.q = qarg(p->req, qkey);
+	out(p, "<select id=\"");
+	esc(p, f->key);
+	out(p, "\" name=\"");
+	esc(p, f->key);
+	out(p, "\">");
+	if (cur && *cur) {
+		out(p, "<option value=\"");
+		esc(p, cur);
+		out(p, "\" selected>");
+		ref_name(p, cur);
+		out(p, "</option>");
+	}
+	if (!f->required || !cur || !*cur) {
+		out(p, "<option value=\"\">");
+		esc(p, _("(choose)"));
+		out(p, "</option>");
+	}
+	int rv = 0;
+	if (f->ref)
+		rv = silver_store_list(p->w->s, f->ref, ref_option, &k);
+	else
+		for (const char *const *r = f->refs; r && *r && rv >= 0; r++)
+			rv = silver_store_list(p->w->s, *r, ref_option, &k);
+	out(p, "</select>");
+	if (rv < 0) {
+		out(p, " <span class=\"err\">");
+		esc(p, _(silver_strerror(rv)));
+		out(p, "</span>");
+	}
+	if (k.n > REF_CHOICES) {
+		out(p, " <span class=\"muted\">");
+		esc(p, _("more than 100: search by name or ID number above"));
+		out(p, "</span>");
+	}
+}
+
+/* The form of collection c; vals (may be NULL) are the values to show, as
+ * typed text, indexed like c->fields.  action is "/new/COLL" or "/edit/ID". */
+static void record_form(struct page *p, const silver_collection *c, const char *const *vals,
+			const char *action, const char *msg)
+{
+	int has_ref = 0;
+	for (uint32_t i = 0; i < c->nfields; i++)
+		if (c->fields[i].type == SILVER_F_REF)
+			has_ref = 1;
+	if (msg) {
+		out(p, "<p class=\"err\" id=\"error\">");
+		esc(p, msg);
+		out(p, "</p>");
+	}
+	if (has_ref && strncmp(action, "/new/", 5) == 0) {
+		/* Searching a retiree by name or ID number: a GET form of its own. */
+		for (uint32_t i = 0; i < c->nfields; i++) {
+			const silver_field *f = &c->fields[i];
+			char qkey[80];
+			const char *qv;
+			if (f->type != SILVER_F_REF)
+				continue;
+			snprintf(qkey, sizeof(qkey), "%s_q", f->key);
+			qv = qarg(p->req, qkey);
+			out(p, "<form method=\"get\" action=\"");
+			esc(p, action);
+			out(p, "\"><label>");
+			esc(p, _("Find"));
+			out(p, ": ");
+			esc(p, _(f->label));
+			out(p, "</label><input name=\"");
+			esc(p, qkey);
+			out(p, "\" id=\"");
+			esc(p, qkey);
+			out(p, "\" value=\"");
+			esc(p, qv);
+			out(p, "\"> <input type=\"submit\" value=\"");
+			esc(p, _("Search by name or ID number"));
+			out(p, "\"></form>");
+		}
+	}
+	out(p, "<form method=\"post\" action=\"");
+	esc(p, action);
+	out(p, "\">");
+	csrf_field(p);
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const silver_field *f = &c->fields[i];
+		const char *v = vals && vals[i] ? vals[i] : "";
+		out(p, "<p><label for=\"");
+		esc(p, f->key);
+		out(p, "\">");
+		esc(p, _(f->label));
+		if (f->required)
+			out(p, " *");
+		out(p, "</label>");
+		switch (f->type) {
+		case SILVER_F_ENUM:
+			out(p, "<select id=\"");
+			esc(p, f->key);
+			out(p, "\" name=\"");
+			esc(p, f->key);
+			out(p, "\"><option value=\"\">");
+			esc(p, _("(choose)"));
+			out(p, "</option>");
+			for (uint32_t k = 0; k < f->nvalues; k++) {
+				out(p, "<option value=\"");
+				esc(p, f->values[k].key);
+				out(p, strcmp(v, f->values[k].key) == 0 ? "\" selected>" : "\">");
+				esc(p, _(f->values[k].label));
+				out(p, "</option>");
+			}
+			out(p, "</select>");
+			break;
+		case SILVER_F_SET:
+			for (uint32_t k = 0; k < f->nvalues; k++) {
+				size_t kl = strlen(f->values[k].key);
+				const char *hit = v;
+				int on = 0;
+				while ((hit = strstr(hit, f->values[k].key))) {
+					if ((hit == v || hit[-1] == ',') && (hit[kl] == 0 || hit[kl] == ','))
+						on = 1;
+					hit += kl;
+				}
+				out(p, "<input type=\"checkbox\" name=\"");
+				esc(p, f->key);
+				out(p, "\" id=\"");
+				esc(p, f->key);
+				out(p, "_");
+				esc(p, f->values[k].key);
+				out(p, "\" value=\"");
+				esc(p, f->values[k].key);
+				out(p, on ? "\" checked>" : "\">");
+				esc(p, _(f->values[k].label));
+				out(p, " ");
+			}
+			break;
+		case SILVER_F_REF:
+			ref_input(p, f, *v ? v : qarg(p->req, f->key));
+			break;
+		default:
+			out(p, "<input id=\"");
+			esc(p, f->key);
+			out(p, "\" name=\"");
+			esc(p, f->key);
+			out(p, "\" value=\"");
+			esc(p, v);
+			out(p, "\"");
+			if (f->type == SILVER_F_DATE)
+				out(p, " placeholder=\"YYYY-MM-DD\" size=\"12\"");
+			else if (f->type == SILVER_F_MONEY)
+				out(p, " placeholder=\"0.00\" size=\"12\"");
+			else
+				out(p, " size=\"40\"");
+			out(p, ">");
+		}
+		out(p, "</p>\n");
+	}
+	out(p, "<p><input type=\"submit\" id=\"save\" value=\"");
+	esc(p, _("Save"));
+	out(p, "\"></p></form>");
+}
+
+/* The form's fields as typed text, indexed like c->fields: repeated keys
+ * (the boxes of a set) joined by commas.  Strings in arena a. */
+static int form_values(struct page *p, const silver_collection *c, const char **vals)
+{
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		silver_buf b;
+		int any = 0;
+		silver_buf_init(&b);
+		for (size_t k = 0; k < p->req->nform; k++) {
+			if (strcmp(p->req->form[k].key, c->fields[i].key) != 0)
+				continue;
+			if (any && silver_buf_append(&b, ",", 1) != 0)
+				goto nomem;
+			if (silver_buf_append(&b, p->req->form[k].val, strlen(p->req->form[k].val)) != 0)
+				goto nomem;
+			any = 1;
+		}
+		vals[i] = NULL;
+		if (any) {
+			char *s = silver_arena_alloc(p->w->a, b.len + 1);
+			if (!s)
+				goto nomem;
+			memcpy(s, b.data, b.len);
+			s[b.len] = 0;
+			vals[i] = s;
+		}
+		silver_buf_release(&b);
+		continue;
+nomem:
+		silver_buf_release(&b);
+		return SILVER_ENOMEM;
+	}
+	return 0;
+}
+
+/* A write and the journal entry naming its operator. */
+struct webwrite {
+	int kind; /* 0 add, 1 set, 2 resolve, 3 delete */
+	const char *collection, *id, *field;
+	uint32_t take;
+	silver_kv kv[SILVER_MAX_WRITES];
+	uint32_t n;
+	char newid[SILVER_MAX_ID];
+	silver_why why;
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	uint64_t seq;
+};
+
+static int do_webwrite(silver_wtxn *t, void *vctx)
+{
+	struct webwrite *ww = vctx;
+	const char *rid;
+	size_t twn;
+	int rv;
+	switch (ww->kind) {
+	case 0:
+		rv = silver_wtxn_add(t, ww->collection, ww->kv, ww->n, ww->newid, &ww->why);
+		rid = ww->newid;
+		break;
+	case 1:
+		rv = silver_wtxn_set(t, ww->id, ww->kv, ww->n, &ww->why);
+		rid = ww->id;
+		break;
+	case 2:
+		rv = silver_wtxn_resolve(t, ww->id, ww->field, NULL, ww->take, &ww->why);
+		rid = ww->id;
+		break;
+	default:
+		rv = silver_wtxn_delete(t, ww->id, &ww->why);
+		rid = ww->id;
+	}
+	if (rv != 0)
+		return rv;
+	/* The entry just written is the last of the feed of the record's
+	 * township in this transaction (one change, one entry). */
+	ww->seq = 0;
+	twn = strcspn(rid, "/");
+	for (uint32_t i = 0; i < t->nfeed; i++) {
+		if (strlen(t->feed[i].township) == twn && memcmp(t->feed[i].township, rid, twn) == 0) {
+			memcpy(ww->tag, t->feed[i].tag, SILVER_FEEDTAG_BYTES);
+			ww->seq = t->feed[i].seq;
+		}
+	}
+	return 0;
+}
+
+static int web_write(struct page *p, struct webwrite *ww)
+{
+	int rv;
+	memset(&ww->why, 0, sizeof(ww->why));
+	rv = silver_store_write(p->w->s, do_webwrite, ww);
+	/* The change is made; a journal that cannot be written loses only the
+	 * operator's name, which the record page then shows as the key. */
+	if (rv == 0 && ww->seq && silver_users_note(p->w->u, ww->tag, ww->seq, p->ses->user) != 0)
+		p->w->journal_failures++;
+	return rv;
+}
+
+/* The HTTP status of a refused change: the user's input, a right the
+ * node lacks (another township's record, a restored node), or ours. */
+static int status_of(int rv)
+{
+	switch (rv) {
+	case SILVER_ESCHEMA:
+	case SILVER_EINVAL:
+	case SILVER_ENOTFOUND:
+	case SILVER_ECONFLICT:
+	case SILVER_EEXIST:
+		return 400;
+	case SILVER_EDENIED:
+	case SILVER_ECATCHUP:
+		return 403;
+	default:
+		return 500;
+	}
+}
+
+/* One sentence for a refused change, in the user's language. */
+static void why_text(int rv, const silver_why *why, const silver_collection *c, char *outb, size_t n)
+{
+	char rbuf[300], reason[600];
+	const silver_field *f = c && why->field[0] ? silver_schema_field(c, why->field, strlen(why->field)) :
+						     NULL;
+	if (why->reason[0] && why->detail[0])
+		snprintf(reason, sizeof(reason), "%s (%s)",
+			 silver_cli_reason(why->reason, rbuf, sizeof(rbuf)), why->detail);
+	else if (why->reason[0])
+		snprintf(reason, sizeof(reason), "%s", silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
+	else
+		snprintf(reason, sizeof(reason), "%s", _(silver_strerror(rv)));
+	if (f)
+		snprintf(outb, n, "%s: %s", _(f->label), reason);
+	else if (why->field[0])
+		snprintf(outb, n, "%s: %s", why->field, reason);
+	else
+		snprintf(outb, n, "%s", reason);
+}
+
+static void page_new(struct page *p, const silver_collection *c, int post)
+{
+	const char **vals = NULL;
+	char msg[700];
+	struct webwrite ww;
+	char where[SILVER_MAX_ID + 16];
+	int rv;
+
+	silver_arena_reset(p->w->a);
+	if (!(vals = silver_arena_alloc(p->w->a, sizeof(*vals) * (c->nfields + 1)))) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	memset(vals, 0, sizeof(*vals) * (c->nfields + 1));
+	if (!post) {
+		char title[200];
+		snprintf(title, sizeof(title), "%s: %s", _("New record"), coll_label(c));
+		head(p, title);
+		record_form(p, c, NULL, p->req->path, NULL);
+		foot(p);
+		return;
+	}
+	if (form_values(p, c, vals) != 0) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	memset(&ww, 0, sizeof(ww));
+	ww.kind = 0;
+	ww.collection = c->name;
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		if (!vals[i] || !*vals[i])
+			continue;
+		ww.kv[ww.n].key = c->fields[i].key;
+		ww.kv[ww.n].text = vals[i];
+		ww.n++;
+	}
+	rv = web_write(p, &ww);
+	if (rv != 0) {
+		char title[200];
+		why_text(rv, &ww.why, c, msg, sizeof(msg));
+		snprintf(title, sizeof(title), "%s: %s", _("New record"), coll_label(c));
+		head(p, title);
+		p->resp->status = status_of(rv);
+		record_form(p, c, vals, p->req->path, msg);
+		foot(p);
+		return;
+	}
+	snprintf(where, sizeof(where), "/record/%s", ww.newid);
+	redirect(p, where);
+}
+
+static int get_record(struct page *p, const char *id, silver_record *r, const silver_collection **c)
+{
+	char coll[SILVER_MAX_NAME + 1];
+	int rv;
+	silver_arena_reset(p->w->a);
+	if ((rv = silver_store_get(p->w->s, id, p->w->a, r)) != 0) {
+		error_page(p, rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? 404 : 500,
+			   rv == SILVER_ENOTFOUND || rv == SILVER_EINVAL ? _("No such record.") :
+									   _(silver_strerror(rv)));
+		return rv;
+	}
+	snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
+	if (!(*c = silver_schema_find(coll))) {
+		error_page(p, 500, _(silver_strerror(SILVER_ECORRUPT)));
+		return SILVER_ECORRUPT;
+	}
+	return 0;
+}
+
+static void page_edit(struct page *p, const char *id, int post)
+{
+	silver_record r;
+	const silver_collection *c;
+	const char **cur, **vals;
+	struct webwrite ww;
+	char msg[700], title[200], where[SILVER_MAX_ID + 16], action[SILVER_MAX_ID + 16];
+	int rv;
+
+	if (get_record(p, id, &r, &c) != 0)
+		return;
+	cur = silver_arena_alloc(p->w->a, sizeof(*cur) * c->nfields);
+	vals = silver_arena_alloc(p->w->a, sizeof(*vals) * c->nfields);
+	if (!cur || !vals) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const char *t = field_text(p->w, &r, &c->fields[i], &p->w->tmp);
+		char *s = silver_arena_alloc(p->w->a, strlen(t) + 1);
+		if (!s) {
+			error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+			return;
+		}
+		strcpy(s, t);
+		cur[i] = s;
+	}
+	snprintf(action, sizeof(action), "/edit/%s", id);
+	snprintf(title, sizeof(title), "%s: %s", _("Edit"), coll_label(c));
+	if (!post) {
+		head(p, title);
+		record_form(p, c, cur, action, NULL);
+		foot(p);
+		return;
+	}
+	if (form_values(p, c, vals) != 0) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	memset(&ww, 0, sizeof(ww));
+	ww.kind = 1;
+	ww.id = id;
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const char *v = vals[i] ? vals[i] : "";
+		if (strcmp(v, cur[i]) == 0)
+			continue; /* unchanged fields are not written: no needless conflicts */
+		ww.kv[ww.n].key = c->fields[i].key;
+		ww.kv[ww.n].text = v;
+		ww.n++;
+	}
+	if (ww.n) {
+		rv = web_write(p, &ww);
+		if (rv != 0) {
+			why_text(rv, &ww.why, c, msg, sizeof(msg));
+			head(p, title);
+			p->resp->status = status_of(rv);
+			record_form(p, c, vals, action, msg);
+			foot(p);
+			return;
+		}
+	}
+	snprintf(where, sizeof(where), "/record/%s", id);
+	redirect(p, where);
+}
+
+/* ---- a record and its history --------------------------------------------------------------- */
+
+struct histctx {
+	struct page *p;
+	const silver_collection *c;
+};
+
+static void who_html(struct page *p, const silver_entry *e)
+{
+	char tw[SILVER_MAX_NAME + 1], op[SILVER_USER_MAX + 1];
+	uint8_t tag[SILVER_FEEDTAG_BYTES];
+	snprintf(tw, sizeof(tw), "%.*s", (int)e->township.n, (const char *)e->township.p);
+	esc(p, township_label(tw));
+	silver_feedtag(e->author, e->township.p, e->township.n, tag);
+	if (silver_users_operator(p->w->u, tag, e->seq, op) == 0) {
+		out(p, " · ");
+		esc(p, op);
+	} else {
+		char hex[2 * SILVER_KEY_BYTES + 1];
+		silver_hex(e->author, 4, hex);
+		out(p, " · <span class=\"muted\">");
+		esc(p, _("key"));
+		out(p, " ");
+		esc(p, hex);
+		out(p, "</span>");
+	}
+}
+
+static int hist_row(const silver_entry *e, void *vctx)
+{
+	struct histctx *h = vctx;
+	struct page *p = h->p;
+	char when[32];
+	silver_cli_time(e->hlc, when);
+	out(p, "<tr><td>");
+	esc(p, when);
+	out(p, "</td><td>");
+	who_html(p, e);
+	out(p, "</td><td>");
+	for (uint32_t i = 0; i < e->op.nwrites; i++) {
+		const silver_write *wr = &e->op.writes[i];
+		const silver_field *f = silver_schema_field(h->c, (const char *)wr->field.p, wr->field.n);
+		int is_del = wr->field.n == 4 && memcmp(wr->field.p, "_del", 4) == 0;
+		if (is_del && !wr->value.i) {
+			if (!wr->nbases) {
+				esc(p, _("created"));
+				out(p, "<br>");
+			}
+			continue;
+		}
+		esc(p, is_del ? _("record") : f ? _(f->label) : "?");
+		out(p, ": ");
+		for (uint32_t j = 0; j < wr->nbases; j++) {
+			silver_entry be;
+			silver_arena_reset(p->w->a2);
+			if (silver_store_entry(p->w->s, &wr->bases[j], p->w->a2, &be) != 0)
+				continue;
+			for (uint32_t k = 0; k < be.op.nwrites; k++) {
+				if (be.op.writes[k].field.n == wr->field.n &&
+				    memcmp(be.op.writes[k].field.p, wr->field.p, wr->field.n) == 0) {
+					if (j)
+						out(p, " | ");
+					out(p, "<del>");
+					if (f && f->type == SILVER_F_REF)
+						esc(p,
+						    value_text(p->w, f, &be.op.writes[k].value, &p->w->tmp));
+					else
+						value_html(p, f, &be.op.writes[k].value);
+					out(p, "</del>");
+				}
+			}
+		}
+		if (wr->nbases)
+			out(p, " → ");
+		value_html(p, f, &wr->value);
+		out(p, "<br>");
+	}
+	out(p, "</td></tr>\n");
+	return 0;
+}
+
+static void page_record(struct page *p, const char *id)
+{
+	silver_record r;
+	const silver_collection *c;
+	struct histctx h;
+	char title[SILVER_MAX_STR + 200];
+	int rv;
+
+	if (get_record(p, id, &r, &c) != 0)
+		return;
+	snprintf(title, sizeof(title), "%s", coll_label(c));
+	{
+		static const char *const keys[] = { "name", "person", "topic", "date", "received_date" };
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			const silver_field *f = silver_schema_field(c, keys[k], strlen(keys[k]));
+			const char *v = f ? field_text(p->w, &r, f, &p->w->tmp2) : "";
+			if (*v) {
+				snprintf(title, sizeof(title), "%s: %s", coll_label(c), v);
+				break;
+			}
+		}
+	}
+	head(p, title);
+	if (r.deleted) {
+		out(p, "<p class=\"err\">");
+		esc(p, _("This record is deleted."));
+		out(p, "</p>");
+	}
+	out(p, "<table id=\"record\">");
+	for (uint32_t i = 0; i < c->nfields; i++) {
+		const silver_field *f = &c->fields[i];
+		const silver_fieldstate *fs = find_fs(&r, f->key);
+		out(p, "<tr><th>");
+		esc(p, _(f->label));
+		out(p, "</th>");
+		out(p, fs && fs->conflict ? "<td class=\"conflict\">" : "<td>");
+		out(p, "<span id=\"f_");
+		esc(p, f->key);
+		out(p, "\">");
+		value_html(p, f, fs ? &fs->heads[fs->winner].value : NULL);
+		out(p, "</span>");
+		if (fs && fs->conflict) {
+			out(p, " <a href=\"/conflicts\">");
+			esc(p, _("conflict: to be settled"));
+			out(p, "</a>");
+		}
+		out(p, "</td></tr>\n");
+	}
+	out(p, "<tr><th>");
+	esc(p, _("Record id"));
+	out(p, "</th><td class=\"muted\">");
+	esc(p, id);
+	out(p, "</td></tr></table>\n<p><a id=\"edit\" href=\"/edit/");
+	urlenc(p, id, 1);
+	out(p, "\">");
+	esc(p, _("Edit"));
+	out(p, "</a>");
+	if (strcmp(c->name, "retiree") == 0) {
+		static const char *const kids[] = { "visit", "delivery", "aid", "service" };
+		for (size_t k = 0; k < 4; k++) {
+			const silver_collection *kc = silver_schema_find(kids[k]);
+			out(p, " | <a id=\"new_");
+			esc(p, kids[k]);
+			out(p, "\" href=\"/new/");
+			esc(p, kids[k]);
+			out(p, "?retiree=");
+			urlenc(p, id, 0);
+			out(p, "\">");
+			esc(p, _("New record"));
+			out(p, ": ");
+			esc(p, coll_label(kc));
+			out(p, "</a> (<a href=\"/records/");
+			esc(p, kids[k]);
+			out(p, "?retiree=");
+			urlenc(p, id, 0);
+			out(p, "\">");
+			esc(p, _("list"));
+			out(p, "</a>)");
+		}
+	}
+	out(p, "</p><h2>");
+	esc(p, _("History"));
+	out(p, "</h2><table id=\"history\"><tr><th>");
+	esc(p, _("Time"));
+	out(p, "</th><th>");
+	esc(p, _("Office and operator"));
+	out(p, "</th><th>");
+	esc(p, _("Changes"));
+	out(p, "</th></tr>\n");
+	h.p = p;
+	h.c = c;
+	rv = silver_store_history(p->w->s, id, hist_row, &h);
+	out(p, "</table>");
+	if (rv != 0) {
+		out(p, "<p class=\"err\">");
+		esc(p, _(silver_strerror(rv)));
+		out(p, "</p>");
+	}
+	foot(p);
+}
+
+/* ---- conflicts ---------------------------------------------------------------------------- */
+
+struct confctx {
+	struct page *p;
+	unsigned long n;
+	int may_resolve;
+};
+
+static int conf_row(const char *id, const char *field, void *vctx)
+{
+	struct confctx *cc = vctx;
+	struct page *p = cc->p;
+	silver_record r;
+	const silver_fieldstate *fs;
+	const silver_field *f;
+	const silver_collection *c;
+	char coll[SILVER_MAX_NAME + 1];
+
+	silver_arena_reset(p->w->a);
+	if (silver_store_get(p->w->s, id, p->w->a, &r) != 0 || !(fs = find_fs(&r, field)))
+		return 0;
+	snprintf(coll, sizeof(coll), "%.*s", (int)r.collection.n, (const char *)r.collection.p);
+	c = silver_schema_find(coll);
+	f = c ? silver_schema_field(c, field, strlen(field)) : NULL;
+	cc->n++;
+	out(p, "<tr><td><a href=\"/record/");
+	urlenc(p, id, 1);
+	out(p, "\">");
+	esc(p, c ? coll_label(c) : coll);
+	out(p, ": ");
+	record_name(p, &r);
+	out(p, "</a></td><td>");
+	esc(p, strcmp(field, "_del") == 0 ? _("deleted or kept") : f ? _(f->label) : field);
+	out(p, "</td><td>");
+	for (uint32_t i = 0; i < fs->nheads; i++) {
+		const silver_head *hd = &fs->heads[i];
+		silver_entry e;
+		char when[32];
+		silver_cli_time(hd->hlc, when);
+		out(p, "<div>");
+		value_html(p, f, &hd->value);
+		out(p, " <span class=\"muted\">(");
+		silver_arena_reset(p->w->a2);
+		if (silver_store_entry(p->w->s, &hd->ref, p->w->a2, &e) == 0)
+			who_html(p, &e);
+		out(p, ", ");
+		esc(p, when);
+		out(p, ")</span> ");
+		if (cc->may_resolve) {
+			out(p, "<form class=\"inline\" method=\"post\" action=\"/resolve\">");
+			csrf_field(p);
+			out(p, "<input type=\"hidden\" name=\"id\" value=\"");
+			esc(p, id);
+			out(p, "\"><input type=\"hidden\" name=\"field\" value=\"");
+			esc(p, field);
+			outf(p, "\"><input type=\"hidden\" name=\"take\" value=\"%u\">", i + 1);
+			out(p, "<input type=\"submit\" class=\"take\" value=\"");
+			esc(p, _("Keep this value"));
+			out(p, "\"></form>");
+		}
+		out(p, "</div>");
+	}
+	out(p, "</td></tr>\n");
+	return cc->n >= 500 ? 1 : 0;
+}
+
+static void page_conflicts(struct page *p)
+{
+	struct confctx cc = { p, 0, p->ses->role >= SILVER_USER_OFFICER };
+	int rv;
+	head(p, _("Conflicts"));
+	out(p, "<p>");
+	esc(p, _("The same field was edited differently in two places. Choose the value to keep."));
+	if (!cc.may_resolve) {
+		out(p, " ");
+		esc(p, _("Settling conflicts needs an officer's account."));
+	}
+	out(p, "</p><table id=\"conflicts\"><tr><th>");
+	esc(p, _("Record"));
+	out(p, "</th><th>");
+	esc(p, _("Field"));
+	out(p, "</th><th>");
+	esc(p, _("Values"));
+	out(p, "</th></tr>\n");
+	rv = silver_store_conflicts(p->w->s, conf_row, &cc);
+	out(p, "</table>");
+	if (rv < 0) {
+		out(p, "<p class=\"err\">");
+		esc(p, _(silver_strerror(rv)));
+		out(p, "</p>");
+	}
+	if (!cc.n) {
+		out(p, "<p class=\"ok\" id=\"noconflicts\">");
+		esc(p, _("No conflicts waiting."));
+		out(p, "</p>");
+	}
+	foot(p);
+}
+
+static void do_resolve(struct page *p)
+{
+	const char *id = farg(p->req, "id"), *field = farg(p->req, "field"), *take = farg(p->req, "take");
+	struct webwrite ww;
+	char *end;
+	long n;
+	int rv;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("Settling conflicts needs an officer's account."));
+		return;
+	}
+	n = take ? strtol(take, &end, 10) : 0;
+	if (!id || !field || !take || *end || n < 1 || n > 1000) {
+		error_page(p, 400, _("Incomplete form."));
+		return;
+	}
+	memset(&ww, 0, sizeof(ww));
+	ww.kind = 2;
+	ww.id = id;
+	ww.field = field;
+	ww.take = (uint32_t)n;
+	rv = web_write(p, &ww);
+	if (rv != 0) {
+		char msg[700];
+		why_text(rv, &ww.why, NULL, msg, sizeof(msg));
+		error_page(p, status_of(rv), msg);
+		return;
+	}
+	redirect(p, "/conflicts");
+}
+
+/* ---- the county dashboard ------------------------------------------------------------------ */
+
+struct twrow {
+	char township[SILVER_MAX_NAME + 1];
+	uint64_t last_hlc;
+	uint64_t entries;
+	unsigned long conflicts;
+};
+
+struct dash {
+	struct page *p;
+	struct twrow rows[64];
+	int n;
+	uint8_t authors[256][SILVER_KEY_BYTES];
+	int nauthors;
+};
+
+static struct twrow *tw_row(struct dash *d, const char *tw)
+{
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->rows[i].township, tw) == 0)
+			return &d->rows[i];
+	if (d->n == 64)
+		return NULL;
+	memset(&d->rows[d->n], 0, sizeof(d->rows[0]));
+	snprintf(d->rows[d->n].township, sizeof(d->rows[0].township), "%s", tw);
+	return &d->rows[d->n++];
+}
+
+static int dash_feed(const silver_feedinfo *f, void *vctx)
+{
+	struct dash *d = vctx;
+	struct twrow *row = tw_row(d, f->township);
+	silver_ref ref;
+	silver_entry e;
+	int seen = 0;
+	for (int i = 0; i < d->nauthors; i++)
+		if (memcmp(d->authors[i], f->author, SILVER_KEY_BYTES) == 0)
+			seen = 1;
+	if (!seen && d->nauthors < 256)
+		memcpy(d->authors[d->nauthors++], f->author, SILVER_KEY_BYTES);
+	if (!row || !f->seq)
+		return 0;
+	row->entries += f->seq;
+	memcpy(ref.feed, f->tag, SILVER_FEEDTAG_BYTES);
+	ref.seq = f->seq;
+	silver_arena_reset(d->p->w->a2);
+	if (silver_store_entry(d->p->w->s, &ref, d->p->w->a2, &e) == 0 && e.hlc > row->last_hlc)
+		row->last_hlc = e.hlc;
+	return 0;
+}
+
+static int dash_conflict(const char *id, const char *field, void *vctx)
+{
+	struct dash *d = vctx;
+	char tw[SILVER_MAX_NAME + 1];
+	struct twrow *row;
+	size_t n = strcspn(id, "/");
+	snprintf(tw, sizeof(tw), "%.*s", (int)(n < SILVER_MAX_NAME ? n : SILVER_MAX_NAME), id);
+	if ((row = tw_row(d, tw)))
+		row->conflicts++;
+	return 0;
+}
+
+static int dash_cert(const silver_cert *c, const silver_revoke *rev, void *vctx)
+{
+	struct dash *d = vctx;
+	struct page *p = d->p;
+	char hex[2 * SILVER_KEY_BYTES + 1];
+	for (int i = 0; i < d->nauthors; i++)
+		if (memcmp(d->authors[i], c->key, SILVER_KEY_BYTES) == 0)
+			return 0;
+	if (rev)
+		return 0;
+	silver_hex(c->key, 8, hex);
+	out(p, "<tr><td>");
+	escn(p, (const char *)c->name.p, c->name.n);
+	out(p, "</td><td class=\"muted\">");
+	esc(p, hex);
+	out(p, "</td></tr>");
+	return 0;
+}
+
+static void page_county(struct page *p)
+{
+	struct dash *d;
+	silver_digest dg;
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("The dashboard needs an officer's account."));
+		return;
+	}
+	if (!(d = calloc(1, sizeof(*d)))) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	d->p = p;
+	int rv = silver_store_feeds(p->w->s, dash_feed, d);
+	if (rv == 0)
+		rv = silver_store_conflicts(p->w->s, dash_conflict, d);
+	if (rv != 0) {
+		free(d);
+		error_page(p, 500, _(silver_strerror(rv)));
+		return;
+	}
+	head(p, _("Dashboard"));
+	out(p, "<p><a id=\"stats\" href=\"/stats\">");
+	esc(p, _("Statistics"));
+	out(p, "</a></p>");
+	if (silver_store_digest(p->w->s, &dg) == 0)
+		outf(p, "<p>%llu %s, %llu %s, %llu %s</p>", (unsigned long long)dg.records, _("records"),
+		     (unsigned long long)dg.entries, _("entries"), (unsigned long long)dg.conflicts,
+		     _("open conflicts"));
+	out(p, "<table id=\"townships\"><tr><th>");
+	esc(p, _("Township"));
+	out(p, "</th><th>");
+	esc(p, _("Last data received"));
+	out(p, "</th><th>");
+	esc(p, _("Entries"));
+	out(p, "</th><th>");
+	esc(p, _("Conflicts waiting"));
+	out(p, "</th></tr>\n");
+	for (int i = 0; i < d->n; i++) {
+		char when[32] = "-";
+		if (d->rows[i].last_hlc)
+			silver_cli_time(d->rows[i].last_hlc, when);
+		out(p, "<tr><td>");
+		esc(p, township_label(d->rows[i].township));
+		out(p, "</td><td>");
+		esc(p, when);
+		outf(p, "</td><td>%llu</td><td>%lu</td></tr>\n", (unsigned long long)d->rows[i].entries,
+		     d->rows[i].conflicts);
+	}
+	out(p, "</table><h2>");
+	esc(p, _("Certificates never seen"));
+	out(p, "</h2><p class=\"muted\">");
+	esc(p, _("Offices certified by the county admin whose data this node has never received."));
+	out(p, "</p><table id=\"unseen\"><tr><th>");
+	esc(p, _("Name"));
+	out(p, "</th><th>");
+	esc(p, _("key"));
+	out(p, "</th></tr>");
+	rv = silver_store_certs(p->w->s, dash_cert, d);
+	out(p, "</table>");
+	if (rv != 0) {
+		out(p, "<p class=\"err\">");
+		esc(p, _(silver_strerror(rv)));
+		out(p, "</p>");
+	}
+	foot(p);
+	free(d);
+}
+
+/* ---- the statistics report (silver-stats' figures, docs/STATS.md) ---------------------------- */
+
+static void page_stats(struct page *p)
+{
+	const char *from = qarg(p->req, "from"), *to = qarg(p->req, "to"), *tw = qarg(p->req, "township");
+	struct stats_report r;
+	char today[11], period[200];
+	int rv;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("The dashboard needs an officer's account."));
+		return;
+	}
+	if (from && !*from)
+		from = NULL;
+	if (to && !*to)
+		to = NULL;
+	if (tw && !*tw)
+		tw = NULL;
+	if ((from && !stats_date_ok(from)) || (to && !stats_date_ok(to)) ||
+	    (tw && !silver_schema_township_ok(tw))) {
+		error_page(p, 400, _("Dates are YYYY-MM-DD; a township is its code."));
+		return;
+	}
+	stats_today(today);
+	memset(&r, 0, sizeof(r));
+	if ((rv = stats_report_build(p->w->s, tw, from, to, today, &r)) != 0) {
+		error_page(p, 500, _(silver_strerror(rv)));
+		return;
+	}
+	head(p, _("Statistics"));
+	out(p, "<form method=\"get\" action=\"/stats\"><label>");
+	esc(p, _("From"));
+	out(p, "</label><input name=\"from\" size=\"12\" placeholder=\"YYYY-MM-DD\" value=\"");
+	esc(p, from);
+	out(p, "\"> <label>");
+	esc(p, _("To"));
+	out(p, "</label><input name=\"to\" size=\"12\" placeholder=\"YYYY-MM-DD\" value=\"");
+	esc(p, to);
+	out(p, "\"> <input type=\"submit\" value=\"");
+	esc(p, _("Search"));
+	out(p, "\"></form>");
+	view_period(&r, period, sizeof(period));
+	out(p, "<p>");
+	esc(p, period);
+	out(p, "</p>");
+	for (int sec = 0; sec < ST_NSEC; sec++) {
+		struct view_grid g;
+		memset(&g, 0, sizeof(g));
+		if (view_grid_build(&r, (enum stats_sec)sec, &g) != 0) {
+			out(p, "<p class=\"err\">");
+			esc(p, _(silver_strerror(SILVER_ENOMEM)));
+			out(p, "</p>");
+			break;
+		}
+		outf(p, "<h2 id=\"sec_%s\">", stats_sections[sec].key);
+		esc(p, _(stats_sections[sec].title));
+		out(p, "</h2><table><tr>");
+		for (uint32_t c = 0; c < g.ncols; c++) {
+			out(p, "<th>");
+			esc(p, g.head[c]);
+			out(p, "</th>");
+		}
+		out(p, "</tr>\n");
+		for (uint32_t i = 0; i < g.nrows; i++) {
+			out(p, g.rows[i].total ? "<tr style=\"font-weight:bold\">" : "<tr>");
+			for (uint32_t c = 0; c < g.ncols; c++) {
+				out(p, "<td>");
+				esc(p, g.rows[i].cell[c]);
+				out(p, "</td>");
+			}
+			out(p, "</tr>\n");
+		}
+		out(p, "</table>");
+		view_grid_free(&g);
+	}
+	stats_report_free(&r);
+	foot(p);
+}
+
+/* ---- review: probable duplicates and possible double payments (silver-review) ----------------- */
+
+void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx)
+{
+	w->review = fn;
+	w->review_ctx = ctx;
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	return v ? v : "";
+}
+
+static json_t *review_json(struct page *p, const char *what)
+{
+	silver_buf b;
+	json_t *j = NULL;
+	json_error_t err;
+	silver_buf_init(&b);
+	if (p->w->review && p->w->review(what, &b, p->w->review_ctx) == 0)
+		j = json_loadb((const char *)b.data, b.len, 0, &err);
+	silver_buf_release(&b);
+	if (j && !json_is_array(j)) {
+		json_decref(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static void record_link(struct page *p, const char *id, const char *name)
+{
+	out(p, "<a href=\"/record/");
+	urlenc(p, id, 1);
+	out(p, "\">");
+	esc(p, *name ? name : id);
+	out(p, "</a>");
+}
+
+static void page_review(struct page *p)
+{
+	json_t *dups, *aid;
+	size_t i, k;
+	json_t *g, *m;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("Reviewing needs an officer's account."));
+		return;
+	}
+	dups = review_json(p, "duplicates");
+	aid = review_json(p, "aid-anomalies");
+	head(p, _("Review"));
+	out(p, "<h2>");
+	esc(p, _("Probable duplicate retirees across townships"));
+	out(p, "</h2><p class=\"muted\">");
+	esc(p, _("Check them with the offices; nothing is changed here."));
+	out(p, "</p>");
+	if (!dups) {
+		out(p, "<p class=\"err\">");
+		esc(p, _("The review could not be read (silver-review)."));
+		out(p, "</p>");
+	} else if (!json_array_size(dups)) {
+		out(p, "<p class=\"ok\" id=\"nodups\">");
+		esc(p, _("No probable duplicate retirees across townships."));
+		out(p, "</p>");
+	} else {
+		out(p, "<table id=\"duplicates\"><tr><th>");
+		esc(p, _("Why"));
+		out(p, "</th><th>");
+		esc(p, _("Retirees"));
+		out(p, "</th></tr>\n");
+		json_array_foreach(dups, i, g)
+		{
+			out(p, "<tr><td>");
+			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ?
+				       _("Same ID card number") :
+				       _("Same name and date of birth"));
+			out(p, "</td><td>");
+			json_array_foreach(json_object_get(g, "retirees"), k, m)
+			{
+				out(p, "<div>");
+				record_link(p, jstr(m, "id"), jstr(m, "name"));
+				out(p, " · ");
+				esc(p, township_label(jstr(m, "township")));
+				out(p, " · ");
+				esc(p, jstr(m, "birth_date"));
+				out(p, " · ");
+				esc(p, jstr(m, "id_number"));
+				out(p, "</div>");
+			}
+			out(p, "</td></tr>\n");
+		}
+		out(p, "</table>");
+	}
+	out(p, "<h2>");
+	esc(p, _("Possible double aid payments"));
+	out(p, "</h2><p class=\"muted\">");
+	esc(p,
+	    _("The same retiree paid the same amount on the same date by more than one office. When the offices confirm a copy, delete it: the deletion is a signed change and the history keeps the payment."));
+	out(p, "</p>");
+	if (!aid) {
+		out(p, "<p class=\"err\">");
+		esc(p, _("The review could not be read (silver-review)."));
+		out(p, "</p>");
+	} else if (!json_array_size(aid)) {
+		out(p, "<p class=\"ok\" id=\"noanomalies\">");
+		esc(p, _("No aid anomalies."));
+		out(p, "</p>");
+	} else {
+		out(p, "<table id=\"anomalies\"><tr><th>");
+		esc(p, _("Retiree"));
+		out(p, "</th><th>");
+		esc(p, _("Date"));
+		out(p, "</th><th>");
+		esc(p, _("Amount (yuan)"));
+		out(p, "</th><th>");
+		esc(p, _("Payments"));
+		out(p, "</th></tr>\n");
+		json_array_foreach(aid, i, g)
+		{
+			out(p, "<tr><td>");
+			record_link(p, jstr(g, "retiree"), jstr(g, "name"));
+			out(p, "</td><td>");
+			esc(p, jstr(g, "date"));
+			out(p, "</td><td>");
+			esc(p, jstr(g, "amount"));
+			out(p, "</td><td>");
+			json_array_foreach(json_object_get(g, "payments"), k, m)
+			{
+				out(p, "<div>");
+				record_link(p, jstr(m, "id"), jstr(m, "id"));
+				out(p, " · ");
+				esc(p, township_label(jstr(m, "township")));
+				out(p, " · ");
+				esc(p, jstr(m, "office"));
+				out(p, " <form class=\"inline\" method=\"post\" action=\"/delete\">");
+				csrf_field(p);
+				out(p, "<input type=\"hidden\" name=\"id\" value=\"");
+				esc(p, jstr(m, "id"));
+				out(p,
+				    "\"><input type=\"hidden\" name=\"back\" value=\"review\"><input type=\"submit\" class=\"delete\" value=\"");
+				esc(p, _("Delete this payment"));
+				out(p, "\"></form></div>");
+			}
+			out(p, "</td></tr>\n");
+		}
+		out(p, "</table>");
+	}
+	json_decref(dups);
+	json_decref(aid);
+	foot(p);
+}
+
+static void do_delete(struct page *p)
+{
+	const char *id = farg(p->req, "id"), *back = farg(p->req, "back");
+	struct webwrite ww;
+	char where[SILVER_MAX_ID + 16];
+	int rv;
+
+	if (p->ses->role < SILVER_USER_OFFICER) {
+		error_page(p, 403, _("Deleting a record needs an officer's account."));
+		return;
+	}
+	if (!id || !*id) {
+		error_page(p, 400, _("Incomplete form."));
+		return;
+	}
+	memset(&ww, 0, sizeof(ww));
+	ww.kind = 3;
+	ww.id = id;
+	rv = web_write(p, &ww);
+	if (rv != 0) {
+		char msg[700];
+		why_text(rv, &ww.why, NULL, msg, sizeof(msg));
+		error_page(p, status_of(rv), msg);
+		return;
+	}
+	if (back && strcmp(back, "review") == 0)
+		snprintf(where, sizeof(where), "/review");
+	else
+		snprintf(where, sizeof(where), "/record/%s", id);
+	redirect(p, where);
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+int silver_web_new(silver_store *s, silver_users *u, silver_web **out)
+{
+	silver_web *w;
+	*out = NULL;
+	if (sodium_init() < 0)
+		return SILVER_ECRYPTO;
+	if (!(w = calloc(1, sizeof(*w))))
+		return SILVER_ENOMEM;
+	w->s = s;
+	w->u = u;
+	w->a = silver_arena_new();
+	w->a2 = silver_arena_new();
+	if (!w->a || !w->a2) {
+		silver_arena_destroy(&w->a);
+		silver_arena_destroy(&w->a2);
+		free(w);
+		return SILVER_ENOMEM;
+	}
+	silver_buf_init(&w->tmp);
+	silver_buf_init(&w->tmp2);
+	*out = w;
+	return 0;
+}
+
+void silver_web_destroy(silver_web **w)
+{
+	if (!w || !*w)
+		return;
+	silver_arena_destroy(&(*w)->a);
+	silver_arena_destroy(&(*w)->a2);
+	silver_buf_release(&(*w)->tmp);
+	silver_buf_release(&(*w)->tmp2);
+	sodium_memzero(*w, sizeof(**w));
+	free(*w);
+	*w = NULL;
+}
+
+static int prefix(const char *path, const char *pre, const char **rest)
+{
+	size_t n = strlen(pre);
+	if (strncmp(path, pre, n) != 0 || !path[n])
+		return 0;
+	*rest = path + n;
+	return 1;
+}
+
+int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp *resp)
+{
+	struct page pg = { w, req, resp, NULL };
+	struct page *p = &pg;
+	int get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+	int post = strcmp(req->method, "POST") == 0;
+	const char *rest;
+	const silver_collection *c;
+
+	resp->status = 200;
+	resp->type = "text/html; charset=utf-8";
+	resp->location[0] = resp->cookie[0] = 0;
+	resp->body.len = 0;
+	p->ses = session_find(w, req->session, req->now_ms);
+
+	if (!get && !post) {
+		error_page(p, 405, _("This address does not take that method."));
+		return 0;
+	}
+	if (strcmp(req->path, "/login") == 0) {
+		if (post)
+			do_login(p);
+		else
+			login_form(p, NULL);
+		return 0;
+	}
+	if (!p->ses || !p->ses->role) {
+		redirect(p, "/login");
+		return 0;
+	}
+	if (post && !csrf_ok(p)) {
+		error_page(
+			p, 403,
+			_("The form has expired (missing or wrong security token): reload the page and try again."));
+		return 0;
+	}
+	if (strcmp(req->path, "/logout") == 0 && post) {
+		sodium_memzero(p->ses, sizeof(*p->ses));
+		p->ses = NULL;
+		set_cookie(p, NULL);
+		redirect(p, "/login");
+		return 0;
+	}
+	if (strcmp(req->path, "/") == 0 && get) {
+		redirect(p, "/records/retiree");
+		return 0;
+	}
+	if (strcmp(req->path, "/collections") == 0 && get) {
+		page_collections(p);
+		return 0;
+	}
+	if (prefix(req->path, "/records/", &rest) && get) {
+		if (!(c = silver_schema_find(rest)))
+			error_page(p, 404, _("No such collection."));
+		else
+			page_list(p, c);
+		return 0;
+	}
+	if (prefix(req->path, "/new/", &rest)) {
+		if (!(c = silver_schema_find(rest)))
+			error_page(p, 404, _("No such collection."));
+		else
+			page_new(p, c, post);
+		return 0;
+	}
+	if (prefix(req->path, "/record/", &rest) && get) {
+		page_record(p, rest);
+		return 0;
+	}
+	if (prefix(req->path, "/edit/", &rest)) {
+		page_edit(p, rest, post);
+		return 0;
+	}
+	if (strcmp(req->path, "/conflicts") == 0 && get) {
+		page_conflicts(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/resolve") == 0 && post) {
+		do_resolve(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/county") == 0 && get) {
+		page_county(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/review") == 0 && get) {
+		page_review(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/delete") == 0 && post) {
+		do_delete(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/stats") == 0 && get) {
+		page_stats(p);
+		return 0;
+	}
+	error_page(p, 404, _("No such page."));
+	return 0;
+}

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""HTTP-level tests of the workbench (docs/WEB.md): authentication, CSRF,
+HTML escaping, roles, bad input, the login rate limit, and that a change
+made in the browser is the node's (silvernode show / history)."""
+import re
+import sys
+import unittest
+import urllib.parse
+
+sys.path.insert(0, __import__("os").path.dirname(__file__))
+from webtest import Client, Node  # noqa: E402
+
+EVIL = "<script>alert(\"x\")</script>'&"
+
+
+def count(node, coll):
+    out = node.cli("list", coll).stdout
+    return len([l for l in out.splitlines() if "/" + coll + "/" in l])
+
+
+class WebHttp(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.node = Node()
+        cls.node.start(lang="en")
+        cls.base = cls.node.base
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.cleanup()
+
+    def logged_in(self, user="clerk1"):
+        c = Client(self.base)
+        status, headers, _ = c.login(user, Node.PASSWORDS[user])
+        self.assertEqual(status, 303)
+        self.assertEqual(headers["Location"], "/")
+        self.assertIn("HttpOnly", headers["Set-Cookie"])
+        self.assertIn("SameSite=Strict", headers["Set-Cookie"])
+        return c
+
+    def add_retiree(self, c, **fields):
+        data = {"csrf": c.csrf("/new/retiree"), "category": "honorary", "birth_date": "1930-01-02"}
+        data.update(fields)
+        status, headers, text = c.post("/new/retiree", data)
+        self.assertEqual(status, 303, text)
+        m = re.match(r"/record/(longhu/retiree/[0-9a-v]+)$", headers["Location"])
+        self.assertTrue(m, headers["Location"])
+        return m.group(1)
+
+    def test_no_page_without_login(self):
+        c = Client(self.base)
+        for path in ("/", "/records/retiree", "/record/longhu/retiree/x", "/new/visit", "/conflicts",
+                     "/county", "/collections", "/nonsense"):
+            status, headers, _ = c.get(path)
+            self.assertEqual(status, 303, path)
+            self.assertEqual(headers["Location"], "/login", path)
+        before = count(self.node, "retiree")
+        status, headers, _ = c.post("/new/retiree", {"name": "x", "category": "honorary",
+                                                     "birth_date": "1930-01-01"})
+        self.assertEqual((status, headers["Location"]), (303, "/login"))
+        self.assertEqual(count(self.node, "retiree"), before)
+        # A cookie that is not a session is no session.
+        c.cookie = "0" * 64
+        self.assertEqual(c.get("/records/retiree")[0], 303)
+
+    def test_login_wrong_password_and_csrf(self):
+        c = Client(self.base)
+        status, _, text = c.login("officer1", "wrong-password")
+        self.assertEqual(status, 403)
+        self.assertIn("Wrong account name or password", text)
+        # A login without the form's token is refused even with the right password.
+        c2 = Client(self.base)
+        c2.get("/login")
+        status, _, _ = c2.post("/login", {"user": "officer1", "password": Node.PASSWORDS["officer1"]})
+        self.assertEqual(status, 403)
+        self.assertEqual(c2.get("/records/retiree")[0], 303)
+
+    def test_rate_limit(self):
+        c = Client(self.base)
+        for _ in range(5):
+            self.assertEqual(c.login("admin1", "not-the-password")[0], 403)
+        status, _, text = c.login("admin1", Node.PASSWORDS["admin1"])
+        self.assertEqual(status, 429)
+        self.assertIn("Too many failed logins", text)
+
+    def test_csrf_on_every_post(self):
+        c = self.logged_in()
+        before = count(self.node, "retiree")
+        data = {"name": "无令牌", "category": "honorary", "birth_date": "1930-01-01"}
+        self.assertEqual(c.post("/new/retiree", data)[0], 403)
+        self.assertEqual(c.post("/new/retiree", dict(data, csrf="a" * 64))[0], 403)
+        # Another session's token is not this session's.
+        other = self.logged_in("officer1")
+        self.assertEqual(c.post("/new/retiree", dict(data, csrf=other.csrf("/new/retiree")))[0], 403)
+        self.assertEqual(count(self.node, "retiree"), before)
+        self.assertEqual(c.post("/logout", {})[0], 403)
+        self.assertEqual(c.get("/records/retiree")[0], 200)
+
+    def test_escaping(self):
+        c = self.logged_in()
+        rid = self.add_retiree(c, name=EVIL, address='"><img src=x onerror=alert(1)>', id_number="4101")
+        pages = [c.get("/record/" + rid)[2], c.get("/records/retiree")[2],
+                 c.get("/records/retiree?q=" + urllib.parse.quote(EVIL))[2],
+                 c.get("/new/visit?retiree=" + urllib.parse.quote(rid))[2],
+                 c.get("/edit/" + rid)[2]]
+        for html in pages:
+            self.assertNotIn("<script>", html)
+            self.assertNotIn("<img", html)
+            self.assertIn("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39;&amp;", html)
+        # The value is stored exactly as typed.
+        self.assertIn(EVIL, self.node.cli("show", rid).stdout)
+
+    def test_bad_input_changes_nothing(self):
+        c = self.logged_in()
+        before, visits = count(self.node, "retiree"), count(self.node, "visit")
+        token = c.csrf("/new/retiree")
+        status, _, text = c.post("/new/retiree", {"csrf": token, "name": "赵", "category": "honorary",
+                                                   "birth_date": "1930-02-30"})
+        self.assertEqual(status, 400)
+        self.assertIn('id="error"', text)
+        self.assertIn('value="赵"', text)  # what was typed is kept
+        status, _, _ = c.post("/new/retiree", {"csrf": token, "name": "赵", "category": "nonsense",
+                                                "birth_date": "1930-02-01"})
+        self.assertEqual(status, 400)
+        status, _, _ = c.post("/new/retiree", {"csrf": token, "category": "honorary", "birth_date": "1930-02-01"})
+        self.assertEqual(status, 400)  # the name is required
+        status, _, _ = c.post("/new/visit", {"csrf": token, "retiree": "longhu/retiree/0000000000000000x",
+                                              "date": "2026-01-01", "type": "birthday"})
+        self.assertEqual(status, 400)  # no such retiree
+        self.assertEqual(count(self.node, "retiree"), before)
+        self.assertEqual(count(self.node, "visit"), visits)
+        self.assertEqual(c.get("/records/nonsense")[0], 404)
+        self.assertEqual(c.get("/record/longhu/retiree/nonsense")[0], 404)
+        self.assertEqual(c.get("/record/" + "x" * 5000)[0] in (404, 414, 431), True)
+        self.assertEqual(c.get("/records/retiree?category=nonsense")[0], 400)
+        self.assertEqual(c.get("/records/retiree?page=-5")[0], 200)
+        self.assertEqual(c.request("PUT", "/records/retiree")[0], 405)
+        big = {"csrf": token, "name": "x" * (70 * 1024)}
+        self.assertEqual(c.post("/new/retiree", big)[0], 413)
+        self.assertEqual(count(self.node, "retiree"), before)
+
+    def test_add_visit_history_operator(self):
+        c = self.logged_in()
+        rid = self.add_retiree(c, name="张德明", hardship=["old_age", "illness"])
+        status, _, text = c.get("/new/visit?retiree=" + urllib.parse.quote(rid))
+        self.assertEqual(status, 200)
+        self.assertIn("张德明", text)
+        status, headers, _ = c.post("/new/visit", {"csrf": c.csrf("/new/visit"), "retiree": rid,
+                                                    "date": "2026-03-15", "type": "birthday", "staff": "赵敏"})
+        self.assertEqual(status, 303)
+        vid = headers["Location"][len("/record/"):]
+        show = self.node.cli("show", vid).stdout
+        self.assertIn("2026-03-15", show)
+        self.assertIn(rid, show)
+        status, _, text = c.get("/record/" + vid)
+        self.assertIn("clerk1", text)  # the operator, beside the office
+        self.assertIn("张德明", text)  # the retiree by name, not by id
+        self.assertIn("old_age", self.node.cli("show", rid).stdout)
+        # An edit writes only what changed, and history shows old -> new.
+        token = c.csrf("/edit/" + rid)
+        status, _, _ = c.post("/edit/" + rid, {"csrf": token, "name": "张德明", "category": "honorary",
+                                                "birth_date": "1930-01-02", "phone": "13800000000",
+                                                "hardship": ["old_age", "illness"]})
+        self.assertEqual(status, 303)
+        hist = self.node.cli("history", rid).stdout
+        self.assertIn("13800000000", hist)
+        self.assertNotIn("Name:", hist.split("13800000000")[0].split("entry")[-1])
+        # The filter on a retiree's visits.
+        status, _, text = c.get("/records/visit?retiree=" + urllib.parse.quote(rid))
+        self.assertIn(vid, text)
+
+    def test_roles(self):
+        c = self.logged_in("clerk1")
+        self.assertEqual(c.get("/county")[0], 403)
+        status, _, _ = c.post("/resolve", {"csrf": c.csrf("/conflicts"), "id": "longhu/retiree/x",
+                                            "field": "phone", "take": "1"})
+        self.assertEqual(status, 403)
+        self.assertEqual(c.get("/stats")[0], 403)
+        o = self.logged_in("officer1")
+        self.assertEqual(o.get("/county")[0], 200)
+        status, _, text = o.get("/stats?from=2025-01-01&to=2025-12-31")
+        self.assertEqual(status, 200)
+        self.assertIn('id="sec_retirees"', text)
+        self.assertEqual(o.get("/stats?from=2025-02-30")[0], 400)
+        self.assertEqual(o.get("/stats?township=" + urllib.parse.quote("<x>"))[0], 400)
+
+    def test_review_duplicates_and_double_payments(self):
+        """A retiree entered by two townships, and paid by both: the review
+        shows both by name; an officer deletes the copied payment."""
+        import os
+        from webtest import run
+        c = self.logged_in("officer1")
+        rid = self.add_retiree(c, name="李双", id_number="410184193001010022")
+        other = os.path.join(self.node.tmp, "guodian")
+        run(other, "init", "--township", "guodian", "--name", "郭店镇")
+        b1 = os.path.join(self.node.tmp, "longhu.bundle")
+        self.node.cli("export-bundle", b1)
+        run(other, "import-bundle", b1)
+        run(other, "add", "retiree", "name=李双", "category=retired", "birth_date=1930-01-01",
+            "id_number=410184193001010022")
+        paid = run(other, "add", "aid", "retiree=" + rid, "date=2026-04-02", "amount=300",
+                   "reason=low_income").stdout.strip()
+        ours = self.node.cli("add", "aid", "retiree=" + rid, "date=2026-04-02", "amount=300",
+                             "reason=low_income").stdout.strip()
+        b2 = os.path.join(self.node.tmp, "guodian.bundle")
+        run(other, "export-bundle", b2)
+        self.node.cli("import-bundle", b2)
+        status, _, text = c.get("/review")
+        self.assertEqual(status, 200)
+        self.assertIn('id="duplicates"', text)
+        self.assertIn('id="anomalies"', text)
+        self.assertEqual(text.count("李双"), 3)  # the pair, and the payments' retiree
+        self.assertIn(paid, text)
+        # A clerk may look but not delete.
+        clerk = self.logged_in("clerk1")
+        self.assertEqual(clerk.get("/review")[0], 403)
+        self.assertEqual(clerk.post("/delete", {"csrf": clerk.csrf("/records/aid"), "id": paid})[0], 403)
+        self.assertNotIn("deleted", self.node.cli("show", paid).stdout)
+        # A township's node may not delete another township's payment (the hub may).
+        self.assertEqual(c.post("/delete", {"csrf": c.csrf("/review"), "id": paid})[0], 403)
+        status, headers, _ = c.post("/delete", {"csrf": c.csrf("/review"), "id": ours, "back": "review"})
+        self.assertEqual((status, headers["Location"]), (303, "/review"))
+        _, _, text = c.get("/review")
+        self.assertIn('id="noanomalies"', text)
+        self.assertIn("deleted", self.node.cli("show", ours).stdout)
+        self.assertNotIn("deleted", self.node.cli("show", paid).stdout)
+        self.assertIn("officer1", c.get("/record/" + ours)[2])
+
+    def test_logout(self):
+        c = self.logged_in()
+        cookie = c.cookie
+        self.assertEqual(c.post("/logout", {"csrf": c.csrf("/records/retiree")})[0], 303)
+        c.cookie = cookie
+        self.assertEqual(c.get("/records/retiree")[0], 303)
+
+    def test_pagination(self):
+        for i in range(55):
+            self.node.cli("add", "branch", f"name=支部{i:02d}")
+        c = self.logged_in()
+        _, _, p1 = c.get("/records/branch")
+        self.assertIn('id="next"', p1)
+        _, _, p2 = c.get("/records/branch?page=2")
+        self.assertIn('id="prev"', p2)
+        self.assertNotIn('id="next"', p2)
+        rows = lambda t: len(re.findall(r"<tr><td>", t))
+        self.assertEqual(rows(p1), 50)
+        self.assertEqual(rows(p2), 5)
+
+
+class WebChinese(unittest.TestCase):
+    def test_chinese_first(self):
+        node = Node()
+        try:
+            node.start()  # no LANGUAGE: Chinese
+            c = Client(node.base)
+            _, _, text = c.get("/login")
+            self.assertIn("登录", text)
+            c.login("clerk1", Node.PASSWORDS["clerk1"])
+            _, _, text = c.get("/new/retiree")
+            self.assertIn("姓名", text)
+            self.assertIn("离休干部", text)  # an enum's choice by its label, not its code
+        finally:
+            node.cleanup()
+
+    def test_bad_listen(self):
+        node = Node()
+        try:
+            p = node.cli("web", "--listen", "example.org:80", check=False)
+            self.assertEqual(p.returncode, 2)
+            p = node.cli("user", "add", "Bad Name", "--role", "clerk", stdin="whatever-pass\n", check=False)
+            self.assertEqual(p.returncode, 2)
+            p = node.cli("user", "add", "short", "--role", "clerk", stdin="short\n", check=False)
+            self.assertEqual(p.returncode, 3)
+            p = node.cli("user", "add", "clerk1", "--role", "clerk", stdin="another-pass\n", check=False)
+            self.assertEqual(p.returncode, 3)
+        finally:
+            node.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
