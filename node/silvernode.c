@@ -1601,27 +1601,31 @@ static int cmd_forks(silver_cli_opts *o)
 /* ---- network commands: hub, serve, sync, daemon, status --------------------------------
  * They live in silvernode-net (node/silvernode_net.c), the only program that
  * links libzmq, so that every other command starts without loading it.  We
- * exec the silvernode-net beside our own real path, global options first. */
+ * exec it, global options first: $SILVER_NET when set, else the one built
+ * beside us in a build tree (SILVER_BUILD_NET), else the installed one
+ * (SILVER_NET_PATH, a libexec path fixed when configuring). */
+
+static const char *net_path(void)
+{
+	const char *env = getenv("SILVER_NET");
+	if (env && *env)
+		return env;
+#ifdef SILVER_BUILD_NET
+	if (access(SILVER_BUILD_NET, X_OK) == 0)
+		return SILVER_BUILD_NET;
+#endif
+	return SILVER_NET_PATH;
+}
 
 static int exec_net(silver_cli_opts *o, const char *cmd)
 {
-	char self[4096], path[4200], **argv;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	const char *path = net_path();
+	char **argv;
 	int k = 0;
 
-	if (n <= 0) {
-		silver_cli_error(_("cannot find silvernode-net (the network commands): %s"), strerror(errno));
-		return SILVER_EXIT_INTERNAL;
-	}
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(path, sizeof(path), "%s/silvernode-net", slash ? self : ".");
 	if (!(argv = calloc((size_t)o->argc + 6, sizeof(char *))))
 		return SILVER_EXIT_INTERNAL;
-	argv[k++] = path;
+	argv[k++] = (char *)path;
 	argv[k++] = "--dir";
 	argv[k++] = (char *)o->dir;
 	if (o->json)
@@ -1632,7 +1636,8 @@ static int exec_net(silver_cli_opts *o, const char *cmd)
 	argv[k] = NULL;
 	fflush(NULL);
 	execv(path, argv);
-	silver_cli_error(_("cannot find silvernode-net (the network commands): %s"), strerror(errno));
+	silver_cli_error(_("cannot run %s (the network commands; SILVER_NET names another): %s"), path,
+			 strerror(errno));
 	free(argv);
 	return SILVER_EXIT_INTERNAL;
 }
@@ -1662,42 +1667,14 @@ static int cmd_status(silver_cli_opts *o)
 	return exec_net(o, "status");
 }
 
-/* ---- the table -------------------------------------------------------------------------- */
+/* ---- the table (node/commands.h, shared with silvernode-net) ---------------------------- */
 
 static int cmd_help(silver_cli_opts *o);
 
 static const silver_cli_command commands[] = {
-	{"init", cmd_init, "--township CODE [--name NAME] [--admin KEY]",
-	 N_("create this node: its key and an empty store, pinning the county admin key")},
-	{"id", cmd_id, "", N_("show this node's public key and township")},
-	{"add", cmd_add, "COLLECTION field=value...", N_("add a record; prints its id")},
-	{"set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)")},
-	{"delete", cmd_delete, "ID", N_("delete a record (its history is kept)")},
-	{"show", cmd_show, "ID", N_("show a record")},
-	{"list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered")},
-	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
-	{"import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
-	{"log", cmd_log, "", N_("the signed entries this node holds")},
-	{"digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes")},
-	{"upgrade", cmd_upgrade, "", N_("bring a data store written by an older version up to date")},
-	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
-	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
-	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]... [--for KEY]",
-	 N_("write entries to a bundle file (for a USB stick or an auditor)")},
-	{"import-bundle", cmd_import_bundle, "FILE", N_("verify a bundle file and apply it, all or nothing")},
-	{"vector", cmd_vector, "[FILE]", N_("what this node holds per feed, for --since-of")},
-	{"backup", cmd_backup, "NEW-DIR", N_("a consistent copy of this node (store and key) while it runs")},
-	{"restore", cmd_restore, "--from BACKUP-DIR", N_("make this node from a backup; it waits to catch up")},
-	{"caught-up", cmd_caught_up, "", N_("let a restored node write again without catching up")},
-	{"forks", cmd_forks, "[FEED SEQ PROOF-FILE]", N_("list forks held as evidence, or write one's proof file")},
-	{"admin", cmd_admin, "init | certify | revoke | list", N_("the county admin: certify and revoke office keys")},
-	{"hub", cmd_hub, "--listen tcp://ADDRESS:PORT", N_("run the county hub: receive every feed, serve each node what it may read")},
-	{"serve", cmd_serve, "--listen tcp://ADDRESS:PORT", N_("accept peers on this node (e.g. a field laptop)")},
-	{"sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary")},
-	{"daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
-	 N_("keep syncing with a hub; reconnects when the network returns")},
-	{"status", cmd_status, "", N_("per peer: last successful sync, entries waiting")},
-	{"help", cmd_help, "", N_("this help")},
+#define SILVER_LOCAL(name, fn, args, help) {name, fn, args, help},
+#define SILVER_NET(name, fn, args, help) {name, fn, args, help},
+#include "commands.h"
 	{NULL, NULL, NULL, NULL},
 };
 
