@@ -2,7 +2,7 @@
 # tools/bootstrap.sh - install what silversync needs from Debian, then configure and build it.
 #
 # usage: tools/bootstrap.sh [--asan] [--fuzz] [--release] [--all] [--no-install]
-#                           [--test-deps] [--install-only] [--jobs N] [--help]
+#                           [--test-deps] [--package-deps] [--install-only] [--jobs N] [--help]
 #
 #   (no build option)  build/       RelWithDebInfo; programs in build/bin, tests in build/tests
 #   --release          build/ as well (use it together with --asan or --fuzz)
@@ -11,6 +11,7 @@
 #   --all              all three
 #   --no-install       skip the Debian package step
 #   --test-deps        also install what only the tests need (chromium)
+#   --package-deps     also install what the Debian package build needs (debhelper, systemd)
 #   --install-only     install the packages, build nothing
 #   --jobs N           parallel build jobs (default: number of CPUs)
 #
@@ -53,12 +54,17 @@ PACKAGES=(
 	libzmq3-dev libmsgpack-dev libsodium-dev
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
 	gettext
+	scdoc
+	bash-completion
 	clang
 	python3
 	locales
 )
 # Only the tests need these (--test-deps): Chromium renders the HTML report.
 TEST_PACKAGES=(chromium)
+# Only the package build and its smoke test (--package-deps, tests/package.sh):
+# debhelper and dpkg-dev build it, systemd brings systemd-analyze.
+PACKAGE_PACKAGES=(debhelper dpkg-dev systemd)
 
 want_release=0
 want_asan=0
@@ -75,6 +81,7 @@ while [[ $# -gt 0 ]]; do
 	--all) want_release=1 want_asan=1 want_fuzz=1 ;;
 	--no-install) do_install=0 ;;
 	--test-deps) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+	--package-deps) PACKAGES+=("${PACKAGE_PACKAGES[@]}") ;;
 	--install-only) do_build=0 ;;
 	--jobs|-j)
 		[[ $# -ge 2 ]] || die "$1 needs a number"
