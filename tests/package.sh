@@ -20,7 +20,8 @@
 #     scratch node and 127.0.0.1), sync to it, silver-stats, silver-audit of
 #     the hub's store, and the backup unit's ExecStart line run three times
 #     with SILVER_BACKUP_KEEP=2;
-#   - dpkg --purge leaves none of the package's files.
+#   - purging it (apt-get purge, which waits for the dpkg lock) leaves none
+#     of the package's files.
 # Every process it starts it stops by its PID; what it made outside the
 # package (the smoke nodes, and the user and directories when they were not
 # there before) it removes at the end.
@@ -117,7 +118,7 @@ package_cleanup() {
 	BG_PIDS=()
 	rm -rf "$SMOKE" /var/lib/silversync/smoke-"$$"-hub /var/backups/silversync/smoke-"$$"-hub-* /var/backups/silversync/.partial-smoke-"$$"-*
 	if [[ $purged -eq 0 ]]; then
-		dpkg --purge silversync >/dev/null 2>&1
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y silversync >/dev/null 2>&1
 	fi
 	# What the package made and keeps on purge (data and user), when it was
 	# not there before this test.
@@ -258,8 +259,8 @@ expect_exit 0 sn "${backups[1]}" digest
 hub_digest=$(digest_of "$SMOKE/hub")
 expect_same_digest "the newest backup" "$hub_digest" "${backups[1]}"
 
-say "dpkg --purge"
-expect_exit 0 dpkg --purge silversync
+say "purge (apt-get purge: dpkg --purge, waiting for the dpkg lock)"
+expect_exit 0 env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y silversync
 purged=1
 for f in /usr/bin/silvernode /usr/libexec/silversync /etc/silversync /lib/systemd/system/silversync-hub.service \
 	/usr/share/man/man1/silvernode.1.gz /usr/share/doc/silversync /usr/lib/sysusers.d/silversync.conf; do
