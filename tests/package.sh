@@ -149,6 +149,7 @@ for p in silvernode silvernode-net silver-review silver-stats silver-audit; do
 	[[ $p == silvernode-net || -f /usr/share/bash-completion/completions/$p ]] && pass ||
 		fail "no bash completion for $p"
 done
+[[ -f /usr/share/man/zh_CN/man1/silvernode.1.gz ]] && pass || fail "no Chinese man page for silvernode"
 for f in hub.env backup.env node.env.example; do
 	[[ -f /etc/silversync/$f ]] && pass || fail "/etc/silversync/$f is missing"
 done
