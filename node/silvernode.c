@@ -1601,9 +1601,33 @@ static int cmd_forks(silver_cli_opts *o)
 /* ---- network commands: hub, serve, sync, daemon, status --------------------------------
  * They live in silvernode-net (node/silvernode_net.c), the only program that
  * links libzmq, so that every other command starts without loading it.  We
- * exec it, global options first: $SILVER_NET when set, else the one built
- * beside us in a build tree (SILVER_BUILD_NET), else the installed one
- * (SILVER_NET_PATH, a libexec path fixed when configuring). */
+ * exec it, global options first: $SILVER_NET when set, else, when we run
+ * from the build tree's bin/, the silvernode-net built there
+ * (SILVER_BUILD_NET), else the installed one (SILVER_NET_PATH, a libexec
+ * path fixed when configuring).  A silvernode installed from a build tree
+ * never runs that tree's silvernode-net. */
+
+#ifdef SILVER_BUILD_NET
+static int run_from_build_tree(void)
+{
+	char self[4096], bin[4096], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t len = strlen(SILVER_BUILD_NET);
+	if (n <= 0 || len >= sizeof(bin))
+		return 0;
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	memcpy(bin, SILVER_BUILD_NET, len + 1);
+	if ((slash = strrchr(bin, '/')))
+		*slash = 0;
+	/* both canonical: the build directory may be reached through a link */
+	char *canon = realpath(bin, NULL);
+	int same = canon && strcmp(canon, self) == 0;
+	free(canon);
+	return same;
+}
+#endif
 
 static const char *net_path(void)
 {
@@ -1611,7 +1635,7 @@ static const char *net_path(void)
 	if (env && *env)
 		return env;
 #ifdef SILVER_BUILD_NET
-	if (access(SILVER_BUILD_NET, X_OK) == 0)
+	if (run_from_build_tree())
 		return SILVER_BUILD_NET;
 #endif
 	return SILVER_NET_PATH;
