@@ -52,9 +52,16 @@ fi
 for tool in dpkg-buildpackage dpkg-checkbuilddeps dh apt-get systemd-analyze setpriv; do
 	command -v "$tool" >/dev/null || { echo "$PROG: $tool not found (tools/bootstrap.sh installs it)" >&2; exit 2; }
 done
-if dpkg-query -W -f='${db:Status-Status}' silversync 2>/dev/null | grep -qx installed; then
-	echo "$PROG: silversync is installed already; purge it first (dpkg --purge silversync)" >&2
-	exit 2
+if dpkg-query -W -f='${db:Status-Status}' silversync 2>/dev/null | grep -qvx not-installed; then
+	# Left by an earlier run that was killed?  On CI, where nothing else
+	# installs it, purge it; elsewhere it may be a real install: refuse.
+	if [[ ${CI:-} == true ]]; then
+		echo "$PROG: purging the silversync package left installed by an earlier run"
+		DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y silversync >/dev/null || exit 1
+	else
+		echo "$PROG: silversync is installed already; purge it first (apt-get purge silversync)" >&2
+		exit 2
+	fi
 fi
 
 # --- build ----------------------------------------------------------------------------
