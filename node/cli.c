@@ -299,6 +299,13 @@ int silver_cli_main(const char *prog, const silver_cli_command *commands, void (
 				usage(stdout);
 			free(rest);
 			return 0;
+		} else if (strcmp(a, "--commands") == 0 && !cmd) {
+			/* Not in the help: the command names, one a line, for the
+			 * shell completion (docs/man, tools/completion). */
+			for (const silver_cli_command *c = commands; c->name; c++)
+				printf("%s\n", c->name);
+			free(rest);
+			return 0;
 		} else if (strcmp(a, "--version") == 0 && !cmd) {
 			printf("%s (silversync) %s\n", prog, SILVER_VERSION);
 			free(rest);

@@ -1653,30 +1653,64 @@ static int cmd_forks(silver_cli_opts *o)
 	return rv;
 }
 
-/* ---- network commands: hub, serve, sync, daemon, status --------------------------------
- * They live in silvernode-net (node/silvernode_net.c), the only program that
- * links libzmq, so that every other command starts without loading it.  We
- * exec the silvernode-net beside our own real path, global options first. */
+/* ---- network commands (silvernode-net) and the workbench (silvernode-web) ----------
+ * The network commands live in silvernode-net (node/silvernode_net.c), the
+ * only program that links libzmq, and the workbench in silvernode-web, the
+ * only one that links libmicrohttpd, so that every other command starts
+ * without loading them.  We exec the program, global options first: the one
+ * named by its variable ($SILVER_NET, $SILVER_WEB) when set; else, when we
+ * run from the build tree's bin/ (SILVER_BUILD_BIN), the one built there;
+ * else the installed one (SILVER_NET_PATH, SILVER_WEB_PATH: libexec paths
+ * fixed when configuring).  A silvernode installed from a build tree never
+ * runs that tree's programs. */
 
-static int exec_prog(silver_cli_opts *o, const char *prog, const char *cmd)
+#ifdef SILVER_BUILD_BIN
+static int run_from_build_tree(void)
 {
-	char self[4096], path[4200], **argv;
+	char self[4096], *slash, *canon;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
+	int same;
+	if (n <= 0)
+		return 0;
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	/* both canonical: the build directory may be reached through a link */
+	canon = realpath(SILVER_BUILD_BIN, NULL);
+	same = canon && strcmp(canon, self) == 0;
+	free(canon);
+	return same;
+}
+#endif
+
+static const char *prog_path(const char *prog, const char *var, const char *installed, char *buf, size_t n)
+{
+	const char *env = getenv(var);
+	if (env && *env)
+		return env;
+#ifdef SILVER_BUILD_BIN
+	if (run_from_build_tree()) {
+		snprintf(buf, n, "%s/%s", SILVER_BUILD_BIN, prog);
+		return buf;
+	}
+#else
+	(void)prog;
+	(void)buf;
+	(void)n;
+#endif
+	return installed;
+}
+
+static int exec_prog(silver_cli_opts *o, const char *prog, const char *var, const char *installed, const char *cmd)
+{
+	char buf[4200];
+	const char *path = prog_path(prog, var, installed, buf, sizeof(buf));
+	char **argv;
 	int k = 0;
 
-	if (n <= 0) {
-		silver_cli_error(_("cannot run %s beside silvernode: %s"), prog, strerror(errno));
-		return SILVER_EXIT_INTERNAL;
-	}
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (slash)
-		*slash = 0;
-	snprintf(path, sizeof(path), "%s/%s", slash ? self : ".", prog);
 	if (!(argv = calloc((size_t)o->argc + 6, sizeof(char *))))
 		return SILVER_EXIT_INTERNAL;
-	argv[k++] = path;
+	argv[k++] = (char *)path;
 	argv[k++] = "--dir";
 	argv[k++] = (char *)o->dir;
 	if (o->json)
@@ -1687,26 +1721,26 @@ static int exec_prog(silver_cli_opts *o, const char *prog, const char *cmd)
 	argv[k] = NULL;
 	fflush(NULL);
 	execv(path, argv);
-	silver_cli_error(_("cannot run %s beside silvernode: %s"), prog, strerror(errno));
+	silver_cli_error(_("cannot run %s (%s names another): %s"), path, var, strerror(errno));
 	free(argv);
 	return SILVER_EXIT_INTERNAL;
 }
 
 static int exec_net(silver_cli_opts *o, const char *cmd)
 {
-	return exec_prog(o, "silvernode-net", cmd);
+	return exec_prog(o, "silvernode-net", "SILVER_NET", SILVER_NET_PATH, cmd);
 }
 
 /* The workbench and its accounts live in silvernode-web, the only program
  * that links libmicrohttpd (docs/WEB.md). */
 static int cmd_web(silver_cli_opts *o)
 {
-	return exec_prog(o, "silvernode-web", "web");
+	return exec_prog(o, "silvernode-web", "SILVER_WEB", SILVER_WEB_PATH, "web");
 }
 
 static int cmd_user(silver_cli_opts *o)
 {
-	return exec_prog(o, "silvernode-web", "user");
+	return exec_prog(o, "silvernode-web", "SILVER_WEB", SILVER_WEB_PATH, "user");
 }
 
 static int cmd_hub(silver_cli_opts *o)
@@ -1734,45 +1768,14 @@ static int cmd_status(silver_cli_opts *o)
 	return exec_net(o, "status");
 }
 
-/* ---- the table -------------------------------------------------------------------------- */
+/* ---- the table (node/commands.h, shared with silvernode-net) ---------------------------- */
 
 static int cmd_help(silver_cli_opts *o);
 
 static const silver_cli_command commands[] = {
-	{"init", cmd_init, "--township CODE [--name NAME] [--admin KEY]",
-	 N_("create this node: its key and an empty store, pinning the county admin key")},
-	{"id", cmd_id, "", N_("show this node's public key and township")},
-	{"add", cmd_add, "COLLECTION field=value...", N_("add a record; prints its id")},
-	{"set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)")},
-	{"delete", cmd_delete, "ID", N_("delete a record (its history is kept)")},
-	{"show", cmd_show, "ID", N_("show a record")},
-	{"list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered")},
-	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
-	{"import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
-	{"log", cmd_log, "", N_("the signed entries this node holds")},
-	{"digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes")},
-	{"upgrade", cmd_upgrade, "", N_("bring a data store written by an older version up to date")},
-	{"conflicts", cmd_conflicts, "", N_("list fields edited differently on different nodes")},
-	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V)", N_("settle a conflict")},
-	{"export-bundle", cmd_export_bundle, "FILE [--since-of DIR|VECTOR] [--feed TOWNSHIP]... [--for KEY]",
-	 N_("write entries to a bundle file (for a USB stick or an auditor)")},
-	{"import-bundle", cmd_import_bundle, "FILE", N_("verify a bundle file and apply it, all or nothing")},
-	{"vector", cmd_vector, "[FILE]", N_("what this node holds per feed, for --since-of")},
-	{"backup", cmd_backup, "NEW-DIR", N_("a consistent copy of this node (store and key) while it runs")},
-	{"restore", cmd_restore, "--from BACKUP-DIR", N_("make this node from a backup; it waits to catch up")},
-	{"caught-up", cmd_caught_up, "", N_("let a restored node write again without catching up")},
-	{"forks", cmd_forks, "[FEED SEQ PROOF-FILE]", N_("list forks held as evidence, or write one's proof file")},
-	{"admin", cmd_admin, "init | certify | revoke | list", N_("the county admin: certify and revoke office keys")},
-	{"hub", cmd_hub, "--listen tcp://ADDRESS:PORT", N_("run the county hub: receive every feed, serve each node what it may read")},
-	{"serve", cmd_serve, "--listen tcp://ADDRESS:PORT", N_("accept peers on this node (e.g. a field laptop)")},
-	{"sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary")},
-	{"daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
-	 N_("keep syncing with a hub; reconnects when the network returns")},
-	{"status", cmd_status, "", N_("per peer: last successful sync, entries waiting")},
-	{"web", cmd_web, "[--listen HOST:PORT]", N_("serve the office workbench to a browser (default 127.0.0.1:8470)")},
-	{"user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
-	 N_("the workbench's accounts (the password is read from stdin)")},
-	{"help", cmd_help, "", N_("this help")},
+#define SILVER_LOCAL(name, fn, args, help) {name, fn, args, help},
+#define SILVER_NET(name, fn, args, help) {name, fn, args, help},
+#include "commands.h"
 	{NULL, NULL, NULL, NULL},
 };
 

@@ -561,13 +561,11 @@ static int cmd_status(silver_cli_opts *o)
 
 /* ---- the table -------------------------------------------------------------------------- */
 
+/* Only the network lines of silvernode's table (node/commands.h). */
 static const silver_cli_command commands[] = {
-	{"hub", cmd_hub, "--listen tcp://ADDRESS:PORT", N_("run the county hub: receive every feed, serve each node what it may read")},
-	{"serve", cmd_serve, "--listen tcp://ADDRESS:PORT", N_("accept peers on this node (e.g. a field laptop)")},
-	{"sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary")},
-	{"daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
-	 N_("keep syncing with a hub; reconnects when the network returns")},
-	{"status", cmd_status, "", N_("per peer: last successful sync, entries waiting")},
+#define SILVER_LOCAL(name, fn, args, help)
+#define SILVER_NET(name, fn, args, help) {name, fn, args, help},
+#include "commands.h"
 	{NULL, NULL, NULL, NULL},
 };
 

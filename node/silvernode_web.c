@@ -272,7 +272,7 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 	}
 }
 
-/* ---- the review lists: silver-review --json, run beside this program ----------------------------- */
+/* ---- the review lists: silver-review --json, run beside this program or installed ----------------------------- */
 
 #define REVIEW_MAX_OUTPUT (64u << 20)
 
@@ -299,7 +299,11 @@ static int run_review(const char *what, silver_buf *out, void *vctx)
 	self[n] = 0;
 	if ((slash = strrchr(self, '/')))
 		*slash = 0;
+	/* beside us in the build tree; installed, we are in libexec and it is
+	 * in the programs' directory */
 	snprintf(path, sizeof(path), "%s/silver-review", slash ? self : ".");
+	if (access(path, X_OK) != 0)
+		snprintf(path, sizeof(path), "%s/silver-review", SILVER_BINDIR);
 	argv[0] = path;
 	argv[1] = "--dir";
 	argv[2] = (char *)rc->dir;

@@ -23,7 +23,14 @@
 static inline void silver_i18n_init(void)
 {
 	const char *dir = getenv("SILVER_LOCALEDIR");
-	setlocale(LC_ALL, "");
+	/* Only the two categories the programs use: LC_CTYPE (UTF-8, display
+	 * widths, iconv) and LC_MESSAGES (the catalogue).  Numbers, dates and
+	 * sorting stay the C locale's whatever the user's (fixed formats), and
+	 * loading the other ten categories cost a dozen file opens at every
+	 * start.  The catalogue itself is read by gettext at the first
+	 * translated message. */
+	setlocale(LC_CTYPE, "");
+	setlocale(LC_MESSAGES, "");
 #ifdef SILVER_BUILD_LOCALEDIR
 	{
 		struct stat st;

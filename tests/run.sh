@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # tests/run.sh - install, build and run every silversync test; what CI runs (.ci/run).
 #
-# usage: tests/run.sh [--no-install] [--no-asan] [--no-fuzz] [--help]
+# usage: tests/run.sh [--no-install] [--no-package] [--no-asan] [--no-fuzz] [--help]
 #
 # Stages, each run even when an earlier one failed (a stage that needs a
 # failed build is reported as failed, not run):
 #   build       tools/bootstrap.sh: the Debian packages, then build/ (RelWithDebInfo)
 #   test        ctest in build/ (tests labelled bench only with SILVER_BENCH=1)
+#   package     tests/package.sh: build the Debian package, install it, smoke-test
+#               it, purge it (as root only; SILVER_PACKAGE=0 or --no-package skips it)
 #   build-asan  tools/bootstrap.sh --asan: build-asan/ (ASan + UBSan)
 #   test-asan   ctest in build-asan/ with leak detection, never the bench tests
 #   build-fuzz  tools/bootstrap.sh --fuzz: build-fuzz/ (clang, libFuzzer)
@@ -17,6 +19,7 @@
 # Environment:
 #   SILVER_FUZZ_SECONDS    seconds per fuzz target (default 30)
 #   SILVER_BENCH=1         also run the tests labelled bench (normal build only)
+#   SILVER_PACKAGE=0       skip the package stage
 #   SILVER_CTEST_TIMEOUT   timeout for a test that set none itself (default 300 s)
 #   SILVER_STAGE_TIMEOUT   wall-clock cap on one ctest or fuzz run (default 1500 s)
 #   SILVER_CTEST_JOBS      ctest -j (default 2)
@@ -29,10 +32,13 @@ PROG=tests/run.sh
 do_install=1
 do_asan=1
 do_fuzz=1
+do_package=1
+[[ ${SILVER_PACKAGE:-1} == 0 ]] && do_package=0
 while [[ $# -gt 0 ]]; do
 	case $1 in
 	--no-install) do_install=0 ;;
 	--no-asan) do_asan=0 ;;
+	--no-package) do_package=0 ;;
 	--no-fuzz) do_fuzz=0 ;;
 	-h|--help)
 		sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
@@ -133,7 +139,7 @@ run_ctest()
 cd "$ROOT" || exit 2
 
 # --- normal build -------------------------------------------------------------
-install_arg=(--test-deps)
+install_arg=(--test-deps --package-deps)
 if [[ $do_install -eq 0 ]]; then
 	install_arg=(--no-install)
 fi
@@ -145,6 +151,25 @@ if run_bootstrap build "${install_arg[@]}"; then
 	run_ctest test "$prefix" "${bench_args[@]}"
 else
 	record test FAIL "not run: the build failed"
+fi
+
+# --- the Debian package ----------------------------------------------------------------
+if [[ $do_package -eq 0 ]]; then
+	record package SKIP "--no-package or SILVER_PACKAGE=0"
+elif [[ $(id -u) -ne 0 ]]; then
+	record package SKIP "not root: tests/package.sh installs a package"
+else
+	banner "package: tests/package.sh"
+	start=$SECONDS
+	timeout --kill-after=30 "$stage_timeout" bash "$ROOT/tests/package.sh"
+	rc=$?
+	if [[ $rc -eq 0 ]]; then
+		record package PASS "built, installed, smoke-tested, purged in $((SECONDS - start)) s"
+	elif [[ $rc -eq 124 || $rc -eq 137 ]]; then
+		record package FAIL "killed after ${stage_timeout}s"
+	else
+		record package FAIL "tests/package.sh exit $rc"
+	fi
 fi
 
 # --- ASan + UBSan build -----------------------------------------------------------

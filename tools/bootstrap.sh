@@ -2,7 +2,7 @@
 # tools/bootstrap.sh - install what silversync needs from Debian, then configure and build it.
 #
 # usage: tools/bootstrap.sh [--asan] [--fuzz] [--release] [--all] [--no-install]
-#                           [--test-deps] [--install-only] [--jobs N] [--help]
+#                           [--test-deps] [--package-deps] [--install-only] [--jobs N] [--help]
 #
 #   (no build option)  build/       RelWithDebInfo; programs in build/bin, tests in build/tests
 #   --release          build/ as well (use it together with --asan or --fuzz)
@@ -11,6 +11,7 @@
 #   --all              all three
 #   --no-install       skip the Debian package step
 #   --test-deps        also install what only the tests need (chromium)
+#   --package-deps     also install what the Debian package build needs (debhelper, systemd)
 #   --install-only     install the packages, build nothing
 #   --jobs N           parallel build jobs (default: number of CPUs)
 #
@@ -54,6 +55,8 @@ PACKAGES=(
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
 	libmicrohttpd-dev
 	gettext
+	scdoc
+	bash-completion
 	clang
 	python3
 	locales
@@ -62,6 +65,9 @@ PACKAGES=(
 # chromium-driver and python3-selenium drive it through the web workbench;
 # strace injects kills and a full disk into init (test_hardening.sh).
 TEST_PACKAGES=(chromium chromium-driver python3-selenium strace)
+# Only the package build and its smoke test (--package-deps, tests/package.sh):
+# debhelper and dpkg-dev build it, systemd brings systemd-analyze.
+PACKAGE_PACKAGES=(debhelper dpkg-dev systemd)
 
 want_release=0
 want_asan=0
@@ -78,6 +84,7 @@ while [[ $# -gt 0 ]]; do
 	--all) want_release=1 want_asan=1 want_fuzz=1 ;;
 	--no-install) do_install=0 ;;
 	--test-deps) PACKAGES+=("${TEST_PACKAGES[@]}") ;;
+	--package-deps) PACKAGES+=("${PACKAGE_PACKAGES[@]}") ;;
 	--install-only) do_build=0 ;;
 	--jobs|-j)
 		[[ $# -ge 2 ]] || die "$1 needs a number"

@@ -63,13 +63,17 @@ void bench_check(int rv, const char *what, const silver_why *why)
 
 void bench_result(const char *name, double value, const char *unit, int cmp, double target)
 {
-	const char *verdict = "-";
+	/* The verdict carries the margin: how many times the target the figure
+	 * is on the good side (above 1: met with room; below 1: missed). */
+	char verdict[64] = "-";
 	char t[64] = "-";
 	if (cmp > 0) {
-		verdict = value >= target ? "met" : "missed";
+		snprintf(verdict, sizeof(verdict), "%s, margin %.2fx", value >= target ? "met" : "missed",
+			 target > 0 ? value / target : 0.0);
 		snprintf(t, sizeof(t), ">= %g", target);
 	} else if (cmp < 0) {
-		verdict = value <= target ? "met" : "missed";
+		snprintf(verdict, sizeof(verdict), "%s, margin %.2fx", value <= target ? "met" : "missed",
+			 value > 0 ? target / value : 0.0);
 		snprintf(t, sizeof(t), "<= %g", target);
 	}
 	if (value >= 100 || value <= -100)

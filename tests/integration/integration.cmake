@@ -39,3 +39,10 @@ set_property(TEST integration_restore APPEND PROPERTY REQUIRED_FILES ${CMAKE_BIN
 silver_shell_test(integration_hardening ${_id}/test_hardening.sh
   TIMEOUT 300 LABELS integration)
 set_property(TEST integration_hardening APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+
+# The backup script, the completion, the man page's command list and the
+# silvernode-net lookup (what the package installs; tests/package.sh tests
+# the installed package itself).
+silver_shell_test(integration_install_bits ${_id}/test_install_bits.sh
+  TIMEOUT 120 LABELS integration)
+set_property(TEST integration_install_bits APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silversync-backup)
