@@ -52,6 +52,7 @@ PACKAGES=(
 	liblmdb-dev lmdb-utils
 	libzmq3-dev libmsgpack-dev libsodium-dev
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
+	libzip-dev libexpat1-dev libxlsxwriter-dev
 	gettext
 	clang
 	python3
