@@ -227,3 +227,25 @@ expect_eq "XLSX round trip" "$(fields "$N2")" "$(fields "$N")"
 expect_eq "CSV round trip" "$(fields "$N3")" "$(fields "$N")"
 refused 2 ".csv or .xlsx" -- sn "$N" export retiree "$T/out.txt"
 refused 3 "spaceship" -- sn "$N" export spaceship "$T/x.csv"
+
+say "issue 12: silver-stats --format xlsx: one sheet per section, the figures as numbers"
+STATS="$SILVER_BIN/silver-stats"
+expect_exit 0 env LANGUAGE=zh_CN "$STATS" --dir "$N" --format xlsx --out "$T/stats.xlsx"
+expect_exit 0 "$STATS" --dir "$N" --format csv --out "$T/stats.csv"
+python3 - "$T/stats.xlsx" "$T/stats.csv" <<'EOF' || fail "the XLSX statistics do not match the CSV ones"
+import csv, re, sys, zipfile
+z = zipfile.ZipFile(sys.argv[1])
+wb = z.read("xl/workbook.xml").decode()
+names = re.findall(r'<sheet name="([^"]*)"', wb)
+assert len(names) == 12 and names[0].startswith("离退休干部"), names
+sheet = z.read("xl/worksheets/sheet1.xml").decode()
+rows = re.findall(r"<row [^>]*>(.*?)</row>", sheet)
+# the last row is the county's: its numbers, in column order
+last = [float(v) for v in re.findall(r'<c r="[A-Z]+\d+"(?: s="\d+")?><v>([^<]*)</v>', rows[-1])]
+want = [float(r["value"]) for r in csv.DictReader(open(sys.argv[2], encoding="utf-8"))
+        if r["section"] == "retirees" and r["township"] == "*"]
+assert last == want, (last, want)
+assert want[2] > 0, want
+EOF
+pass
+refused 2 "--out" -- "$STATS" --dir "$N" --format xlsx
