@@ -397,6 +397,7 @@ static void *reader(void *vim)
 		goto out;
 	}
 	csv_set_realloc_func(&p, capped_realloc);
+	csv_set_blk_size(&p, 256 * 1024); /* a long cell grows in few steps, not 128 bytes at a time */
 	if (!(im->cur = chunk_new())) {
 		read_fail(im, READ_NOMEM);
 		goto out_csv;

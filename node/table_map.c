@@ -491,6 +491,8 @@ static int nat_cmp(const void *a, const void *b)
 static void nat_sort(struct nat *a, size_t *n)
 {
 	size_t o = 0;
+	if (*n == 0)
+		return;
 	qsort(a, *n, sizeof(*a), nat_cmp);
 	for (size_t i = 0; i < *n; i++) {
 		if (o && strcmp(a[o - 1].key, a[i].key) == 0) {
@@ -547,7 +549,7 @@ void silver_retiree_index_free(silver_retiree_index **pix)
 static const struct nat *nat_find(const struct nat *a, size_t n, const char *key)
 {
 	struct nat k = { (char *)key, NULL, 0 };
-	return a ? bsearch(&k, a, n, sizeof(*a), nat_cmp) : NULL;
+	return a && n ? bsearch(&k, a, n, sizeof(*a), nat_cmp) : NULL;
 }
 
 /* 15 or 18 characters: digits, the last of 18 may be X */

@@ -235,6 +235,7 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 		return SILVER_ENOMEM;
 	}
 	csv_set_realloc_func(&cp, capped_realloc);
+	csv_set_blk_size(&cp, 256 * 1024); /* a long cell grows in few steps, not 128 bytes at a time */
 	while (!p.rv && !p.oom && (n = fread(buf, 1, sizeof(buf), silver_table_stream(t))) > 0) {
 		if (csv_parse(&cp, buf, n, pv_cell, pv_row, &p) != n) {
 			rv = csv_error(&cp) == CSV_ENOMEM
