@@ -280,17 +280,16 @@ static long digits(const char **p, const char *end, int max)
 	return k ? v : -1;
 }
 
-/* a date separator at *p: - / . or 年 月 (as expected by which) */
+/* a date separator at *p: '-', '/' or '.' (returned as it is), or 年
+ * after the year and 月 after the month (returned as 'Y'); 0 for none */
 static int date_sep(const char **p, const char *end, int which)
 {
 	const char *zh = which == 0 ? "年" : "月";
-	if (*p < end && (**p == '-' || **p == '/' || **p == '.')) {
-		(*p)++;
-		return 1;
-	}
+	if (*p < end && (**p == '-' || **p == '/' || **p == '.'))
+		return *(*p)++;
 	if (end - *p >= 3 && memcmp(*p, zh, 3) == 0) {
 		*p += 3;
-		return 2;
+		return 'Y';
 	}
 	return 0;
 }
@@ -325,7 +324,7 @@ static const char *date_form(const char *s, size_t n, char *out, size_t outn)
 			return NULL;
 		if ((d = digits(&p, end, 2)) < 0)
 			return NULL;
-		if (sep == 2 && end - p >= 3 && (memcmp(p, "日", 3) == 0 || memcmp(p, "号", 3) == 0))
+		if (sep == 'Y' && end - p >= 3 && (memcmp(p, "日", 3) == 0 || memcmp(p, "号", 3) == 0))
 			p += 3;
 		if (p != end)
 			return NULL;
