@@ -577,6 +577,8 @@ static int open_error_report(const char *path, int rv, int e, const silver_why *
 	case SILVER_ENOMEM:
 		return nothing_imported(path, rv, NULL);
 	default:
+		if (!why->reason[0])
+			return nothing_imported(path, rv, NULL); /* the store's error, not the file's */
 		if (why->row)
 			silver_cli_error(_("import: %s, line %ld: %s (%s); nothing imported"), path, why->row,
 					 silver_cli_reason(why->reason, rbuf, sizeof(rbuf)), why->detail);
@@ -611,18 +613,14 @@ static int dry_run(silver_cli_opts *o, const char *collection, const char *path)
 	silver_preview pv;
 	silver_why why;
 	unsigned long shown = 0;
-	int rv, e = 0;
+	int rv;
 
 	if ((rv = silver_cli_open(o->dir, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
 	rv = silver_import_preview(s, collection, path, preview_row, &shown, &pv, &why);
 	silver_store_close(&s);
-	if (rv == SILVER_ENOTFOUND || rv == SILVER_EIO) {
-		(void)e;
-		return open_error_report(path, rv, 0, &why);
-	}
-	if (rv == SILVER_ENOMEM)
-		return nothing_imported(path, rv, NULL);
+	if (rv == SILVER_ENOTFOUND || rv == SILVER_EIO || rv == SILVER_ENOMEM || (rv != 0 && why.row == 0))
+		return open_error_report(path, rv, pv.err_errno, &why);
 	if (rv != 0) {
 		char rbuf[512];
 		if (why.detail[0])

@@ -116,6 +116,7 @@ typedef struct silver_preview {
 	uint64_t rows;	 /* data rows read (blank lines not counted) */
 	uint64_t ok;	 /* rows that would be imported */
 	uint64_t errors; /* rows refused (each reported to fn) */
+	int err_errno;	 /* SILVER_ENOTFOUND, SILVER_EIO: errno */
 } silver_preview;
 
 /* Called for each refused row in file order (why->row: the line the row

@@ -6,6 +6,7 @@
  * with silver_draft_add and each reference against the store, reporting
  * every refused row instead of stopping at the first.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +220,10 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 	memset(&p, 0, sizeof(p));
 	if (!(p.c = silver_schema_find(collection)))
 		return stop(why, SILVER_EINVAL, N_("no such collection"), 0, collection);
-	if ((rv = silver_table_open(path, &t, &e, why)) != 0)
+	if ((rv = silver_table_open(path, &t, &e, why)) != 0) {
+		out->err_errno = e;
 		return rv;
+	}
 	out->kind = silver_table_kind(t);
 	p.s = s;
 	p.fn = fn;
@@ -245,6 +248,7 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 		}
 	}
 	if (!p.rv && !p.oom && ferror(silver_table_stream(t))) {
+		out->err_errno = errno;
 		rv = SILVER_EIO;
 		goto out;
 	}

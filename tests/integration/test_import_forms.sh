@@ -196,6 +196,13 @@ expect_exit 3 sn "$N" import --dry-run retiree "$T/hdronly.csv"
 expect_stderr_contains "no rows"
 expect_exit 3 sn "$N" import --dry-run retiree "$T/nul.csv"
 expect_stdout_contains "row 3: a NUL byte"
+expect_exit 3 sn "$N" import --dry-run retiree /dev/zero
+expect_stderr_contains "not a regular file"
+expect_exit 4 sn "$N" import --dry-run retiree "$T/no-such.csv"
+expect_stderr_contains "No such file"
+expect_exit 3 sn "$N" import --dry-run retiree "$T/badhdr.csv"
+expect_stderr_contains "no such field"
+expect_same_digest "refused dry runs" "$before" "$N"
 
 say "issue 12: export to CSV (with a byte order mark) and XLSX, Chinese headers and labels, and back"
 expect_exit 0 env LANGUAGE=zh_CN "$SN" --dir "$N" export retiree "$T/out.csv"
