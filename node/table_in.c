@@ -206,7 +206,7 @@ struct xl {
 	size_t width;	 /* columns of the first row written */
 	long cur_col;
 	char ctype[16];
-	int oom, bad;
+	int oom, bad, big; /* big: the CSV would pass SILVER_TABLE_MAX_FILE */
 };
 
 static int buf_str(silver_buf *b, const char *s, size_t n)
@@ -327,6 +327,9 @@ static void row_flush(struct xl *x)
 	x->row = x->cur_row;
 	x->ncols = 0;
 	x->cells.len = 0;
+	/* a few bytes of XML can name a cell 16,000 columns away: bound the text made */
+	if (x->csv.len > SILVER_TABLE_MAX_FILE)
+		x->big = 1;
 }
 
 static void sh_start(void *ud, const XML_Char *name, const XML_Char **a)
@@ -443,11 +446,13 @@ static int xl_parse(struct xl *x, zip_t *z, const char *member, XML_StartElement
 			rv = SILVER_EMALFORMED;
 			break;
 		}
-		if (x->oom || x->bad)
+		if (x->oom || x->bad || x->big)
 			break;
 	}
 	if (rv == 0 && k < 0)
 		rv = SILVER_EMALFORMED;
+	if (rv == 0 && x->big)
+		rv = SILVER_ELIMIT;
 	if (rv == 0 && !x->oom && !x->bad && XML_Parse(x->p, "", 0, 1) != XML_STATUS_OK)
 		rv = SILVER_EMALFORMED;
 	if (rv == 0 && x->oom)

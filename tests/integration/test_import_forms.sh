@@ -159,6 +159,30 @@ EOF
 refused 3 "row 4" "field birth_date" -- sn "$N" import retiree "$T/badbook.xlsx"
 head -c 100 "$T/book.xlsx" >"$T/cut.xlsx"
 refused 3 "cut.xlsx" -- sn "$N" import retiree "$T/cut.xlsx"
+# damaged workbooks: refused with one message, never a crash
+python3 - "$T" <<'EOF'
+import sys, zipfile
+def mk(name, sheet, ss=None):
+    with zipfile.ZipFile(f"{sys.argv[1]}/{name}.xlsx", "w") as z:
+        z.writestr("x.txt", "")
+        if ss is not None: z.writestr("xl/sharedStrings.xml", ss)
+        if sheet is not None: z.writestr("xl/worksheets/sheet1.xml", sheet)
+H = "<worksheet><sheetData>"
+T = "</sheetData></worksheet>"
+hdr = '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c></row>'
+mk("ssrange", H + hdr + '<row r="2"><c r="A2" t="s"><v>99</v></c></row>' + T, "<sst><si><t>a</t></si></sst>")
+mk("nosst", H + hdr + '<row r="2"><c r="A2" t="s"><v>0</v></c></row>' + T)
+mk("rowback", H + hdr + '<row r="5"></row><row r="3"></row>' + T)
+mk("badcol", H + hdr + '<row r="2"><c r="ZZZZ2"><v>1</v></c></row>' + T)
+mk("nosheet", None)
+mk("badxml", H + hdr + '<row r="2"><c r="A2"')
+ent = "".join(f'<!ENTITY {chr(98 + i)} "{("&" + chr(97 + i) + ";") * 10}">' for i in range(8))
+mk("laughs", f'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">{ent}]>' + H +
+   '<row r="1"><c r="A1" t="inlineStr"><is><t>&i;</t></is></c></row>' + T)
+EOF
+for x in ssrange nosst rowback badcol nosheet badxml laughs; do
+	refused 3 "$x.xlsx" "spreadsheet" -- sn "$N" import retiree "$T/$x.xlsx"
+done
 
 say "issue 12: aid and visit rows name the retiree by id number or by name and birth date"
 csv visit-id.csv '身份证号,日期,走访类型,工作人员\n410123195001020011,2025-01-10,生日,小李\n'
