@@ -302,10 +302,8 @@ static void csv_cell(void *s, size_t n, void *vctx)
 		/* libcsv hands the cell whole: a NUL would cut it short */
 		im->err_col = (int)(c->noffs - im->rowfirst) + 1;
 		read_fail(im, READ_NUL);
-		if (im->cur == c && c != NULL) {
-			chunk_free(c);
-			im->cur = NULL;
-		}
+		chunk_free(c); /* stop: the rest of the file is ignored */
+		im->cur = NULL;
 		return;
 	}
 	if (c->noffs == c->ocap) {
