@@ -205,6 +205,19 @@ refused 3 "row 2" "no retiree with this id number" -- sn "$N" import visit "$T/n
 csv halfname.csv '姓名,出生日期,日期,走访类型\n王德明,,2025-01-12,生日\n'
 refused 3 "row 2" "name and birth date are both needed" -- sn "$N" import visit "$T/halfname.csv"
 
+# only the township's own retirees are candidates: one of another township,
+# held here from its bundle, is not found by name or by id number
+X=$T/xinyan
+sn "$X" init --township xinyan >/dev/null 2>&1 || die "init xinyan failed"
+sn "$X" add retiree name=王五 category=retired birth_date=1940-01-01 id_number=410123194001010011 >/dev/null || die "add failed"
+sn "$X" export-bundle "$T/xinyan.bundle" >/dev/null || die "export-bundle failed"
+sn "$N" import-bundle "$T/xinyan.bundle" >/dev/null || die "import-bundle failed"
+expect_eq "the other township's retiree is held" "$(sn "$N" list retiree name=王五 | cut -d/ -f1)" xinyan
+csv other-name.csv '姓名,出生日期,日期,走访类型\n王五,1940-01-01,2025-01-12,生日\n'
+refused 3 "row 2" "no retiree with this name and birth date in the township" -- sn "$N" import visit "$T/other-name.csv"
+csv other-id.csv '身份证号,日期,走访类型\n410123194001010011,2025-01-12,生日\n'
+refused 3 "row 2" "no retiree with this id number in the township" -- sn "$N" import visit "$T/other-id.csv"
+
 say "issue 12: import --dry-run lists every refused row and writes nothing"
 csv dry.csv '姓名,类别,出生日期\n甲,退休,1950-01-01\n乙,退休,1950-02-30\n丙,shoe,1950-01-03\n丁,离休,1940-01-04\n'
 before=$(digest_of "$N")
