@@ -32,7 +32,8 @@ static const silver_value *winner(const silver_record *r, const char *key)
 {
 	size_t n = strlen(key);
 	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 && r->fields[k].nheads)
+		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 &&
+		    r->fields[k].nheads)
 			return &r->fields[k].heads[r->fields[k].winner].value;
 	return NULL;
 }
@@ -66,7 +67,8 @@ static int ex_one(const silver_record *r, void *vctx)
 					goto nomem;
 			} else if (f->type == SILVER_F_SET && v->type == SILVER_V_LIST) {
 				for (uint32_t k = 0; k < v->n; k++) {
-					const char *l = silver_schema_enum_label(f, v->items[k].p, v->items[k].n);
+					const char *l =
+						silver_schema_enum_label(f, v->items[k].p, v->items[k].n);
 					if ((k && put(&x->vals, "、", strlen("、"))) ||
 					    put(&x->vals, l ? _(l) : (const char *)v->items[k].p,
 						l ? strlen(_(l)) : v->items[k].n))

@@ -170,8 +170,8 @@ static int row_blank(const struct chunk *c, const struct row *r)
 /* The row's non-empty cells as field assignments (an empty cell leaves its
  * field unset), in the forms silver_row_kv turns them into; out holds the
  * turned values (SILVER_MAX_ID bytes a column). */
-static int row_kv(const struct import *im, const struct chunk *c, const struct row *r, silver_kv *kv, uint32_t *n,
-		  char *out, silver_why *why)
+static int row_kv(const struct import *im, const struct chunk *c, const struct row *r, silver_kv *kv,
+		  uint32_t *n, char *out, silver_why *why)
 {
 	char *cells[SILVER_MAX_WRITES];
 	for (size_t j = 0; j < r->n && j < SILVER_MAX_WRITES; j++)
@@ -226,7 +226,8 @@ static int chunk_publish(struct import *im)
 			break;
 		c->rv = row_kv(im, c, r, kv, &nkv, out, &c->why);
 		if (c->rv == 0)
-			c->rv = silver_draft_add(c->arena, im->collection, kv, nkv, &c->drafts[c->ndrafted], &c->why);
+			c->rv = silver_draft_add(c->arena, im->collection, kv, nkv, &c->drafts[c->ndrafted],
+						 &c->why);
 		if (c->rv != 0) {
 			c->why.row = r->line;
 			break;
@@ -491,7 +492,8 @@ static int do_import(silver_wtxn *t, void *vim)
 				continue;
 			if (c->drafts)
 				rv = silver_wtxn_add_draft(t, &c->drafts[i], id, &im->why);
-			else if ((rv = row_width_ok(im, r, &im->why)) == 0 && /* a rerun: check the row again */
+			else if ((rv = row_width_ok(im, r, &im->why)) ==
+					 0 && /* a rerun: check the row again */
 				 (rv = row_kv(im, c, r, kv, &nkv, out, &im->why)) == 0)
 				rv = silver_wtxn_add(t, im->collection, kv, nkv, id, &im->why);
 			if (rv != 0) {
@@ -541,15 +543,17 @@ static int read_error_report(const struct import *im)
 		silver_cli_error(_("import: too many columns"));
 		return SILVER_EXIT_INPUT;
 	case READ_NUL:
-		silver_cli_error(_("import: %s: row %ld, column %d holds a NUL byte; nothing imported"), im->path,
-				 im->err_line, im->err_col);
+		silver_cli_error(_("import: %s: row %ld, column %d holds a NUL byte; nothing imported"),
+				 im->path, im->err_line, im->err_col);
 		return SILVER_EXIT_INPUT;
 	case READ_LONG:
-		silver_cli_error(_("import: %s: the row starting on line %ld is longer than %u bytes; nothing imported"),
-				 im->path, im->err_line, SILVER_TABLE_MAX_LINE);
+		silver_cli_error(
+			_("import: %s: the row starting on line %ld is longer than %u bytes; nothing imported"),
+			im->path, im->err_line, SILVER_TABLE_MAX_LINE);
 		return SILVER_EXIT_INPUT;
 	case READ_HEADER:
-		silver_cli_error(_("import: %s: header, column %s: %s; nothing imported"), im->path, im->hdr_why.detail,
+		silver_cli_error(_("import: %s: header, column %s: %s; nothing imported"), im->path,
+				 im->hdr_why.detail,
 				 silver_cli_reason(im->hdr_why.reason, rbuf, sizeof(rbuf)));
 		return SILVER_EXIT_INPUT;
 	case READ_NOROWS:
@@ -632,7 +636,8 @@ static int dry_run(silver_cli_opts *o, const char *collection, const char *path)
 	if (shown > 1000)
 		printf(_("(%lu more refused rows not shown)\n"), shown - 1000);
 	printf(_("Dry run: %llu rows read, %llu would be imported into %s, %llu refused; nothing written.\n"),
-	       (unsigned long long)pv.rows, (unsigned long long)pv.ok, collection, (unsigned long long)pv.errors);
+	       (unsigned long long)pv.rows, (unsigned long long)pv.ok, collection,
+	       (unsigned long long)pv.errors);
 	return pv.errors ? SILVER_EXIT_INPUT : SILVER_EXIT_OK;
 }
 
@@ -655,7 +660,8 @@ int silver_cmd_import(silver_cli_opts *o)
 			argc = 3;
 	}
 	if (argc != 2) {
-		silver_cli_error(_("import: usage: silvernode import [--dry-run] COLLECTION FILE.csv|FILE.xlsx"));
+		silver_cli_error(
+			_("import: usage: silvernode import [--dry-run] COLLECTION FILE.csv|FILE.xlsx"));
 		return SILVER_EXIT_USAGE;
 	}
 	if (!silver_schema_find(argv[0])) {

@@ -20,7 +20,7 @@
 
 /* ---- input files ---------------------------------------------------------- */
 
-#define SILVER_TABLE_MAX_LINE (1u << 20) /* bytes in one row of a CSV file (its cells and separators) */
+#define SILVER_TABLE_MAX_LINE (1u << 20)   /* bytes in one row of a CSV file (its cells and separators) */
 #define SILVER_TABLE_MAX_FILE (1ull << 30) /* bytes of a GBK or XLSX file, converted in memory */
 
 enum silver_table_kind {

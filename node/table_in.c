@@ -35,9 +35,9 @@
 
 struct silver_table {
 	enum silver_table_kind kind;
-	FILE *f;       /* the stream handed out */
-	FILE *file;    /* the file itself, when it is not f */
-	char *mem;     /* converted bytes behind f (GBK, XLSX) */
+	FILE *f;    /* the stream handed out */
+	FILE *file; /* the file itself, when it is not f */
+	char *mem;  /* converted bytes behind f (GBK, XLSX) */
 	int is_stdin;
 };
 
@@ -199,11 +199,11 @@ struct xl {
 	/* the sheet */
 	silver_buf csv;
 	silver_buf cells; /* the current row's cells: NUL-terminated, one after another */
-	size_t *coff;	 /* each column's offset into cells, or (size_t)-1 */
+	size_t *coff;	  /* each column's offset into cells, or (size_t)-1 */
 	size_t ncols, ccap;
-	long row;	 /* the last row written */
+	long row; /* the last row written */
 	long cur_row;
-	size_t width;	 /* columns of the first row written */
+	size_t width; /* columns of the first row written */
 	long cur_col;
 	char ctype[16];
 	int oom, bad, big; /* big: the CSV would pass SILVER_TABLE_MAX_FILE */
@@ -316,7 +316,9 @@ static void row_flush(struct xl *x)
 			x->width = used;
 		n = used > x->width ? used : x->width;
 		for (size_t i = 0; i < n; i++) {
-			const char *v = i < x->ncols && x->coff[i] != (size_t)-1 ? (char *)x->cells.data + x->coff[i] : "";
+			const char *v = i < x->ncols && x->coff[i] != (size_t)-1 ?
+						(char *)x->cells.data + x->coff[i] :
+						"";
 			if (i && buf_str(&x->csv, ",", 1) != 0)
 				x->oom = 1;
 			csv_quoted(x, v);
@@ -396,7 +398,8 @@ static void sh_end(void *ud, const XML_Char *name)
 		}
 		while (x->ncols <= (size_t)x->cur_col) {
 			if (x->ncols == x->ccap) {
-				size_t *n = realloc(x->coff, (x->ccap = x->ccap ? x->ccap * 2 : 64) * sizeof(size_t));
+				size_t *n = realloc(x->coff,
+						    (x->ccap = x->ccap ? x->ccap * 2 : 64) * sizeof(size_t));
 				if (!n) {
 					x->oom = 1;
 					return;
@@ -415,8 +418,8 @@ static void sh_end(void *ud, const XML_Char *name)
 }
 
 /* Feed one member of the archive to a fresh expat parser. */
-static int xl_parse(struct xl *x, zip_t *z, const char *member, XML_StartElementHandler s, XML_EndElementHandler e,
-		    uint64_t *budget, int optional, silver_why *why)
+static int xl_parse(struct xl *x, zip_t *z, const char *member, XML_StartElementHandler s,
+		    XML_EndElementHandler e, uint64_t *budget, int optional, silver_why *why)
 {
 	zip_file_t *zf = zip_fopen(z, member, 0);
 	char buf[65536];
@@ -489,7 +492,8 @@ static int xlsx_convert(silver_table *t, const char *path, silver_why *why)
 		why_set(why, N_("the spreadsheet is too large"), NULL, 0);
 	zip_close(z);
 	if (rv == 0) {
-		if (!(t->f = fmemopen(x.csv.data ? (char *)x.csv.data : "", x.csv.len ? x.csv.len : 1, "rb"))) {
+		if (!(t->f = fmemopen(x.csv.data ? (char *)x.csv.data : "", x.csv.len ? x.csv.len : 1,
+				      "rb"))) {
 			rv = SILVER_ENOMEM;
 		} else {
 			if (!x.csv.len)
@@ -541,7 +545,8 @@ int silver_table_open(const char *path, silver_table **out, int *err_errno, silv
 		return SILVER_ENOTFOUND;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		why_set(why, N_("not a regular file (a directory, device or pipe cannot be imported)"), path, 0);
+		why_set(why, N_("not a regular file (a directory, device or pipe cannot be imported)"), path,
+			0);
 		close(fd);
 		free(t);
 		return SILVER_EINVAL;

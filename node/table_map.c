@@ -176,7 +176,8 @@ static const silver_field *field_named(const silver_collection *c, const char *s
 static const silver_field *retiree_ref(const silver_collection *c)
 {
 	for (uint32_t i = 0; i < c->nfields; i++)
-		if (c->fields[i].type == SILVER_F_REF && c->fields[i].ref && strcmp(c->fields[i].ref, "retiree") == 0)
+		if (c->fields[i].type == SILVER_F_REF && c->fields[i].ref &&
+		    strcmp(c->fields[i].ref, "retiree") == 0)
 			return &c->fields[i];
 	return NULL;
 }
@@ -420,15 +421,16 @@ static const silver_value *winner(const silver_record *r, const char *key)
 {
 	size_t n = strlen(key);
 	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 && r->fields[k].nheads) {
+		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 &&
+		    r->fields[k].nheads) {
 			const silver_value *v = &r->fields[k].heads[r->fields[k].winner].value;
 			return v->type == SILVER_V_STR ? v : NULL;
 		}
 	return NULL;
 }
 
-static int nat_push(struct nat **a, size_t *n, size_t *cap, const char *k1, size_t n1, const char *k2, size_t n2,
-		    const silver_slice *id)
+static int nat_push(struct nat **a, size_t *n, size_t *cap, const char *k1, size_t n1, const char *k2,
+		    size_t n2, const silver_slice *id)
 {
 	struct nat *e;
 	if (*n == *cap) {
@@ -572,19 +574,21 @@ static int nat_fail(silver_why *why, const silver_field *f, const char *reason, 
 	return SILVER_ESCHEMA;
 }
 
-static int nat_take(const struct nat *e, const silver_field *f, const char *what, const char *shown, const char **id,
-		    silver_why *why)
+static int nat_take(const struct nat *e, const silver_field *f, const char *what, const char *shown,
+		    const char **id, silver_why *why)
 {
 	(void)what;
 	if (!e)
 		return nat_fail(why, f,
-				what[0] == 'i' ? N_("no retiree with this id number in the township")
-					       : N_("no retiree with this name and birth date in the township"),
+				what[0] == 'i' ?
+					N_("no retiree with this id number in the township") :
+					N_("no retiree with this name and birth date in the township"),
 				shown);
 	if (e->many)
-		return nat_fail(why, f,
-				N_("more than one retiree in the township matches; name the record id instead"),
-				shown);
+		return nat_fail(
+			why, f,
+			N_("more than one retiree in the township matches; name the record id instead"),
+			shown);
 	*id = e->id;
 	return 0;
 }
@@ -606,14 +610,16 @@ int silver_row_kv(const silver_header *h, const silver_retiree_index *ix, char *
 		switch (c->kind) {
 		case SILVER_COL_FIELD:
 			kv[m].key = c->field->key;
-			if (c->field->type == SILVER_F_REF && c->field->ref && strcmp(c->field->ref, "retiree") == 0) {
+			if (c->field->type == SILVER_F_REF && c->field->ref &&
+			    strcmp(c->field->ref, "retiree") == 0) {
 				size_t k;
 				const char *s = trim(v, &k);
 				if (ix && looks_like_idnum(s, k)) {
 					const char *id = NULL;
 					memcpy(o, s, k);
 					o[k] = 0;
-					if (nat_take(nat_find(ix->byid, ix->nid, o), c->field, "i", o, &id, why) != 0)
+					if (nat_take(nat_find(ix->byid, ix->nid, o), c->field, "i", o, &id,
+						     why) != 0)
 						return SILVER_ESCHEMA;
 					v = id;
 				}
@@ -652,8 +658,8 @@ int silver_row_kv(const silver_header *h, const silver_retiree_index *ix, char *
 				return SILVER_ESCHEMA;
 		} else if (name && birth) {
 			char date[32];
-			const char *b = silver_value_form(&(silver_field){ "birth_date", "", SILVER_F_DATE, 0, NULL, 0,
-									    NULL, NULL },
+			const char *b = silver_value_form(&(silver_field){ "birth_date", "", SILVER_F_DATE, 0,
+									   NULL, 0, NULL, NULL },
 							  birth, date, sizeof(date));
 			size_t bl;
 			const char *bs = trim(b, &bl);

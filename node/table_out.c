@@ -17,8 +17,8 @@
 
 struct silver_sheet {
 	char *path, *tmp;
-	FILE *f;		/* CSV */
-	lxw_workbook *wb;	/* XLSX */
+	FILE *f;	  /* CSV */
+	lxw_workbook *wb; /* XLSX */
 	lxw_worksheet *ws;
 	lxw_row_t row;
 	int failed;
@@ -37,7 +37,8 @@ int silver_sheet_create(const char *path, int xlsx, const char *sheet_name, silv
 	snprintf(w->tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
 	if (xlsx) {
 		lxw_workbook_options opt = { .constant_memory = LXW_TRUE, .tmpdir = NULL };
-		if (!(w->wb = workbook_new_opt(w->tmp, &opt)) || !(w->ws = workbook_add_worksheet(w->wb, sheet_name))) {
+		if (!(w->wb = workbook_new_opt(w->tmp, &opt)) ||
+		    !(w->ws = workbook_add_worksheet(w->wb, sheet_name))) {
 			silver_sheet_abort(&w);
 			return SILVER_EIO;
 		}
@@ -57,7 +58,8 @@ int silver_sheet_row(silver_sheet *w, const char *const *cells, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		const char *v = cells[i] ? cells[i] : "";
 		if (w->wb) {
-			if (v[0] && worksheet_write_string(w->ws, w->row, (lxw_col_t)i, v, NULL) != LXW_NO_ERROR)
+			if (v[0] &&
+			    worksheet_write_string(w->ws, w->row, (lxw_col_t)i, v, NULL) != LXW_NO_ERROR)
 				w->failed = 1;
 		} else {
 			if (i)

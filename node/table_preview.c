@@ -33,7 +33,7 @@ struct pv {
 	int nul_col, toowide;
 	long line, nl;
 	int last_cr;
-	int rv;   /* stops the parse */
+	int rv; /* stops the parse */
 	int oom;
 };
 
@@ -54,7 +54,8 @@ static void pv_cell(void *s, size_t n, void *vctx)
 		p->toowide = 1;
 	} else {
 		p->offs[p->ncells++] = p->text.len;
-		if ((n && silver_buf_append(&p->text, s, n) != 0) || silver_buf_append(&p->text, &nul, 1) != 0)
+		if ((n && silver_buf_append(&p->text, s, n) != 0) ||
+		    silver_buf_append(&p->text, &nul, 1) != 0)
 			p->oom = 1;
 	}
 	if (n && memchr(s, '\n', n))
@@ -141,7 +142,8 @@ static void check_row(struct pv *p, long line)
 		rv = silver_draft_add(p->a, p->c->name, kv, nkv, &d, &w);
 	/* references: the record must be there and not deleted */
 	for (uint32_t i = 0; rv == 0 && i < d.nwrites; i++) {
-		const silver_field *f = silver_schema_field(p->c, (const char *)d.writes[i].field.p, d.writes[i].field.n);
+		const silver_field *f =
+			silver_schema_field(p->c, (const char *)d.writes[i].field.p, d.writes[i].field.n);
 		silver_record r;
 		char id[SILVER_MAX_ID + 1];
 		const silver_value *v = &d.writes[i].value;
@@ -154,7 +156,8 @@ static void check_row(struct pv *p, long line)
 			memset(&w, 0, sizeof(w));
 			snprintf(w.field, sizeof(w.field), "%s", f->key);
 			snprintf(w.reason, sizeof(w.reason), "%s",
-				 rv == 0 ? N_("refers to a deleted record") : N_("refers to a record that does not exist"));
+				 rv == 0 ? N_("refers to a deleted record") :
+					   N_("refers to a record that does not exist"));
 			snprintf(w.detail, sizeof(w.detail), "%s", id);
 			rv = SILVER_ESCHEMA;
 		} else if (rv != 0) {
@@ -232,7 +235,8 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 	p.why = why;
 	p.line = 1;
 	silver_buf_init(&p.text);
-	if (!(p.a = silver_arena_new()) || csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL)) {
+	if (!(p.a = silver_arena_new()) ||
+	    csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_REPALL_NL)) {
 		silver_arena_destroy(&p.a);
 		silver_table_close(&t);
 		return SILVER_ENOMEM;
@@ -241,9 +245,10 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 	csv_set_blk_size(&cp, 256 * 1024); /* a long cell grows in few steps, not 128 bytes at a time */
 	while (!p.rv && !p.oom && (n = fread(buf, 1, sizeof(buf), silver_table_stream(t))) > 0) {
 		if (csv_parse(&cp, buf, n, pv_cell, pv_row, &p) != n) {
-			rv = csv_error(&cp) == CSV_ENOMEM
-				     ? stop(why, SILVER_ELIMIT, N_("a row longer than 1 MiB"), p.line, NULL)
-				     : stop(why, SILVER_EMALFORMED, N_("not valid CSV"), p.line, csv_strerror(csv_error(&cp)));
+			rv = csv_error(&cp) == CSV_ENOMEM ?
+				     stop(why, SILVER_ELIMIT, N_("a row longer than 1 MiB"), p.line, NULL) :
+				     stop(why, SILVER_EMALFORMED, N_("not valid CSV"), p.line,
+					  csv_strerror(csv_error(&cp)));
 			goto out;
 		}
 	}
@@ -261,9 +266,11 @@ int silver_import_preview(silver_store *s, const char *collection, const char *p
 	else if (p.rv)
 		rv = p.rv; /* why is set by the header, or fn stopped */
 	else if (!p.have_hdr)
-		rv = stop(why, SILVER_EINVAL, N_("the file is empty; the first row must name the fields"), 1, NULL);
+		rv = stop(why, SILVER_EINVAL, N_("the file is empty; the first row must name the fields"), 1,
+			  NULL);
 	else if (out->rows == 0)
-		rv = stop(why, SILVER_EINVAL, N_("the file has a header but no rows to import"), p.line, NULL);
+		rv = stop(why, SILVER_EINVAL, N_("the file has a header but no rows to import"), p.line,
+			  NULL);
 	else
 		rv = 0;
 out:

@@ -78,7 +78,8 @@ static void test_enums(void **state)
 	assert_string_equal(form("retiree", "gender", "生日"), "生日");
 	/* sets: any separator, labels or keys, spaces */
 	assert_string_equal(form("retiree", "hardship", "高龄、身患重病"), "old_age,illness");
-	assert_string_equal(form("retiree", "hardship", "old_age，低收入；other"), "old_age,low_income,other");
+	assert_string_equal(form("retiree", "hardship", "old_age，低收入；other"),
+			    "old_age,low_income,other");
 	assert_string_equal(form("retiree", "hardship", "illness, 高龄"), "illness,old_age");
 	assert_string_equal(form("retiree", "hardship", "高龄、、重病"), "高龄、、重病");
 	assert_string_equal(form("retiree", "hardship", "高龄、富有"), "高龄、富有");
