@@ -23,7 +23,10 @@ SILVER_LOCAL("delete", cmd_delete, "ID", N_("delete a record (its history is kep
 SILVER_LOCAL("show", cmd_show, "ID", N_("show a record"))
 SILVER_LOCAL("list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered"))
 SILVER_LOCAL("history", cmd_history, "ID", N_("every change to a record: who, when, old and new values"))
-SILVER_LOCAL("import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none"))
+SILVER_LOCAL("import", silver_cmd_import, "[--dry-run] COLLECTION FILE.csv|FILE.xlsx",
+	     N_("add every row of a CSV file, all or none"))
+SILVER_LOCAL("export", silver_cmd_export, "COLLECTION FILE.csv|FILE.xlsx",
+	     N_("write every record of a collection to a CSV or XLSX file"))
 SILVER_LOCAL("log", cmd_log, "", N_("the signed entries this node holds"))
 SILVER_LOCAL("digest", cmd_digest, "[--township CODE]", N_("digests of the log and of the state, to compare nodes"))
 SILVER_LOCAL("upgrade", cmd_upgrade, "", N_("bring a data store written by an older version up to date"))

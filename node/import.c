@@ -15,10 +15,19 @@
  * and rows whose drafts were already freed are then checked again by the
  * writer itself (silver_wtxn_add).
  *
- * Errors: a CSV error, a read error or a bad header is the reader's; a row
- * the schema refuses is published as its chunk's error and met by the writer
- * in file order.  Either way the writer returns an error, the transaction is
- * aborted and nothing is imported.
+ * The file is opened by silver_table_open (silver_table.h): a UTF-8 CSV
+ * file is streamed as it is, a GBK CSV or an XLSX sheet arrives converted
+ * to UTF-8 CSV.  The header is mapped (field keys, labels, Chinese names)
+ * and every row's cells go through silver_row_kv (value forms, retirees
+ * named by id number or name and birth date) before silver_draft_add.
+ *
+ * Errors: a CSV error, a read error, a NUL byte, a row longer than
+ * SILVER_TABLE_MAX_LINE or a bad header is the reader's; a row the schema
+ * refuses is published as its chunk's error and met by the writer in file
+ * order.  Either way the writer returns an error, the transaction is
+ * aborted and nothing is imported.  A file without a single data row is
+ * refused too.  `--dry-run` runs silver_import_preview instead: every
+ * refused row reported, nothing written.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -33,6 +42,7 @@
 #include "cli.h"
 #include "import.h"
 #include "silver_store.h"
+#include "silver_table.h"
 
 #define CHUNK_ROWS 512 /* rows checked and handed over at a time */
 #define AHEAD 8	       /* chunks the reader may check ahead of the writer */
@@ -65,6 +75,10 @@ enum read_error {
 	READ_EMPTY, /* no header row */
 	READ_WIDE,  /* more columns than one change may write */
 	READ_NOMEM,
+	READ_NUL,    /* a NUL byte in a cell (err_col) */
+	READ_LONG,   /* a row longer than SILVER_TABLE_MAX_LINE */
+	READ_HEADER, /* the header names something that is not a field (hdr_why) */
+	READ_NOROWS, /* a header and no data row */
 };
 
 struct import {
@@ -82,6 +96,10 @@ struct import {
 	long err_line;
 	int err_errno;
 	const char *err_csv; /* libcsv's description */
+	int err_col;	     /* READ_NUL: the column, 1-based */
+	silver_why hdr_why;  /* READ_HEADER */
+	silver_header h;
+	silver_retiree_index *ix; /* NULL when the collection refers to no retiree */
 
 	/* the reader's own */
 	struct chunk *cur;
@@ -149,20 +167,16 @@ static int row_blank(const struct chunk *c, const struct row *r)
 	return r->n == 1 && cell(c, r, 0)[0] == 0;
 }
 
-/* The row's non-empty cells as field assignments; an empty cell leaves its
- * field unset. */
-static uint32_t row_kv(const struct import *im, const struct chunk *c, const struct row *r, silver_kv *kv)
+/* The row's non-empty cells as field assignments (an empty cell leaves its
+ * field unset), in the forms silver_row_kv turns them into; out holds the
+ * turned values (SILVER_MAX_ID bytes a column). */
+static int row_kv(const struct import *im, const struct chunk *c, const struct row *r, silver_kv *kv,
+		  uint32_t *n, char *out, silver_why *why)
 {
-	uint32_t n = 0;
-	for (size_t j = 0; j < r->n; j++) {
-		const char *v = cell(c, r, j);
-		if (v[0] == 0)
-			continue;
-		kv[n].key = im->hdr[j];
-		kv[n].text = v;
-		n++;
-	}
-	return n;
+	char *cells[SILVER_MAX_WRITES];
+	for (size_t j = 0; j < r->n && j < SILVER_MAX_WRITES; j++)
+		cells[j] = (char *)cell(c, r, j);
+	return silver_row_kv(&im->h, im->ix, cells, (uint32_t)r->n, kv, n, out, why);
 }
 
 static int row_width_ok(const struct import *im, const struct row *r, silver_why *why)
@@ -193,6 +207,8 @@ static int chunk_publish(struct import *im)
 {
 	struct chunk *c = im->cur;
 	silver_kv kv[SILVER_MAX_WRITES];
+	char out[SILVER_MAX_ID * SILVER_MAX_WRITES];
+	uint32_t nkv;
 	int stop;
 
 	im->cur = NULL;
@@ -208,8 +224,10 @@ static int chunk_publish(struct import *im)
 			continue;
 		if ((c->rv = row_width_ok(im, r, &c->why)) != 0)
 			break;
-		c->rv = silver_draft_add(c->arena, im->collection, kv, row_kv(im, c, r, kv),
-					 &c->drafts[c->ndrafted], &c->why);
+		c->rv = row_kv(im, c, r, kv, &nkv, out, &c->why);
+		if (c->rv == 0)
+			c->rv = silver_draft_add(c->arena, im->collection, kv, nkv, &c->drafts[c->ndrafted],
+						 &c->why);
 		if (c->rv != 0) {
 			c->why.row = r->line;
 			break;
@@ -258,6 +276,18 @@ static int take_header(struct import *im)
 	c->noffs = 0;
 	c->nrows = 0;
 	im->rowfirst = 0;
+	if (im->nhdr == 1 && im->hdr[0][0] == 0) {
+		/* only a byte order mark: not a header yet */
+		free(im->hdr);
+		im->hdr = NULL;
+		im->hdrtext.len = 0;
+		return 0;
+	}
+	if (silver_header_map(silver_schema_find(im->collection), im->hdr, (uint32_t)im->nhdr, &im->h,
+			      &im->hdr_why) != 0) {
+		read_fail(im, READ_HEADER);
+		return -1;
+	}
 	im->have_hdr = 1;
 	return 0;
 }
@@ -269,6 +299,14 @@ static void csv_cell(void *s, size_t n, void *vctx)
 	static const char nul;
 	if (im->oom || !c)
 		return;
+	if (n && memchr(s, 0, n)) {
+		/* libcsv hands the cell whole: a NUL would cut it short */
+		im->err_col = (int)(c->noffs - im->rowfirst) + 1;
+		read_fail(im, READ_NUL);
+		chunk_free(c); /* stop: the rest of the file is ignored */
+		im->cur = NULL;
+		return;
+	}
 	if (c->noffs == c->ocap) {
 		size_t *no = realloc(c->offs, (c->ocap = c->ocap ? c->ocap * 2 : 1024) * sizeof(size_t));
 		if (!no) {
@@ -332,6 +370,20 @@ static void csv_row_end(int ch, void *vctx)
 	}
 }
 
+/* bytes of the row being read so far */
+static size_t c_rowbytes(const struct import *im)
+{
+	const struct chunk *c = im->cur;
+	return im->rowfirst < c->noffs ? c->text.len - c->offs[im->rowfirst] : 0;
+}
+
+/* libcsv gathers a cell before handing it over: a row without an end (a
+ * file of zeros, a stray quote) must not grow it without bound. */
+static void *capped_realloc(void *p, size_t n)
+{
+	return n > 2 * (size_t)SILVER_TABLE_MAX_LINE ? NULL : realloc(p, n);
+}
+
 static void *reader(void *vim)
 {
 	struct import *im = vim;
@@ -343,14 +395,20 @@ static void *reader(void *vim)
 		read_fail(im, READ_NOMEM);
 		goto out;
 	}
+	csv_set_realloc_func(&p, capped_realloc);
+	csv_set_blk_size(&p, 256 * 1024); /* a long cell grows in few steps, not 128 bytes at a time */
 	if (!(im->cur = chunk_new())) {
 		read_fail(im, READ_NOMEM);
 		goto out_csv;
 	}
 	while (im->cur && !im->oom && (n = fread(buf, 1, sizeof(buf), im->f)) > 0) {
 		if (csv_parse(&p, buf, n, csv_cell, csv_row_end, im) != n) {
-			read_fail(im, READ_CSV);
+			read_fail(im, csv_error(&p) == CSV_ENOMEM ? READ_LONG : READ_CSV);
 			im->err_csv = csv_strerror(csv_error(&p));
+			goto out_csv;
+		}
+		if (im->cur && c_rowbytes(im) > SILVER_TABLE_MAX_LINE) {
+			read_fail(im, READ_LONG);
 			goto out_csv;
 		}
 	}
@@ -416,6 +474,8 @@ static int do_import(silver_wtxn *t, void *vim)
 	struct import *im = vim;
 	char id[SILVER_MAX_ID];
 	silver_kv kv[SILVER_MAX_WRITES];
+	char out[SILVER_MAX_ID * SILVER_MAX_WRITES];
+	uint32_t nkv;
 	int rv;
 
 	im->imported = 0;
@@ -432,9 +492,10 @@ static int do_import(silver_wtxn *t, void *vim)
 				continue;
 			if (c->drafts)
 				rv = silver_wtxn_add_draft(t, &c->drafts[i], id, &im->why);
-			else if ((rv = row_width_ok(im, r, &im->why)) == 0) /* a rerun: check the row again */
-				rv = silver_wtxn_add(t, im->collection, kv, row_kv(im, c, r, kv), id,
-						     &im->why);
+			else if ((rv = row_width_ok(im, r, &im->why)) ==
+					 0 && /* a rerun: check the row again */
+				 (rv = row_kv(im, c, r, kv, &nkv, out, &im->why)) == 0)
+				rv = silver_wtxn_add(t, im->collection, kv, nkv, id, &im->why);
 			if (rv != 0) {
 				im->why.row = r->line;
 				return rv;
@@ -449,6 +510,8 @@ static int do_import(silver_wtxn *t, void *vim)
 		chunk_written(im, c);
 	}
 	/* every chunk is written: a reader's error (if any) is set */
+	if (im->err == READ_OK && im->imported == 0)
+		im->err = READ_NOROWS;
 	return im->err != READ_OK ? SILVER_EINVAL : 0;
 }
 
@@ -461,6 +524,7 @@ static int nothing_imported(const char *path, int err, const silver_why *why)
 
 static int read_error_report(const struct import *im)
 {
+	char rbuf[512];
 	switch (im->err) {
 	case READ_CSV:
 		silver_cli_error(_("import: %s is not valid CSV in row %ld: %s"), im->path, im->err_line,
@@ -478,6 +542,23 @@ static int read_error_report(const struct import *im)
 	case READ_WIDE:
 		silver_cli_error(_("import: too many columns"));
 		return SILVER_EXIT_INPUT;
+	case READ_NUL:
+		silver_cli_error(_("import: %s: row %ld, column %d holds a NUL byte; nothing imported"),
+				 im->path, im->err_line, im->err_col);
+		return SILVER_EXIT_INPUT;
+	case READ_LONG:
+		silver_cli_error(
+			_("import: %s: the row starting on line %ld is longer than %u bytes; nothing imported"),
+			im->path, im->err_line, SILVER_TABLE_MAX_LINE);
+		return SILVER_EXIT_INPUT;
+	case READ_HEADER:
+		silver_cli_error(_("import: %s: header, column %s: %s; nothing imported"), im->path,
+				 im->hdr_why.detail,
+				 silver_cli_reason(im->hdr_why.reason, rbuf, sizeof(rbuf)));
+		return SILVER_EXIT_INPUT;
+	case READ_NOROWS:
+		silver_cli_error(_("import: %s has a header but no rows; nothing imported"), im->path);
+		return SILVER_EXIT_INPUT;
 	case READ_NOMEM:
 		return nothing_imported(im->path, SILVER_ENOMEM, NULL);
 	case READ_OK:
@@ -486,33 +567,125 @@ static int read_error_report(const struct import *im)
 	return 0;
 }
 
+/* silver_table_open's refusal as one message and an exit code */
+static int open_error_report(const char *path, int rv, int e, const silver_why *why)
+{
+	char rbuf[512];
+	switch (rv) {
+	case SILVER_ENOTFOUND:
+	case SILVER_EIO:
+		silver_cli_error(_("import: cannot read %s: %s"), path, strerror(e ? e : EIO));
+		return SILVER_EXIT_NOTFOUND;
+	case SILVER_ENOMEM:
+		return nothing_imported(path, rv, NULL);
+	default:
+		if (!why->reason[0])
+			return nothing_imported(path, rv, NULL); /* the store's error, not the file's */
+		if (why->row)
+			silver_cli_error(_("import: %s, line %ld: %s (%s); nothing imported"), path, why->row,
+					 silver_cli_reason(why->reason, rbuf, sizeof(rbuf)), why->detail);
+		else
+			silver_cli_error(_("import: %s: %s; nothing imported"), path,
+					 silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
+		return SILVER_EXIT_INPUT;
+	}
+}
+
+/* one refused row of a dry run, on stdout */
+static int preview_row(const silver_why *why, void *ctx)
+{
+	char rbuf[512];
+	unsigned long *shown = ctx;
+	if (++*shown > 1000)
+		return 0; /* counted, not shown */
+	if (why->field[0])
+		printf(_("row %ld: field %s: %s"), why->row, why->field,
+		       silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
+	else
+		printf(_("row %ld: %s"), why->row, silver_cli_reason(why->reason, rbuf, sizeof(rbuf)));
+	if (why->detail[0])
+		printf(" (%s)", why->detail);
+	putchar('\n');
+	return 0;
+}
+
+static int dry_run(silver_cli_opts *o, const char *collection, const char *path)
+{
+	silver_store *s;
+	silver_preview pv;
+	silver_why why;
+	unsigned long shown = 0;
+	int rv;
+
+	if ((rv = silver_cli_open(o->dir, SILVER_OPEN_RDONLY, &s)) != 0)
+		return rv;
+	rv = silver_import_preview(s, collection, path, preview_row, &shown, &pv, &why);
+	silver_store_close(&s);
+	if (rv == SILVER_ENOTFOUND || rv == SILVER_EIO || rv == SILVER_ENOMEM || (rv != 0 && why.row == 0))
+		return open_error_report(path, rv, pv.err_errno, &why);
+	if (rv != 0) {
+		char rbuf[512];
+		if (why.detail[0])
+			silver_cli_error(_("import: %s, row %ld: %s (%s)"), path, why.row,
+					 silver_cli_reason(why.reason, rbuf, sizeof(rbuf)), why.detail);
+		else
+			silver_cli_error(_("import: %s, row %ld: %s"), path, why.row,
+					 silver_cli_reason(why.reason, rbuf, sizeof(rbuf)));
+		return SILVER_EXIT_INPUT;
+	}
+	if (shown > 1000)
+		printf(_("(%lu more refused rows not shown)\n"), shown - 1000);
+	printf(_("Dry run: %llu rows read, %llu would be imported into %s, %llu refused; nothing written.\n"),
+	       (unsigned long long)pv.rows, (unsigned long long)pv.ok, collection,
+	       (unsigned long long)pv.errors);
+	return pv.errors ? SILVER_EXIT_INPUT : SILVER_EXIT_OK;
+}
+
 int silver_cmd_import(silver_cli_opts *o)
 {
 	struct import im;
 	silver_store *s;
+	silver_table *tbl = NULL;
+	silver_why owhy;
 	pthread_t th;
-	int rv;
+	int rv, e = 0, dry = 0, argc = 0;
+	char *argv[2];
 
-	if (o->argc != 2) {
-		silver_cli_error(_("import: usage: silvernode import COLLECTION FILE.csv"));
+	for (int i = 0; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--dry-run") == 0)
+			dry = 1;
+		else if (argc < 2)
+			argv[argc++] = o->argv[i];
+		else
+			argc = 3;
+	}
+	if (argc != 2) {
+		silver_cli_error(
+			_("import: usage: silvernode import [--dry-run] COLLECTION FILE.csv|FILE.xlsx"));
 		return SILVER_EXIT_USAGE;
 	}
-	if (!silver_schema_find(o->argv[0])) {
-		silver_cli_error(_("import: no collection '%s'"), o->argv[0]);
+	if (!silver_schema_find(argv[0])) {
+		silver_cli_error(_("import: no collection '%s'"), argv[0]);
 		return SILVER_EXIT_INPUT;
 	}
+	if (dry)
+		return dry_run(o, argv[0], argv[1]);
 	memset(&im, 0, sizeof(im));
-	im.collection = o->argv[0];
-	im.path = o->argv[1];
+	im.collection = argv[0];
+	im.path = argv[1];
 	im.line = 1;
 	silver_buf_init(&im.hdrtext);
-	im.f = strcmp(im.path, "-") == 0 ? stdin : fopen(im.path, "rb");
-	if (!im.f) {
-		silver_cli_error(_("import: cannot read %s: %s"), im.path, strerror(errno));
-		return SILVER_EXIT_NOTFOUND;
-	}
+	if ((rv = silver_table_open(im.path, &tbl, &e, &owhy)) != 0)
+		return open_error_report(im.path, rv, e, &owhy);
+	im.f = silver_table_stream(tbl);
 	if ((rv = silver_cli_open(o->dir, 0, &s)) != 0)
 		goto out_file;
+	if (silver_schema_field(silver_schema_find(im.collection), "retiree", 7) &&
+	    (rv = silver_retiree_index_build(s, &im.ix)) != 0) {
+		rv = nothing_imported(im.path, rv, NULL);
+		silver_store_close(&s);
+		goto out_file;
+	}
 	pthread_mutex_init(&im.mu, NULL);
 	pthread_cond_init(&im.cv, NULL);
 	if ((rv = pthread_create(&th, NULL, reader, &im)) != 0) {
@@ -546,8 +719,8 @@ out_store:
 	pthread_mutex_destroy(&im.mu);
 	silver_store_close(&s);
 out_file:
-	if (im.f != stdin)
-		fclose(im.f);
+	silver_retiree_index_free(&im.ix);
+	silver_table_close(&tbl);
 	free(im.hdr);
 	silver_buf_release(&im.hdrtext);
 	return rv;

@@ -54,6 +54,7 @@ PACKAGES=(
 	libzmq3-dev libmsgpack-dev libsodium-dev
 	libcmocka-dev libjansson-dev libcsv-dev libutf8proc-dev
 	libmicrohttpd-dev
+	libzip-dev libexpat1-dev libxlsxwriter-dev
 	gettext
 	scdoc
 	bash-completion

@@ -12,11 +12,12 @@
 
 #include <csv.h>
 #include <jansson.h>
+#include <xlsxwriter.h>
 
 #include "cli.h"
 #include "stats_view.h"
 
-enum format { F_TABLE, F_CSV, F_JSON, F_HTML };
+enum format { F_TABLE, F_CSV, F_JSON, F_HTML, F_XLSX };
 
 /* ---- CSV: one figure a line (RFC 4180, every field quoted by libcsv) -------------------- */
 
@@ -123,12 +124,73 @@ static int write_json(const struct stats_report *r, FILE *f)
 	return rv != 0 || ferror(f) ? SILVER_EIO : 0;
 }
 
+/* ---- XLSX: one worksheet per section, as the table shows it ---------------------------------- */
+
+/* A worksheet name: the section's title without the characters Excel
+ * refuses in one ([]:*?/\), at most 31 characters (UTF-8 aware). */
+static void sheet_name(const char *title, char out[128])
+{
+	size_t o = 0, chars = 0;
+	for (const unsigned char *p = (const unsigned char *)title; *p && o < 120; p++) {
+		if ((*p & 0xC0) != 0x80 && chars++ == 31)
+			break; /* a character's first byte: stop before the 32nd */
+		out[o++] = strchr("[]:*?/\\", *p) ? '-' : (char)*p;
+	}
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = 0;
+}
+
+/* Written by libxlsxwriter to tmp (it names its own file), renamed to path by the caller. */
+static int write_xlsx(const struct stats_report *r, const char *tmp)
+{
+	lxw_workbook *wb = workbook_new(tmp);
+	lxw_format *bold, *money;
+	int rv = 0;
+
+	if (!wb)
+		return SILVER_EIO;
+	bold = workbook_add_format(wb);
+	format_set_bold(bold);
+	money = workbook_add_format(wb);
+	format_set_num_format(money, "0.00");
+	for (int sec = 0; sec < ST_NSEC && rv == 0; sec++) {
+		struct view_grid g;
+		lxw_worksheet *ws;
+		char name[128];
+		sheet_name(_(stats_sections[sec].title), name);
+		if ((rv = view_grid_build(r, (enum stats_sec)sec, &g)) != 0)
+			break;
+		if (!(ws = workbook_add_worksheet(wb, name))) {
+			view_grid_free(&g);
+			rv = SILVER_EIO;
+			break;
+		}
+		for (uint32_t c = 0; c < g.ncols; c++)
+			worksheet_write_string(ws, 0, (lxw_col_t)c, g.head[c], bold);
+		for (uint32_t i = 0; i < g.nrows; i++)
+			for (uint32_t c = 0; c < g.ncols; c++) {
+				const char *v = g.rows[i].cell[c];
+				if (c < g.nlead)
+					worksheet_write_string(ws, (lxw_row_t)(i + 1), (lxw_col_t)c, v,
+							       g.rows[i].total ? bold : NULL);
+				else
+					worksheet_write_number(ws, (lxw_row_t)(i + 1), (lxw_col_t)c, strtod(v, NULL),
+							       g.flags[c] & STATS_MONEY ? money : NULL);
+			}
+		view_grid_free(&g);
+	}
+	if (workbook_close(wb) != LXW_NO_ERROR && rv == 0)
+		rv = SILVER_EIO;
+	return rv;
+}
+
 /* ---- the program -------------------------------------------------------------------------- */
 
 static void usage(FILE *f)
 {
 	fprintf(f, _("Usage: silver-stats [--dir DIR] [--township T] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-		     "                    [--format table|csv|json|html] [--out FILE]\n\n"));
+		     "                    [--format table|csv|json|html|xlsx] [--out FILE]\n\n"));
 	fprintf(f, _("The county's figures per township and county-wide, read from the statistics the node\n"
 		     "keeps up to date: retirees, aid, visits, deliveries, ceremonies, activities, lectures,\n"
 		     "mediation cases, model branches and community services.\n\n"));
@@ -138,7 +200,8 @@ static void usage(FILE *f)
 		     "  --from DATE      count events dated on or after DATE\n"
 		     "  --to DATE        count events dated on or before DATE; honorary retirees' files are up\n"
 		     "                   to date with a check-up in the 365 days before it (default: today)\n"
-		     "  --format F       table (default), csv, json or html (one file, charts included)\n"
+		     "  --format F       table (default), csv, json, html (one file, charts included) or\n"
+		     "                   xlsx (a workbook, one sheet per section; needs --out)\n"
 		     "  --out FILE       write to FILE instead of standard output\n"
 		     "  --help, --version\n\n"
 		     "Exit codes: 0 ok, 2 usage, 3 invalid input (a bad date), 4 no node, 7 store error.\n"
@@ -174,6 +237,22 @@ static int write_out(const struct stats_report *r, enum format fmt, const char *
 	if (!tmp)
 		return SILVER_EXIT_INTERNAL;
 	snprintf(tmp, n, "%s.tmp", path);
+	if (fmt == F_XLSX) {
+		rv = write_xlsx(r, tmp);
+		err = errno;
+		if (rv == 0 && rename(tmp, path) != 0)
+			rv = SILVER_EIO, err = errno;
+		if (rv != 0) {
+			unlink(tmp);
+			free(tmp);
+			if (rv == SILVER_ENOMEM)
+				return silver_cli_fail(rv, NULL, NULL);
+			silver_cli_error(_("cannot write %s: %s"), path, strerror(err ? err : EIO));
+			return err == ENOENT ? SILVER_EXIT_NOTFOUND : SILVER_EXIT_INTERNAL;
+		}
+		free(tmp);
+		return 0;
+	}
 	if (!(f = fopen(tmp, "w"))) {
 		err = errno;
 		silver_cli_error(_("cannot write %s: %s"), path, strerror(err));
@@ -242,8 +321,10 @@ int main(int argc, char **argv)
 				fmt = F_JSON;
 			else if (strcmp(v, "html") == 0)
 				fmt = F_HTML;
+			else if (strcmp(v, "xlsx") == 0)
+				fmt = F_XLSX;
 			else {
-				silver_cli_error(_("--format must be table, csv, json or html, not '%s'"), v);
+				silver_cli_error(_("--format must be table, csv, json, html or xlsx, not '%s'"), v);
 				return SILVER_EXIT_USAGE;
 			}
 			continue;
@@ -268,6 +349,10 @@ int main(int argc, char **argv)
 	if (from && to && strcmp(from, to) > 0) {
 		silver_cli_error(_("--from %s is after --to %s"), from, to);
 		return SILVER_EXIT_INPUT;
+	}
+	if (fmt == F_XLSX && !out) {
+		silver_cli_error(_("--format xlsx writes a file: give it with --out FILE.xlsx"));
+		return SILVER_EXIT_USAGE;
 	}
 	if (township && !silver_schema_township_ok(township)) {
 		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9 and _, not starting with _)"), township);

@@ -7,6 +7,10 @@ silver_shell_test(integration_cli ${_id}/test_cli.sh
   TIMEOUT 120 LABELS integration)
 silver_shell_test(integration_bad_input ${_id}/test_bad_input.sh
   TIMEOUT 180 LABELS integration)
+# Chinese headers and values, GBK and XLSX files, natural keys, dry run,
+# export and back; NUL bytes, header-only files, devices, FIFOs, long rows.
+silver_shell_test(integration_import_forms ${_id}/test_import_forms.sh
+  TIMEOUT 300 LABELS integration)
 # Damages every byte of a small bundle: about 1,100 runs of silvernode
 # (SILVER_BUNDLE_DAMAGE=all: about 2,800).
 silver_shell_test(integration_bundle_cli ${_id}/test_bundle_cli.sh
@@ -23,7 +27,7 @@ silver_shell_test(integration_crash ${_id}/test_crash.sh
 
 # CTest has no build dependencies: without silvernode the tests are "Not
 # Run" (a failure) rather than failing on their own.
-foreach(t integration_cli integration_bad_input integration_bundle_cli integration_crash)
+foreach(t integration_cli integration_bad_input integration_import_forms integration_bundle_cli integration_crash)
   set_property(TEST ${t} APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
 endforeach()
 

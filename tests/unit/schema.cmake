@@ -3,3 +3,9 @@ silver_test(test_schema
   SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_schema.c
   LIBS silver_node
   TIMEOUT 60)
+
+# table forms: header names, Chinese labels, value and date forms.
+silver_test(test_table
+  SOURCES ${CMAKE_SOURCE_DIR}/tests/unit/test_table.c
+  LIBS silver_table
+  TIMEOUT 60)
