@@ -836,6 +836,10 @@ void silver_sync_disconnect(silver_sync_conn **pc)
 		zmq_close(c->mon);
 	}
 	if (c->sock) {
+		/* Never connected: what is queued can never be sent; do not
+		 * linger over it on the way out. */
+		if (!c->connected)
+			zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_socket_monitor(c->sock, NULL, 0);
 		zmq_close(c->sock);
 	}
@@ -967,6 +971,19 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 			last_progress = t;
 			x.rep.ms = t - x.started;
 			o->progress(&x.rep, o->progress_ctx);
+		}
+		/* An unreachable server (refused, no route, packets dropped) gives
+		 * no CONNECTED event: say so in seconds, not after the silence
+		 * timeout.  Without a monitor there is nothing to go by. */
+		if (c->mon && !c->connected && t - x.started > (uint64_t)(timeout < SILVER_SYNC_CONNECT_MS
+										? timeout
+										: SILVER_SYNC_CONNECT_MS)) {
+			conn_monitor(c);
+			if (!c->connected) {
+				rv = SILVER_ENET;
+				why_set(why, N_("cannot reach the server (no connection)"), endpoint);
+				break;
+			}
 		}
 		if (t - x.last_rx > (uint64_t)timeout) {
 			rv = SILVER_ENET;

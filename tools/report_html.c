@@ -189,8 +189,7 @@ static const char css[] =
 
 int stats_write_html(const struct stats_report *r, FILE *f)
 {
-	const char *msg = setlocale(LC_MESSAGES, NULL);
-	const char *lang = msg && strncmp(msg, "zh", 2) == 0 ? "zh-CN" : "en";
+	const char *lang = silver_i18n_chinese() ? "zh-CN" : "en";
 	char period[128], made[32];
 	time_t now = time(NULL);
 	struct tm tm;

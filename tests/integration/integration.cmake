@@ -32,3 +32,9 @@ endforeach()
 silver_shell_test(integration_restore ${_id}/test_restore.sh
   TIMEOUT 120 LABELS integration)
 set_property(TEST integration_restore APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+
+# Chinese with LANG=zh_CN.UTF-8 where that locale is not generated, and an
+# installed program never reading the build tree's catalogue.
+silver_shell_test(integration_i18n ${_id}/test_i18n.sh
+  TIMEOUT 60 LABELS integration i18n)
+set_property(TEST integration_i18n APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)

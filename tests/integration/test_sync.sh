@@ -89,6 +89,18 @@ expect_stderr_contains "refused this node's key"
 expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$(free_port) --server-key "$HUBKEY" --timeout 1
 expect_stderr_contains "cannot reach the server"
 
+say "an unreachable hub is given up in seconds, without --timeout"
+# Nothing listens on the port: no TCP connection ever comes.  The default
+# silence timeout is 20 s; the connection deadline is 2.5 s (plus the
+# program's start and end).  Bounded well under the old 22 s, with room for
+# a loaded machine.
+t0=$(date +%s%N)
+expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$(free_port) --server-key "$HUBKEY"
+t1=$(date +%s%N)
+expect_stderr_contains "cannot reach the server"
+elapsed_ms=$(((t1 - t0) / 1000000))
+[ "$elapsed_ms" -le 4000 ] || fail "an unreachable hub took ${elapsed_ms} ms to give up (want <= 4000)"
+
 say "garbage bytes do not stop the hub"
 python3 - "$PORT" <<'EOF' || fail "garbage sender failed"
 import os, socket, sys
