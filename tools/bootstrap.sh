@@ -57,8 +57,9 @@ PACKAGES=(
 	python3
 	locales
 )
-# Only the tests need these (--test-deps): Chromium renders the HTML report.
-TEST_PACKAGES=(chromium)
+# Only the tests need these (--test-deps): Chromium renders the HTML report and
+# prints it to an A4 PDF with a CJK font; poppler-utils reads the PDF back.
+TEST_PACKAGES=(chromium fonts-wqy-zenhei poppler-utils)
 
 want_release=0
 want_asan=0
