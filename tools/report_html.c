@@ -175,7 +175,7 @@ static void tile(FILE *f, const char *label, int64_t v, int money)
 static const char css[] =
 	"*{box-sizing:border-box}\n"
 	"body{margin:0;background:#f3f5f7;color:#1f2933;font:15px/1.5 \"Noto Sans CJK SC\",\"Source Han Sans SC\","
-	"\"Microsoft YaHei\",\"PingFang SC\",\"WenQuanYi Micro Hei\",system-ui,sans-serif}\n"
+	"\"Microsoft YaHei\",\"PingFang SC\",\"WenQuanYi Micro Hei\",\"WenQuanYi Zen Hei\",system-ui,sans-serif}\n"
 	"header{background:#8b1a1a;color:#fff;padding:22px 32px 18px}\n"
 	"header h1{margin:0 0 4px;font-size:24px;font-weight:600}\n"
 	"header p{margin:2px 0;opacity:.9;font-size:14px}\n"
