@@ -1696,7 +1696,8 @@ static const silver_cli_command commands[] = {
 	{"sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary")},
 	{"daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
 	 N_("keep syncing with a hub; reconnects when the network returns")},
-	{"status", cmd_status, "", N_("per peer: last successful sync, entries waiting")},
+	{"status", cmd_status, "[--offices] [--stale-days N] [--county FILE] [--prometheus [--out FILE]]",
+	 N_("per peer: last successful sync, entries waiting; at the hub, every office and how current its data is")},
 	{"help", cmd_help, "", N_("this help")},
 	{NULL, NULL, NULL, NULL},
 };

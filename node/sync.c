@@ -1715,6 +1715,7 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 			ev.kind = SILVER_EV_KEY_REFUSED;
 			memcpy(ev.peer, srv->zap.last_refused, 32);
 			memcpy(addr, srv->zap.last_address, sizeof(addr));
+			ev.refused = (uint64_t)(srv->zap.refused - srv->refused_seen);
 			srv->refused_seen = srv->zap.refused;
 			pthread_mutex_unlock(&srv->zap.lock);
 			ev.address = addr;

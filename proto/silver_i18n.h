@@ -18,6 +18,8 @@
 #define SILVER_TEXTDOMAIN "silversync"
 #define _(s) dgettext(SILVER_TEXTDOMAIN, s)
 #define N_(s) (s)
+/* Plural forms: P_("%d day", "%d days", n) (ngettext in our text domain). */
+#define P_(s, p, n) dngettext(SILVER_TEXTDOMAIN, s, p, (unsigned long)(n))
 
 /* The locale named by the environment, or when that locale is not
  * installed (LANG=zh_CN.UTF-8 on a machine where only C.UTF-8 is

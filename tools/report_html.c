@@ -255,7 +255,7 @@ static void fresh_section(FILE *f, const struct stats_report *r, const struct st
 	}
 	fputs("</tbody>\n</table>\n<p class=\"legend\">", f);
 	snprintf(head, sizeof(head),
-		 ngettext("Behind: no entry newer than %d day from any office of the township.",
+		 P_("Behind: no entry newer than %d day from any office of the township.",
 			  "Behind: no entry newer than %d days from any office of the township.",
 			  (unsigned long)m->county->stale_days),
 		 m->county->stale_days);

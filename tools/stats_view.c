@@ -171,7 +171,7 @@ int view_fresh(const struct stats_report *r, const struct stats_fresh *fr, char 
 	if (days == 0)
 		snprintf(age, an, "%s", _("today"));
 	else
-		snprintf(age, an, ngettext("%lld day ago", "%lld days ago", (unsigned long)days), (long long)days);
+		snprintf(age, an, P_("%lld day ago", "%lld days ago", days), (long long)days);
 	return days > stale;
 }
 
