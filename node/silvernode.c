@@ -420,6 +420,7 @@ struct list_ctx {
 	silver_buf tmp;
 	unsigned long count;
 	int all;
+	const char *township; /* --township: only records created in it (id "T/...") */
 };
 
 static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
@@ -437,6 +438,11 @@ static int list_one(const silver_record *r, void *vctx)
 	int shown = 0;
 	if (r->deleted && !l->all)
 		return 0;
+	if (l->township) {
+		size_t n = strlen(l->township);
+		if (r->id.n <= n || memcmp(r->id.p, l->township, n) != 0 || r->id.p[n] != '/')
+			return 0;
+	}
 	for (uint32_t i = 0; i < l->nfilter; i++) {
 		const silver_fieldstate *fs = find_fs(r, l->filter[i].key);
 		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
@@ -489,9 +495,15 @@ static int cmd_list(silver_cli_opts *o)
 		return SILVER_EXIT_INPUT;
 	}
 	for (int i = 1; i < o->argc; i++) {
-		if (strcmp(o->argv[i], "--all") == 0)
+		if (strcmp(o->argv[i], "--all") == 0) {
 			l.all = 1;
-		else if (nargs < SILVER_MAX_WRITES - 1)
+		} else if (strcmp(o->argv[i], "--township") == 0) {
+			if (i + 1 >= o->argc || !silver_schema_township_ok(o->argv[i + 1])) {
+				silver_cli_error(_("list: --township needs a township code (1-32 of a-z, 0-9, _)"));
+				return SILVER_EXIT_USAGE;
+			}
+			l.township = o->argv[++i];
+		} else if (nargs < SILVER_MAX_WRITES - 1)
 			args[nargs++] = o->argv[i];
 	}
 	if (parse_kv(nargs, args, kv) != 0)
@@ -532,7 +544,7 @@ static int cmd_list(silver_cli_opts *o)
 		json_dumpf(l.arr, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 	} else if (isatty(1)) {
-		fprintf(stderr, _("%lu records\n"), l.count);
+		fprintf(stderr, P_("%lu record\n", "%lu records\n", l.count), l.count);
 	}
 	json_decref(l.arr);
 	silver_buf_release(&l.tmp);
@@ -1674,7 +1686,8 @@ static const silver_cli_command commands[] = {
 	{"set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)")},
 	{"delete", cmd_delete, "ID", N_("delete a record (its history is kept)")},
 	{"show", cmd_show, "ID", N_("show a record")},
-	{"list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered")},
+	{"list", cmd_list, "COLLECTION [field=value...] [--township T] [--all]",
+	 N_("list records, optionally filtered (by field values, by the township that created them)")},
 	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
 	{"import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
 	{"log", cmd_log, "", N_("the signed entries this node holds")},
