@@ -98,7 +98,8 @@ static inline void silver_i18n_init(void)
  * its header, the translation of "", names the language. */
 static inline int silver_i18n_chinese(void)
 {
-	const char *h = dgettext(SILVER_TEXTDOMAIN, "");
+	static const char header[] = ""; /* a variable: xgettext must not take "" for a message */
+	const char *h = dgettext(SILVER_TEXTDOMAIN, header);
 	return h && strstr(h, "Language: zh") != NULL;
 }
 
