@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "county.h"
 #include "import.h"
 #include "silver_store.h"
 
@@ -349,6 +350,37 @@ static void print_value_text(const silver_field *f, const silver_value *v, silve
 	}
 }
 
+/* A value in words, for list and history: a choice or a set by what it
+ * means in the user's language (not its key), anything else as typed. */
+static void print_value_words(const silver_field *f, const silver_value *v, silver_buf *tmp)
+{
+	if (v->type == SILVER_V_NIL) {
+		fputs(_("(empty)"), stdout);
+		return;
+	}
+	if (f && f->type == SILVER_F_ENUM && v->type == SILVER_V_STR) {
+		const char *l = silver_schema_enum_label(f, v->s.p, v->s.n);
+		if (l) {
+			fputs(_(l), stdout);
+			return;
+		}
+	}
+	if (f && f->type == SILVER_F_SET && v->type == SILVER_V_LIST && v->n) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			const char *l = silver_schema_enum_label(f, v->items[i].p, v->items[i].n);
+			if (i)
+				fputs(_(", "), stdout);
+			if (l)
+				fputs(_(l), stdout);
+			else
+				printf("%.*s", (int)v->items[i].n, (const char *)v->items[i].p);
+		}
+		return;
+	}
+	silver_cli_value(f, v, tmp);
+	fputs((const char *)tmp->data, stdout);
+}
+
 static int cmd_show(silver_cli_opts *o)
 {
 	silver_store *s;
@@ -464,8 +496,10 @@ static int list_one(const silver_record *r, void *vctx)
 		if (f->type == SILVER_F_TEXT && strcmp(f->key, "name") && strcmp(f->key, "person") &&
 		    strcmp(f->key, "topic"))
 			continue;
-		silver_cli_value(f, &fs->heads[fs->winner].value, &l->tmp);
-		printf("  %s=%s%s", f->key, (const char *)l->tmp.data, fs->conflict ? "!" : "");
+		printf("  %s ", _(f->label));
+		print_value_words(f, &fs->heads[fs->winner].value, &l->tmp);
+		if (fs->conflict)
+			putchar('!');
 		shown++;
 	}
 	if (r->deleted)
@@ -597,7 +631,7 @@ static int hist_one(const silver_entry *e, void *vctx)
 		jw = json_array();
 	} else {
 		silver_cli_time(e->hlc, when);
-		printf(_("%s  by %s (%s) entry %llu\n"), when, who, tw, (unsigned long long)e->seq);
+		printf(_("%s  by %s (%s) entry %llu\n"), when, who, silver_county_name(NULL, tw), (unsigned long long)e->seq);
 	}
 	for (uint32_t i = 0; i < e->op.nwrites; i++) {
 		const silver_write *w = &e->op.writes[i];
@@ -623,8 +657,9 @@ static int hist_one(const silver_entry *e, void *vctx)
 			if (h->arr) {
 				json_array_append_new(old, value_json(f, &ov, &h->tmp));
 			} else {
-				silver_cli_value(f, &ov, &h->tmp);
-				printf("%s%s", j ? " | " : "", ov.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+				if (j)
+					fputs(" | ", stdout);
+				print_value_words(f, &ov, &h->tmp);
 			}
 		}
 		if (h->arr) {
@@ -635,9 +670,10 @@ static int hist_one(const silver_entry *e, void *vctx)
 							    value_json(f, &w->value, &h->tmp)));
 		} else {
 			json_decref(old);
-			silver_cli_value(f, &w->value, &h->tmp);
-			printf("%s%s\n", w->nbases ? " -> " : "",
-			       w->value.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+			if (w->nbases)
+				fputs(" -> ", stdout);
+			print_value_words(f, &w->value, &h->tmp);
+			putchar('\n');
 		}
 	}
 	if (h->arr) {
@@ -724,12 +760,35 @@ static int log_one(const silver_entry *e, void *vctx)
 	silver_cli_time(e->hlc, when);
 	printf("%s/%s #%-6llu %s  %.16s %s ", who, tw, (unsigned long long)e->seq, when, hash,
 	       e->sealed ? _("sealed") : "      ");
-	printf("%s %.*s", kind, (int)e->op.record.n, (const char *)e->op.record.p);
-	for (uint32_t i = 0; i < e->op.nwrites; i++)
-		if (e->op.writes[i].field.p[0] != '_')
-			printf(" %.*s", (int)e->op.writes[i].field.n, (const char *)e->op.writes[i].field.p);
-		else if (e->op.writes[i].value.i)
-			printf(_(" (delete)"));
+	printf("%s %.*s", e->op.type == SILVER_OP_CHANGE ? _("change") : e->op.type == SILVER_OP_CERT ? _("certificate")
+												     : _("revocation"),
+	       (int)e->op.record.n, (const char *)e->op.record.p);
+	{
+		/* the fields by their names in the user's language */
+		const silver_collection *c = NULL;
+		const char *p = memchr(e->op.record.p, '/', e->op.record.n), *q;
+		if (p && (q = memchr(p + 1, '/', e->op.record.n - (size_t)(p + 1 - (const char *)e->op.record.p)))) {
+			char coll[SILVER_MAX_NAME + 1];
+			size_t n = (size_t)(q - p - 1);
+			if (n < sizeof(coll)) {
+				memcpy(coll, p + 1, n);
+				coll[n] = 0;
+				c = silver_schema_find(coll);
+			}
+		}
+		for (uint32_t i = 0; i < e->op.nwrites; i++) {
+			const silver_write *w = &e->op.writes[i];
+			const silver_field *f = c ? silver_schema_field(c, (const char *)w->field.p, w->field.n) : NULL;
+			if (w->field.p[0] == '_') {
+				if (w->value.i)
+					printf(_(" (delete)"));
+			} else if (f) {
+				printf(" %s", _(f->label));
+			} else {
+				printf(" %.*s", (int)w->field.n, (const char *)w->field.p);
+			}
+		}
+	}
 	putchar('\n');
 	return 0;
 }
@@ -1140,7 +1199,9 @@ static int list_cert(const silver_cert *c, const silver_revoke *r, void *vctx)
 							(size_t)(r ? r->reason.n : 0)));
 		return 0;
 	}
-	printf("%.16s  %-6s  %.*s  ", key, role_name(c->role), (int)c->name.n, (const char *)c->name.p);
+	printf("%.16s  ", key);
+	silver_cli_pad(stdout, c->role == SILVER_ROLE_HUB ? _("hub") : c->role == SILVER_ROLE_ADMIN ? _("admin") : _("office"), 6);
+	printf("  %.*s  ", (int)c->name.n, (const char *)c->name.p);
 	printf(_("writes:"));
 	for (uint32_t i = 0; i < c->nwrite; i++)
 		printf("%s%.*s", i ? "," : " ", (int)c->write[i].n, (const char *)c->write[i].p);

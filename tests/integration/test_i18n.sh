@@ -43,3 +43,27 @@ else
 	expect_stderr_contains "哪种记录"
 fi
 
+
+say "no English codes in what people read: list, history, log, roles, status"
+cn() { env LC_ALL=C.UTF-8 LANGUAGE=zh_CN "$SN" --dir "$1" "${@:2}"; }
+expect_exit 0 sn "$T/adm" admin init
+expect_exit 0 sn "$T/n" init --township longhu --admin "$(key_of "$T/adm")"
+R=$(sn "$T/n" add retiree name=张德明 category=honorary gender=m birth_date=1928-03-15 hardship=old_age,illness) || die add
+expect_exit 0 sn "$T/n" set "$R" category=retired
+expect_exit 0 sn "$T/adm" admin certify "$(key_of "$T/n")" --role branch --write longhu --name 龙湖镇老干部办
+for cmd in "list retiree" "history $R" "log" "status"; do
+	# shellcheck disable=SC2086 # the command's words
+	expect_exit 0 cn "$T/n" $cmd
+	if grep -Eqw 'honorary|retired|old_age|illness|category|hardship|gender|change|by|entry' "$T/out"; then
+		fail "English codes in '$cmd': $(grep -Ew 'honorary|retired|old_age|illness|category|hardship|gender|change|by|entry' "$T/out" | head -2)"
+	fi
+	CHECKS=$((CHECKS + 1))
+done
+expect_exit 0 cn "$T/n" list retiree && expect_stdout_contains "人员类别 退休干部"
+expect_exit 0 cn "$T/n" history "$R" && expect_stdout_contains "离休干部 -> 退休干部"
+expect_stdout_contains "（龙湖镇）"
+expect_exit 0 cn "$T/adm" admin list && expect_stdout_contains "单位"
+CHECKS=$((CHECKS + 1))
+if grep -Eqw 'branch|hub|admin' "$T/out"; then
+	fail "English roles in admin list: $(cat "$T/out")"
+fi
