@@ -237,6 +237,144 @@ static int cmd_set(silver_cli_opts *o)
 	return run_change(o, &c, _("set: "));
 }
 
+/* ---- transfer: a retiree moves to another township ------------------------------------------
+ * One signed write by a node whose key may write both townships (the hub):
+ * a new record in the new township's feed with the person's current fields
+ * and transferred_from = the old id, and on the old record transferred_to =
+ * the new id.  The old record keeps its history; the statistics count only
+ * the new one (node/stats.c); docs/OPERATIONS.md, section 13. */
+
+static const silver_fieldstate *find_fs(const silver_record *r, const char *key);
+
+struct transfer_ctx {
+	const char *old_id, *to;
+	silver_kv kv[SILVER_MAX_WRITES];
+	char *text[SILVER_MAX_WRITES];
+	uint32_t n;
+	char new_id[SILVER_MAX_ID];
+	silver_why why;
+};
+
+static int do_transfer(silver_wtxn *t, void *vctx)
+{
+	struct transfer_ctx *x = vctx;
+	silver_kv mark = {"transferred_to", x->new_id};
+	int rv = silver_wtxn_add_in(t, x->to, "retiree", x->kv, x->n, x->new_id, &x->why);
+	if (rv != 0)
+		return rv;
+	return silver_wtxn_set(t, x->old_id, &mark, 1, &x->why);
+}
+
+static int cmd_transfer(silver_cli_opts *o)
+{
+	struct transfer_ctx x;
+	const silver_collection *c = silver_schema_find("retiree");
+	silver_store *s;
+	silver_arena *a;
+	silver_record r;
+	silver_buf tmp;
+	int rv;
+
+	memset(&x, 0, sizeof(x));
+	if (o->argc != 3 || strcmp(o->argv[1], "--to") != 0) {
+		silver_cli_error(_("transfer: usage: silvernode transfer RETIREE-ID --to TOWNSHIP"));
+		return SILVER_EXIT_USAGE;
+	}
+	x.old_id = o->argv[0];
+	x.to = o->argv[2];
+	if (!silver_schema_township_ok(x.to)) {
+		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9, _)"), x.to);
+		return SILVER_EXIT_INPUT;
+	}
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	if (!(a = silver_arena_new())) {
+		silver_store_close(&s);
+		return SILVER_EXIT_INTERNAL;
+	}
+	silver_buf_init(&tmp);
+	rv = silver_store_get(s, x.old_id, a, &r);
+	if (rv == SILVER_ENOTFOUND || (rv == 0 && r.deleted)) {
+		silver_cli_error(_("transfer: no record %s on this node"), x.old_id);
+		rv = SILVER_EXIT_NOTFOUND;
+		goto out;
+	} else if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("transfer: "));
+		goto out;
+	}
+	if (r.collection.n != 7 || memcmp(r.collection.p, "retiree", 7) != 0) {
+		silver_cli_error(_("transfer: %s is not a retiree"), x.old_id);
+		rv = SILVER_EXIT_INPUT;
+		goto out;
+	}
+	{
+		size_t n = strlen(x.to);
+		if (strncmp(x.old_id, x.to, n) == 0 && x.old_id[n] == '/') {
+			silver_cli_error(_("transfer: %s already belongs to %s"), x.old_id, x.to);
+			rv = SILVER_EXIT_INPUT;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < c->nfields && rv == 0; i++) {
+		const silver_field *f = &c->fields[i];
+		const silver_fieldstate *fs = find_fs(&r, f->key);
+		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
+		if (fs && fs->conflict) {
+			silver_cli_error(_("transfer: field %s of %s is in conflict; settle it first (silvernode conflicts)"),
+					 f->key, x.old_id);
+			rv = SILVER_EXIT_INPUT;
+			break;
+		}
+		if (!v || v->type == SILVER_V_NIL)
+			continue;
+		if (strcmp(f->key, "transferred_to") == 0) {
+			silver_cli_error(_("transfer: %s has already moved (to %s)"), x.old_id,
+					 v->type == SILVER_V_STR ? (silver_cli_value(f, v, &tmp), (const char *)tmp.data) : "?");
+			rv = SILVER_EXIT_INPUT;
+			break;
+		}
+		/* the party branch is one of the old township's; the new office sets its own */
+		if (strcmp(f->key, "branch") == 0 || strcmp(f->key, "transferred_from") == 0)
+			continue;
+		silver_cli_value(f, v, &tmp);
+		if (!(x.text[x.n] = strdup((const char *)tmp.data))) {
+			rv = SILVER_EXIT_INTERNAL;
+			break;
+		}
+		x.kv[x.n].key = f->key;
+		x.kv[x.n].text = x.text[x.n];
+		x.n++;
+	}
+	if (rv != 0)
+		goto out;
+	x.kv[x.n].key = "transferred_from";
+	x.kv[x.n++].text = x.old_id;
+	rv = silver_store_write(s, do_transfer, &x);
+	if (rv != 0) {
+		rv = silver_cli_fail(rv, &x.why, _("transfer: "));
+		goto out;
+	}
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "old", x.old_id, "new", x.new_id, "township", x.to);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf(_("Moved %s to %s as %s. The old record keeps its history and counts no more; the offices of "
+			 "both townships receive the change with their next sync or bundle.\n"),
+		       x.old_id, silver_county_name(NULL, x.to), x.new_id);
+		printf("%s\n", x.new_id);
+	}
+out:
+	for (uint32_t i = 0; i < x.n; i++)
+		if (x.kv[i].text == x.text[i])
+			free(x.text[i]);
+	silver_buf_release(&tmp);
+	silver_arena_destroy(&a);
+	silver_store_close(&s);
+	return rv;
+}
+
 static int cmd_delete(silver_cli_opts *o)
 {
 	struct change_ctx c;
@@ -501,6 +639,20 @@ static int list_one(const silver_record *r, void *vctx)
 		if (fs->conflict)
 			putchar('!');
 		shown++;
+	}
+	{
+		const silver_fieldstate *moved = find_fs(r, "transferred_to");
+		if (moved && moved->heads[moved->winner].value.type == SILVER_V_STR) {
+			const silver_value *mv = &moved->heads[moved->winner].value;
+			char tw[SILVER_MAX_NAME + 1];
+			size_t k = 0;
+			while (k < mv->s.n && k < SILVER_MAX_NAME && mv->s.p[k] != '/') {
+				tw[k] = (char)mv->s.p[k];
+				k++;
+			}
+			tw[k] = 0;
+			printf(_("  [moved to %s]"), silver_county_name(NULL, tw));
+		}
 	}
 	if (r->deleted)
 		printf(_("  [deleted]"));
@@ -1749,6 +1901,8 @@ static const silver_cli_command commands[] = {
 	{"show", cmd_show, "ID", N_("show a record")},
 	{"list", cmd_list, "COLLECTION [field=value...] [--township T] [--all]",
 	 N_("list records, optionally filtered (by field values, by the township that created them)")},
+	{"transfer", cmd_transfer, "RETIREE-ID --to TOWNSHIP",
+	 N_("move a retiree to another township: a new record there, the old one closed (at the hub)")},
 	{"history", cmd_history, "ID", N_("every change to a record: who, when, old and new values")},
 	{"import", silver_cmd_import, "COLLECTION FILE.csv", N_("add every row of a CSV file, all or none")},
 	{"log", cmd_log, "", N_("the signed entries this node holds")},

@@ -949,6 +949,8 @@ static int person_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
+	if (*text_of(r, "transferred_to", &p->tmp))
+		return 0; /* moved: the new record stands for the person */
 	{
 		void *v = p->v;
 		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
@@ -1143,6 +1145,8 @@ static int pay_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
+	if (*text_of(r, "transferred_to", &p->tmp))
+		return 0; /* moved: the new record stands for the person */
 	{
 		void *v = p->v;
 		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
