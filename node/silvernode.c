@@ -1110,7 +1110,8 @@ static int cmd_conflicts(silver_cli_opts *o)
 	} else if (c.n == 0) {
 		printf(_("No open conflicts.\n"));
 	} else {
-		printf(_("%lu open conflicts. Settle one with: silvernode resolve ID FIELD --take N (or --value V)\n"),
+		printf(P_("%lu open conflict. Settle it with: silvernode resolve ID FIELD --take N (or --value V)\n",
+			  "%lu open conflicts. Settle one with: silvernode resolve ID FIELD --take N (or --value V)\n", c.n),
 		       c.n);
 	}
 	json_decref(c.arr);
@@ -1663,10 +1664,12 @@ static int cmd_import_bundle(silver_cli_opts *o)
 	       (unsigned long long)rep.received, (unsigned long long)rep.stored, (unsigned long long)rep.duplicates,
 	       (unsigned long long)rep.applied);
 	if (rep.waiting)
-		printf(_("%llu entries wait for the rest of their transaction (a later bundle).\n"),
+		printf(P_("%llu entry waits for the rest of its transaction (a later bundle).\n",
+			  "%llu entries wait for the rest of their transaction (a later bundle).\n", rep.waiting),
 		       (unsigned long long)rep.waiting);
 	if (rep.skewed)
-		printf(_("%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n"),
+		printf(P_("%llu entry carries a clock far ahead of this machine's; it is kept and flagged.\n",
+			  "%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n", rep.skewed),
 		       (unsigned long long)rep.skewed);
 	if (rep.conflicts_after != rep.conflicts_before || rep.conflicts_after)
 		printf(_("Open conflicts: %llu (was %llu). See 'silvernode conflicts'.\n"),

@@ -316,10 +316,12 @@ static int cmd_list(silver_cli_opts *o)
 			silver_cli_time(l.items[i].since, when);
 			silver_cli_pad(stdout, l.items[i].id, wid + 2);
 			silver_cli_pad(stdout, field_label(l.items[i].c, l.items[i].field), wf + 2);
-			printf(_("%u contenders, open since %s"), l.items[i].n, when);
+			printf(P_("%u contender, open since %s", "%u contenders, open since %s", l.items[i].n), l.items[i].n, when);
 			printf("  [%s]\n", l.items[i].field);
 		}
-		printf(_("%zu open conflicts. See one with: silver-review show ID FIELD\n"), l.nitems);
+		printf(P_("%zu open conflict. See it with: silver-review show ID FIELD\n",
+			  "%zu open conflicts. See one with: silver-review show ID FIELD\n", l.nitems),
+		       l.nitems);
 	}
 	for (size_t i = 0; i < l.nitems; i++) {
 		free(l.items[i].id);
@@ -1278,7 +1280,9 @@ static int cmd_aid_anomalies(silver_cli_opts *o)
 	} else if (groups == 0) {
 		printf(_("No aid anomalies: no two offices paid the same retiree the same amount on the same date.\n"));
 	} else {
-		printf(_("%zu possible double payments. Both payments are kept; check them with the offices.\n"), groups);
+		printf(P_("%zu possible double payment. Both payments are kept; check them with the offices.\n",
+			  "%zu possible double payments. Both payments are kept; check them with the offices.\n", groups),
+		       groups);
 	}
 	json_decref(arr);
 	for (size_t i = 0; i < p.n; i++) {
