@@ -891,7 +891,7 @@ static int cmd_status(silver_cli_opts *o)
 		for (size_t i = 0; i < os.n; i++) {
 			const struct office *f = &os.v[i];
 			json_array_append_new(
-				out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:O,s:b}", "key", f->hex, "name", f->name,
+				out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:b}", "key", f->hex, "name", f->name,
 					       "township", f->township, "township_name",
 					       strcmp(f->township, "*") == 0 ? f->township : silver_county_name(&county, f->township),
 					       "role", f->role == SILVER_ROLE_HUB ? "hub" : "branch", "revoked", f->revoked,
