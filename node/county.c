@@ -63,12 +63,12 @@ int silver_county_load(const char *path, silver_county *c, char *err, size_t err
 			snprintf(err, errn, "line %d: %s", je.line, je.text);
 		return SILVER_EINVAL;
 	}
-#define BAD(...)                                              \
-	do {                                                  \
-		if (err)                                      \
-			snprintf(err, errn, __VA_ARGS__);     \
-		rv = SILVER_EINVAL;                           \
-		goto out;                                     \
+#define BAD(...)                                          \
+	do {                                              \
+		if (err)                                  \
+			snprintf(err, errn, __VA_ARGS__); \
+		rv = SILVER_EINVAL;                       \
+		goto out;                                 \
 	} while (0)
 	if (!json_is_object(j))
 		BAD("not a JSON object");
@@ -76,7 +76,8 @@ int silver_county_load(const char *path, silver_county *c, char *err, size_t err
 		const char *k;
 		json_object_foreach(j, k, v)
 		{
-			if (strcmp(k, "county") && strcmp(k, "unit") && strcmp(k, "stale_days") && strcmp(k, "townships"))
+			if (strcmp(k, "county") && strcmp(k, "unit") && strcmp(k, "stale_days") &&
+			    strcmp(k, "townships"))
 				BAD("unknown key '%s'", k);
 		}
 	}
@@ -105,7 +106,8 @@ int silver_county_load(const char *path, silver_county *c, char *err, size_t err
 			const char *code = json_string_value(json_object_get(v, "code"));
 			json_t *name = json_object_get(v, "name");
 			if (!json_is_object(v) || !code || !silver_schema_township_ok(code))
-				BAD("townships[%zu]: 'code' must be a township code (1-32 of a-z, 0-9, _)", i);
+				BAD("townships[%zu]: 'code' must be a township code (1-32 of a-z, 0-9, _)",
+				    i);
 			if (name && !json_is_string(name))
 				BAD("townships[%zu]: 'name' must be a string", i);
 			if (json_object_size(v) > (name ? 2u : 1u))

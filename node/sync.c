@@ -975,11 +975,10 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 		/* An unreachable server (refused, no route, packets dropped) gives
 		 * no CONNECTED event: say so in seconds, not after the silence
 		 * timeout.  Without a monitor there is nothing to go by. */
-		if (c->mon && !c->connected && t - x.started > (uint64_t)(timeout < SILVER_SYNC_CONNECT_MS
-										? timeout
-										: SILVER_SYNC_CONNECT_MS)) {
+		if (c->mon && !c->connected && x.rep.bytes_received == 0 &&
+		    t - x.started > (uint64_t)(timeout < SILVER_SYNC_CONNECT_MS ? timeout : SILVER_SYNC_CONNECT_MS)) {
 			conn_monitor(c);
-			if (!c->connected) {
+			if (!c->connected && !c->auth_failed && !c->handshake_failed) {
 				rv = SILVER_ENET;
 				why_set(why, N_("cannot reach the server (no connection)"), endpoint);
 				break;
