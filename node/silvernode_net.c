@@ -742,16 +742,36 @@ static int write_prometheus(FILE *f, silver_store *s, json_t *j, const struct of
 	return ferror(f) ? SILVER_EIO : 0;
 }
 
-static void office_lines(const struct offices *os, const silver_county *county, int stale_days, json_int_t now)
+static const char *office_township(const struct office *f, const silver_county *county)
+{
+	return strcmp(f->township, "*") == 0 ? _("every township") : silver_county_name(county, f->township);
+}
+
+/* The county's order of townships, then the office's name. */
+static int office_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct office *x = a, *y = b;
+	int ix = silver_county_index(ctx, x->township), iy = silver_county_index(ctx, y->township);
+	if (ix != iy)
+		return ix < 0 ? 1 : iy < 0 ? -1 : ix - iy;
+	if (ix < 0 && strcmp(x->township, y->township) != 0)
+		return strcmp(x->township, y->township);
+	return strcmp(x->name, y->name);
+}
+
+static void office_lines(struct offices *os, const silver_county *county, int stale_days, json_int_t now)
 {
 	size_t behind = 0, active = 0;
-	int w = 0;
+	int w = 0, tw = 0;
+	qsort_r(os->v, os->n, sizeof(os->v[0]), office_cmp, (void *)county);
 	for (size_t i = 0; i < os->n; i++)
 		if (!os->v[i].revoked) {
-			int nw = silver_cli_width(os->v[i].name);
+			int nw = silver_cli_width(os->v[i].name), tww = silver_cli_width(office_township(&os->v[i], county));
 			active++;
 			if (nw > w)
 				w = nw;
+			if (tww > tw)
+				tw = tww;
 		}
 	printf(P_("Offices the county certified (%zu); behind after %d day without data:\n",
 			"Offices the county certified (%zu); behind after %d days without data:\n", stale_days),
@@ -766,7 +786,9 @@ static void office_lines(const struct offices *os, const silver_county *county, 
 		behind += late;
 		printf("%s ", late ? "!" : " ");
 		silver_cli_pad(stdout, f->name, w);
-		printf("  %s  ", strcmp(f->township, "*") == 0 ? _("every township") : silver_county_name(county, f->township));
+		fputs("  ", stdout);
+		silver_cli_pad(stdout, office_township(f, county), tw);
+		fputs("  ", stdout);
 		if (!f->heard) {
 			printf("%s\n", _("never heard from"));
 			continue;

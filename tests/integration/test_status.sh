@@ -59,6 +59,7 @@ l = line("龙湖镇老干部办"); assert l.startswith(" ") and "龙湖镇" in l
 x = line("新烟街道老干部办"); assert x.startswith("!") and "新烟街道" in x and "20 days ago" in x and "behind" in x, x
 b = line("八千乡老干部办"); assert b.startswith("!") and "八千乡" in b and "never heard from" in b, b
 assert any("2 offices are behind or were never heard from." in l for l in lines), lines
+assert lines.index(x) < lines.index(l) < lines.index(b), "the county's order of townships"
 EOF
 CHECKS=$((CHECKS + 1))
 expect_exit 0 sn "$T/hub" status --stale-days 30
