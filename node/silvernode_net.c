@@ -651,7 +651,6 @@ static int write_prometheus(FILE *f, silver_store *s, json_t *j, const struct of
 	const char *name;
 	silver_digest d;
 	char self[2 * SILVER_KEY_BYTES + 1];
-	uint64_t refused_conns = 0;
 	int rv;
 
 	if ((rv = silver_store_digest(s, &d)) != 0)
@@ -709,7 +708,6 @@ static int write_prometheus(FILE *f, silver_store *s, json_t *j, const struct of
 	{
 		const char *why = json_string_value(json_object_get(p, "why"));
 		json_int_t n = json_integer_value(json_object_get(p, "count"));
-		refused_conns += (uint64_t)n;
 		fprintf(f, "silversync_refused_connections_total{key=\"%.16s\",why=\"", name);
 		prom_label(f, why ? why : "");
 		fprintf(f, "\"} %lld\n", (long long)n);
@@ -738,7 +736,6 @@ static int write_prometheus(FILE *f, silver_store *s, json_t *j, const struct of
 		prom_head(f, "silversync_stale_days", "gauge", "Days after which an office counts as behind.");
 		fprintf(f, "silversync_stale_days %d\n", stale_days);
 	}
-	(void)refused_conns;
 	return ferror(f) ? SILVER_EIO : 0;
 }
 
