@@ -30,7 +30,7 @@
 
 #define SILVER_SYNC_WINDOW 4          /* batches in flight, default */
 #define SILVER_SYNC_TIMEOUT_MS 20000  /* silence before a session is given up */
-#define SILVER_SYNC_CONNECT_MS 2500   /* no TCP connection by then: the server is unreachable */
+#define SILVER_SYNC_CONNECT_MS 2500   /* no CURVE handshake by then: the server is unreachable */
 #define SILVER_SYNC_ZAP_DOMAIN "silversync"
 
 /* What one session did, seen from this side. */

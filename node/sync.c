@@ -820,9 +820,11 @@ struct silver_sync_conn {
 	void *ctx, *sock, *mon;
 	uint8_t server_key[SILVER_KEY_BYTES];
 	char endpoint[256];
-	int connected, auth_failed, handshake_failed;
+	int connected, handshaken, auth_failed, handshake_failed;
 	unsigned sessions;
 };
+
+static void conn_monitor(silver_sync_conn *c);
 
 void silver_sync_disconnect(silver_sync_conn **pc)
 {
@@ -832,13 +834,15 @@ void silver_sync_disconnect(silver_sync_conn **pc)
 	if (!c)
 		return;
 	if (c->mon) {
+		conn_monitor(c); /* the events not read yet: was the handshake done? */
 		zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_close(c->mon);
 	}
 	if (c->sock) {
-		/* Never connected: what is queued can never be sent; do not
-		 * linger over it on the way out. */
-		if (!c->connected)
+		/* No server ever completed the handshake (nothing listens, or
+		 * something that is no silversync server): what is queued can
+		 * never be delivered; do not linger over it on the way out. */
+		if (!c->handshaken)
 			zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_socket_monitor(c->sock, NULL, 0);
 		zmq_close(c->sock);
@@ -913,6 +917,8 @@ static void conn_monitor(silver_sync_conn *c)
 			memcpy(&e, zmq_msg_data(&ev), 2);
 			if (e == ZMQ_EVENT_CONNECTED)
 				c->connected = 1;
+			else if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				c->connected = c->handshaken = 1;
 			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 				c->auth_failed = 1;
 			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
@@ -973,14 +979,22 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 			o->progress(&x.rep, o->progress_ctx);
 		}
 		/* An unreachable server (refused, no route, packets dropped) gives
-		 * no CONNECTED event: say so in seconds, not after the silence
-		 * timeout.  Without a monitor there is nothing to go by. */
-		if (c->mon && !c->connected && x.rep.bytes_received == 0 &&
+		 * no CONNECTED event, and one behind something that accepts TCP but
+		 * is no silversync server (a proxy, a firewall, another program)
+		 * never completes the CURVE handshake: say so in seconds, not after
+		 * the silence timeout.  Without a monitor there is nothing to go by. */
+		if (c->mon && !c->handshaken && x.rep.bytes_received == 0 &&
 		    t - x.started > (uint64_t)(timeout < SILVER_SYNC_CONNECT_MS ? timeout : SILVER_SYNC_CONNECT_MS)) {
 			conn_monitor(c);
-			if (!c->connected && !c->auth_failed && !c->handshake_failed) {
+			if (!c->handshaken && !c->auth_failed && !c->handshake_failed) {
 				rv = SILVER_ENET;
-				why_set(why, N_("cannot reach the server (no connection)"), endpoint);
+				if (!c->connected)
+					why_set(why, N_("cannot reach the server (no connection)"), endpoint);
+				else
+					why_set(why,
+						N_("cannot reach the server: the connection is accepted but no silversync server "
+						   "answers on it"),
+						endpoint);
 				break;
 			}
 		}
@@ -1075,6 +1089,8 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 	}
 out:
 	zmq_msg_close(&in);
+	if (x.rep.bytes_received > 0)
+		c->handshaken = c->connected = 1; /* the server spoke: whatever is queued may be delivered */
 	x.rep.hello_done = x.hello_in && x.hello_out;
 	x.rep.ms = now_ms() - x.started;
 	sess_final_vector(&x);

@@ -101,6 +101,31 @@ expect_stderr_contains "cannot reach the server"
 elapsed_ms=$(((t1 - t0) / 1000000))
 [ "$elapsed_ms" -le 4000 ] || fail "an unreachable hub took ${elapsed_ms} ms to give up (want <= 4000)"
 
+say "something that accepts TCP but is no hub is given up in seconds too"
+SILENT_PORT=$(free_port)
+bg_start python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        conns.append(s.accept()[0])   # accept, never answer
+    except socket.timeout:
+        pass
+' "$SILENT_PORT"
+SILENT=$BG_PID
+wait_port "$SILENT_PORT" || die "the silent listener does not listen"
+t0=$(date +%s%N)
+expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$SILENT_PORT --server-key "$HUBKEY"
+t1=$(date +%s%N)
+expect_stderr_contains "no silversync server answers"
+elapsed_ms=$(((t1 - t0) / 1000000))
+[ "$elapsed_ms" -le 4000 ] || fail "a silent listener took ${elapsed_ms} ms to give up (want <= 4000)"
+bg_kill "$SILENT"
+
 say "garbage bytes do not stop the hub"
 python3 - "$PORT" <<'EOF' || fail "garbage sender failed"
 import os, socket, sys
