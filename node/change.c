@@ -222,7 +222,8 @@ int silver_draft_add(silver_arena *a, const char *collection, const silver_kv *k
 	return 0;
 }
 
-int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SILVER_MAX_ID], silver_why *why)
+static int add_draft_in(silver_wtxn *t, const char *township, const silver_draft *d, char id_out[SILVER_MAX_ID],
+			silver_why *why)
 {
 	uint64_t hlc;
 	int rv;
@@ -231,8 +232,11 @@ int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SIL
 		memset(why, 0, sizeof(*why));
 	if (!d->collection)
 		return SILVER_EINVAL;
-	if (!silver__may_write(t, t->s->township)) {
-		why_set(why, NULL, N_("this node's key has been revoked; it may not write"), t->s->township);
+	if (!silver__may_write(t, township)) {
+		if (strcmp(township, t->s->township) == 0)
+			why_set(why, NULL, N_("this node's key has been revoked; it may not write"), township);
+		else
+			why_set(why, NULL, N_("this node may not write this township's records"), township);
 		return SILVER_EDENIED;
 	}
 	if ((rv = refs_check(t, d->collection, d->writes, d->nwrites, why)) != 0) {
@@ -242,9 +246,29 @@ int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SIL
 	if ((hlc = silver_hlc_next(t->hlc, silver__now_ms())) == 0)
 		return SILVER_ECLOCK; /* refused, never reused: equal stamps make equal ids */
 	t->hlc = hlc;
-	if ((rv = silver_schema_make_id(t->s->township, d->collection->name, hlc, t->s->self, id_out)) != 0)
+	if ((rv = silver_schema_make_id(township, d->collection->name, hlc, t->s->self, id_out)) != 0)
 		return rv;
-	return emit(t, t->s->township, d->collection->name, id_out, d->writes, d->nwrites, hlc);
+	return emit(t, township, d->collection->name, id_out, d->writes, d->nwrites, hlc);
+}
+
+int silver_wtxn_add_draft(silver_wtxn *t, const silver_draft *d, char id_out[SILVER_MAX_ID], silver_why *why)
+{
+	return add_draft_in(t, t->s->township, d, id_out, why);
+}
+
+int silver_wtxn_add_in(silver_wtxn *t, const char *township, const char *collection, const silver_kv *kv, uint32_t n,
+		       char id_out[SILVER_MAX_ID], silver_why *why)
+{
+	silver_draft d;
+	int rv;
+
+	if (!township || !silver_schema_township_ok(township))
+		return SILVER_EINVAL;
+	if ((rv = silver_draft_add(t->arena, collection, kv, n, &d, why)) != 0) {
+		silver_arena_reset(t->arena);
+		return rv;
+	}
+	return add_draft_in(t, township, &d, id_out, why);
 }
 
 int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,

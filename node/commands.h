@@ -21,7 +21,10 @@ SILVER_LOCAL("add", cmd_add, "COLLECTION field=value...", N_("add a record; prin
 SILVER_LOCAL("set", cmd_set, "ID field=value...", N_("change fields of a record (field= clears one)"))
 SILVER_LOCAL("delete", cmd_delete, "ID", N_("delete a record (its history is kept)"))
 SILVER_LOCAL("show", cmd_show, "ID", N_("show a record"))
-SILVER_LOCAL("list", cmd_list, "COLLECTION [field=value...] [--all]", N_("list records, optionally filtered"))
+SILVER_LOCAL("list", cmd_list, "COLLECTION [field=value...] [--township T] [--all]",
+	     N_("list records, optionally filtered (by field values, by the township that created them)"))
+SILVER_LOCAL("transfer", cmd_transfer, "RETIREE-ID --to TOWNSHIP",
+	     N_("move a retiree to another township: a new record there, the old one closed (at the hub)"))
 SILVER_LOCAL("history", cmd_history, "ID", N_("every change to a record: who, when, old and new values"))
 SILVER_LOCAL("import", silver_cmd_import, "[--dry-run] COLLECTION FILE.csv|FILE.xlsx",
 	     N_("add every row of a CSV file, all or none"))
@@ -47,7 +50,8 @@ SILVER_NET("serve", cmd_serve, "--listen tcp://ADDRESS:PORT", N_("accept peers o
 SILVER_NET("sync", cmd_sync, "tcp://HOST:PORT [--server-key HEX]", N_("one sync session with a hub or peer, then a summary"))
 SILVER_NET("daemon", cmd_daemon, "--peer tcp://HOST:PORT [--server-key HEX] [--interval S]",
 	   N_("keep syncing with a hub; reconnects when the network returns"))
-SILVER_NET("status", cmd_status, "", N_("per peer: last successful sync, entries waiting"))
+SILVER_NET("status", cmd_status, "[--offices] [--stale-days N] [--county FILE] [--prometheus [--out FILE]]",
+	   N_("per peer: last successful sync, entries waiting; at the hub, every office and how current its data is"))
 SILVER_LOCAL("web", cmd_web, "[--listen HOST:PORT]",
 	     N_("serve the office workbench to a browser (default 127.0.0.1:8470)"))
 SILVER_LOCAL("user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",

@@ -138,6 +138,10 @@ static const silver_field retiree_f[] = {
 	TEXT("health_notes", N_("Health file")),
 	TEXT("care_plan", N_("Care plan")),
 	TEXT("notes", N_("Notes")),
+	/* a move to another township (silvernode transfer): the old record
+	 * names the new one and counts no more; the new one names the old */
+	TEXT("transferred_to", N_("Moved to (new record)")),
+	TEXT("transferred_from", N_("Moved from (old record)")),
 };
 static const silver_field visit_f[] = {
 	REF_R("retiree", N_("Retiree"), "retiree"),

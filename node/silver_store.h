@@ -107,6 +107,11 @@ typedef struct silver_kv {
  * present.  The id (township/collection/...) is written to id_out. */
 int silver_wtxn_add(silver_wtxn *t, const char *collection, const silver_kv *kv, uint32_t n,
 		    char id_out[SILVER_MAX_ID], silver_why *why) SILVER_WUR;
+/* The same in another township's feed of this node's key (the hub moving a
+ * retiree to a township, docs/OPERATIONS.md): the key's certificate must let
+ * it write there (SILVER_EDENIED otherwise).  The id starts with township. */
+int silver_wtxn_add_in(silver_wtxn *t, const char *township, const char *collection, const silver_kv *kv, uint32_t n,
+		       char id_out[SILVER_MAX_ID], silver_why *why) SILVER_WUR;
 /* A new record checked against the schema outside any transaction: its
  * values parsed, every field known and given once, the required ones
  * present.  silver_wtxn_add() is silver_draft_add() then

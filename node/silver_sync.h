@@ -30,6 +30,7 @@
 
 #define SILVER_SYNC_WINDOW 4          /* batches in flight, default */
 #define SILVER_SYNC_TIMEOUT_MS 20000  /* silence before a session is given up */
+#define SILVER_SYNC_CONNECT_MS 2500   /* no CURVE handshake by then: the server is unreachable */
 #define SILVER_SYNC_ZAP_DOMAIN "silversync"
 
 /* What one session did, seen from this side. */
@@ -124,6 +125,8 @@ typedef struct silver_server_event {
 	const char *reason; /* English */
 	enum silver_refusal refusal; /* KEY_REFUSED only */
 	const char *office;          /* KEY_REFUSED of a certified key: the name on its certificate */
+	uint64_t refused;            /* KEY_REFUSED: connections refused since the last such event (>= 1);
+				      * peer, address and office are those of the last one */
 } silver_server_event;
 typedef void (*silver_server_event_fn)(const silver_server_event *ev, void *ctx);
 

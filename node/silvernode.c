@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "county.h"
 #include "import.h"
 #include "silver_store.h"
 
@@ -289,6 +290,144 @@ static int cmd_set(silver_cli_opts *o)
 	return run_change(o, &c, _("set: "));
 }
 
+/* ---- transfer: a retiree moves to another township ------------------------------------------
+ * One signed write by a node whose key may write both townships (the hub):
+ * a new record in the new township's feed with the person's current fields
+ * and transferred_from = the old id, and on the old record transferred_to =
+ * the new id.  The old record keeps its history; the statistics count only
+ * the new one (node/stats.c); docs/OPERATIONS.md, section 13. */
+
+static const silver_fieldstate *find_fs(const silver_record *r, const char *key);
+
+struct transfer_ctx {
+	const char *old_id, *to;
+	silver_kv kv[SILVER_MAX_WRITES];
+	char *text[SILVER_MAX_WRITES];
+	uint32_t n;
+	char new_id[SILVER_MAX_ID];
+	silver_why why;
+};
+
+static int do_transfer(silver_wtxn *t, void *vctx)
+{
+	struct transfer_ctx *x = vctx;
+	silver_kv mark = {"transferred_to", x->new_id};
+	int rv = silver_wtxn_add_in(t, x->to, "retiree", x->kv, x->n, x->new_id, &x->why);
+	if (rv != 0)
+		return rv;
+	return silver_wtxn_set(t, x->old_id, &mark, 1, &x->why);
+}
+
+static int cmd_transfer(silver_cli_opts *o)
+{
+	struct transfer_ctx x;
+	const silver_collection *c = silver_schema_find("retiree");
+	silver_store *s;
+	silver_arena *a;
+	silver_record r;
+	silver_buf tmp;
+	int rv;
+
+	memset(&x, 0, sizeof(x));
+	if (o->argc != 3 || strcmp(o->argv[1], "--to") != 0) {
+		silver_cli_error(_("transfer: usage: silvernode transfer RETIREE-ID --to TOWNSHIP"));
+		return SILVER_EXIT_USAGE;
+	}
+	x.old_id = o->argv[0];
+	x.to = o->argv[2];
+	if (!silver_schema_township_ok(x.to)) {
+		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9, _)"), x.to);
+		return SILVER_EXIT_INPUT;
+	}
+	if ((rv = open_store(o, 0, &s)) != 0)
+		return rv;
+	if (!(a = silver_arena_new())) {
+		silver_store_close(&s);
+		return SILVER_EXIT_INTERNAL;
+	}
+	silver_buf_init(&tmp);
+	rv = silver_store_get(s, x.old_id, a, &r);
+	if (rv == SILVER_ENOTFOUND || (rv == 0 && r.deleted)) {
+		silver_cli_error(_("transfer: no record %s on this node"), x.old_id);
+		rv = SILVER_EXIT_NOTFOUND;
+		goto out;
+	} else if (rv != 0) {
+		rv = silver_cli_fail(rv, NULL, _("transfer: "));
+		goto out;
+	}
+	if (r.collection.n != 7 || memcmp(r.collection.p, "retiree", 7) != 0) {
+		silver_cli_error(_("transfer: %s is not a retiree"), x.old_id);
+		rv = SILVER_EXIT_INPUT;
+		goto out;
+	}
+	{
+		size_t n = strlen(x.to);
+		if (strncmp(x.old_id, x.to, n) == 0 && x.old_id[n] == '/') {
+			silver_cli_error(_("transfer: %s already belongs to %s"), x.old_id, x.to);
+			rv = SILVER_EXIT_INPUT;
+			goto out;
+		}
+	}
+	for (uint32_t i = 0; i < c->nfields && rv == 0; i++) {
+		const silver_field *f = &c->fields[i];
+		const silver_fieldstate *fs = find_fs(&r, f->key);
+		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
+		if (fs && fs->conflict) {
+			silver_cli_error(_("transfer: field %s of %s is in conflict; settle it first (silvernode conflicts)"),
+					 f->key, x.old_id);
+			rv = SILVER_EXIT_INPUT;
+			break;
+		}
+		if (!v || v->type == SILVER_V_NIL)
+			continue;
+		if (strcmp(f->key, "transferred_to") == 0) {
+			silver_cli_error(_("transfer: %s has already moved (to %s)"), x.old_id,
+					 v->type == SILVER_V_STR ? (silver_cli_value(f, v, &tmp), (const char *)tmp.data) : "?");
+			rv = SILVER_EXIT_INPUT;
+			break;
+		}
+		/* the party branch is one of the old township's; the new office sets its own */
+		if (strcmp(f->key, "branch") == 0 || strcmp(f->key, "transferred_from") == 0)
+			continue;
+		silver_cli_value(f, v, &tmp);
+		if (!(x.text[x.n] = strdup((const char *)tmp.data))) {
+			rv = SILVER_EXIT_INTERNAL;
+			break;
+		}
+		x.kv[x.n].key = f->key;
+		x.kv[x.n].text = x.text[x.n];
+		x.n++;
+	}
+	if (rv != 0)
+		goto out;
+	x.kv[x.n].key = "transferred_from";
+	x.kv[x.n++].text = x.old_id;
+	rv = silver_store_write(s, do_transfer, &x);
+	if (rv != 0) {
+		rv = silver_cli_fail(rv, &x.why, _("transfer: "));
+		goto out;
+	}
+	if (o->json) {
+		json_t *j = json_pack("{s:s,s:s,s:s}", "old", x.old_id, "new", x.new_id, "township", x.to);
+		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(j);
+	} else {
+		printf(_("Moved %s to %s as %s. The old record keeps its history and counts no more; the offices of "
+			 "both townships receive the change with their next sync or bundle.\n"),
+		       x.old_id, silver_county_name(NULL, x.to), x.new_id);
+		printf("%s\n", x.new_id);
+	}
+out:
+	for (uint32_t i = 0; i < x.n; i++)
+		if (x.kv[i].text == x.text[i])
+			free(x.text[i]);
+	silver_buf_release(&tmp);
+	silver_arena_destroy(&a);
+	silver_store_close(&s);
+	return rv;
+}
+
 static int cmd_delete(silver_cli_opts *o)
 {
 	struct change_ctx c;
@@ -402,6 +541,37 @@ static void print_value_text(const silver_field *f, const silver_value *v, silve
 	}
 }
 
+/* A value in words, for list and history: a choice or a set by what it
+ * means in the user's language (not its key), anything else as typed. */
+static void print_value_words(const silver_field *f, const silver_value *v, silver_buf *tmp)
+{
+	if (v->type == SILVER_V_NIL) {
+		fputs(_("(empty)"), stdout);
+		return;
+	}
+	if (f && f->type == SILVER_F_ENUM && v->type == SILVER_V_STR) {
+		const char *l = silver_schema_enum_label(f, v->s.p, v->s.n);
+		if (l) {
+			fputs(_(l), stdout);
+			return;
+		}
+	}
+	if (f && f->type == SILVER_F_SET && v->type == SILVER_V_LIST && v->n) {
+		for (uint32_t i = 0; i < v->n; i++) {
+			const char *l = silver_schema_enum_label(f, v->items[i].p, v->items[i].n);
+			if (i)
+				fputs(_(", "), stdout);
+			if (l)
+				fputs(_(l), stdout);
+			else
+				printf("%.*s", (int)v->items[i].n, (const char *)v->items[i].p);
+		}
+		return;
+	}
+	silver_cli_value(f, v, tmp);
+	fputs((const char *)tmp->data, stdout);
+}
+
 static int cmd_show(silver_cli_opts *o)
 {
 	silver_store *s;
@@ -473,6 +643,7 @@ struct list_ctx {
 	silver_buf tmp;
 	unsigned long count;
 	int all;
+	const char *township; /* --township: only records created in it (id "T/...") */
 };
 
 static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
@@ -490,6 +661,11 @@ static int list_one(const silver_record *r, void *vctx)
 	int shown = 0;
 	if (r->deleted && !l->all)
 		return 0;
+	if (l->township) {
+		size_t n = strlen(l->township);
+		if (r->id.n <= n || memcmp(r->id.p, l->township, n) != 0 || r->id.p[n] != '/')
+			return 0;
+	}
 	for (uint32_t i = 0; i < l->nfilter; i++) {
 		const silver_fieldstate *fs = find_fs(r, l->filter[i].key);
 		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
@@ -511,9 +687,25 @@ static int list_one(const silver_record *r, void *vctx)
 		if (f->type == SILVER_F_TEXT && strcmp(f->key, "name") && strcmp(f->key, "person") &&
 		    strcmp(f->key, "topic"))
 			continue;
-		silver_cli_value(f, &fs->heads[fs->winner].value, &l->tmp);
-		printf("  %s=%s%s", f->key, (const char *)l->tmp.data, fs->conflict ? "!" : "");
+		printf("  %s ", _(f->label));
+		print_value_words(f, &fs->heads[fs->winner].value, &l->tmp);
+		if (fs->conflict)
+			putchar('!');
 		shown++;
+	}
+	{
+		const silver_fieldstate *moved = find_fs(r, "transferred_to");
+		if (moved && moved->heads[moved->winner].value.type == SILVER_V_STR) {
+			const silver_value *mv = &moved->heads[moved->winner].value;
+			char tw[SILVER_MAX_NAME + 1];
+			size_t k = 0;
+			while (k < mv->s.n && k < SILVER_MAX_NAME && mv->s.p[k] != '/') {
+				tw[k] = (char)mv->s.p[k];
+				k++;
+			}
+			tw[k] = 0;
+			printf(_("  [moved to %s]"), silver_county_name(NULL, tw));
+		}
 	}
 	if (r->deleted)
 		printf(_("  [deleted]"));
@@ -542,9 +734,15 @@ static int cmd_list(silver_cli_opts *o)
 		return SILVER_EXIT_INPUT;
 	}
 	for (int i = 1; i < o->argc; i++) {
-		if (strcmp(o->argv[i], "--all") == 0)
+		if (strcmp(o->argv[i], "--all") == 0) {
 			l.all = 1;
-		else if (nargs < SILVER_MAX_WRITES - 1)
+		} else if (strcmp(o->argv[i], "--township") == 0) {
+			if (i + 1 >= o->argc || !silver_schema_township_ok(o->argv[i + 1])) {
+				silver_cli_error(_("list: --township needs a township code (1-32 of a-z, 0-9, _)"));
+				return SILVER_EXIT_USAGE;
+			}
+			l.township = o->argv[++i];
+		} else if (nargs < SILVER_MAX_WRITES - 1)
 			args[nargs++] = o->argv[i];
 	}
 	if (parse_kv(nargs, args, kv) != 0)
@@ -585,7 +783,7 @@ static int cmd_list(silver_cli_opts *o)
 		json_dumpf(l.arr, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		putchar('\n');
 	} else if (isatty(1)) {
-		fprintf(stderr, _("%lu records\n"), l.count);
+		fprintf(stderr, P_("%lu record\n", "%lu records\n", l.count), l.count);
 	}
 	json_decref(l.arr);
 	silver_buf_release(&l.tmp);
@@ -638,7 +836,7 @@ static int hist_one(const silver_entry *e, void *vctx)
 		jw = json_array();
 	} else {
 		silver_cli_time(e->hlc, when);
-		printf(_("%s  by %s (%s) entry %llu\n"), when, who, tw, (unsigned long long)e->seq);
+		printf(_("%s  by %s (%s) entry %llu\n"), when, who, silver_county_name(NULL, tw), (unsigned long long)e->seq);
 	}
 	for (uint32_t i = 0; i < e->op.nwrites; i++) {
 		const silver_write *w = &e->op.writes[i];
@@ -664,8 +862,9 @@ static int hist_one(const silver_entry *e, void *vctx)
 			if (h->arr) {
 				json_array_append_new(old, value_json(f, &ov, &h->tmp));
 			} else {
-				silver_cli_value(f, &ov, &h->tmp);
-				printf("%s%s", j ? " | " : "", ov.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+				if (j)
+					fputs(" | ", stdout);
+				print_value_words(f, &ov, &h->tmp);
 			}
 		}
 		if (h->arr) {
@@ -676,9 +875,10 @@ static int hist_one(const silver_entry *e, void *vctx)
 							    value_json(f, &w->value, &h->tmp)));
 		} else {
 			json_decref(old);
-			silver_cli_value(f, &w->value, &h->tmp);
-			printf("%s%s\n", w->nbases ? " -> " : "",
-			       w->value.type == SILVER_V_NIL ? _("(empty)") : (const char *)h->tmp.data);
+			if (w->nbases)
+				fputs(" -> ", stdout);
+			print_value_words(f, &w->value, &h->tmp);
+			putchar('\n');
 		}
 	}
 	if (h->arr) {
@@ -765,12 +965,35 @@ static int log_one(const silver_entry *e, void *vctx)
 	silver_cli_time(e->hlc, when);
 	printf("%s/%s #%-6llu %s  %.16s %s ", who, tw, (unsigned long long)e->seq, when, hash,
 	       e->sealed ? _("sealed") : "      ");
-	printf("%s %.*s", kind, (int)e->op.record.n, (const char *)e->op.record.p);
-	for (uint32_t i = 0; i < e->op.nwrites; i++)
-		if (e->op.writes[i].field.p[0] != '_')
-			printf(" %.*s", (int)e->op.writes[i].field.n, (const char *)e->op.writes[i].field.p);
-		else if (e->op.writes[i].value.i)
-			printf(_(" (delete)"));
+	printf("%s %.*s", e->op.type == SILVER_OP_CHANGE ? _("change") : e->op.type == SILVER_OP_CERT ? _("certificate")
+												     : _("revocation"),
+	       (int)e->op.record.n, (const char *)e->op.record.p);
+	{
+		/* the fields by their names in the user's language */
+		const silver_collection *c = NULL;
+		const char *p = memchr(e->op.record.p, '/', e->op.record.n), *q;
+		if (p && (q = memchr(p + 1, '/', e->op.record.n - (size_t)(p + 1 - (const char *)e->op.record.p)))) {
+			char coll[SILVER_MAX_NAME + 1];
+			size_t n = (size_t)(q - p - 1);
+			if (n < sizeof(coll)) {
+				memcpy(coll, p + 1, n);
+				coll[n] = 0;
+				c = silver_schema_find(coll);
+			}
+		}
+		for (uint32_t i = 0; i < e->op.nwrites; i++) {
+			const silver_write *w = &e->op.writes[i];
+			const silver_field *f = c ? silver_schema_field(c, (const char *)w->field.p, w->field.n) : NULL;
+			if (w->field.p[0] == '_') {
+				if (w->value.i)
+					printf(_(" (delete)"));
+			} else if (f) {
+				printf(" %s", _(f->label));
+			} else {
+				printf(" %.*s", (int)w->field.n, (const char *)w->field.p);
+			}
+		}
+	}
 	putchar('\n');
 	return 0;
 }
@@ -940,7 +1163,8 @@ static int cmd_conflicts(silver_cli_opts *o)
 	} else if (c.n == 0) {
 		printf(_("No open conflicts.\n"));
 	} else {
-		printf(_("%lu open conflicts. Settle one with: silvernode resolve ID FIELD --take N (or --value V)\n"),
+		printf(P_("%lu open conflict. Settle it with: silvernode resolve ID FIELD --take N (or --value V)\n",
+			  "%lu open conflicts. Settle one with: silvernode resolve ID FIELD --take N (or --value V)\n", c.n),
 		       c.n);
 	}
 	json_decref(c.arr);
@@ -1183,7 +1407,9 @@ static int list_cert(const silver_cert *c, const silver_revoke *r, void *vctx)
 							(size_t)(r ? r->reason.n : 0)));
 		return 0;
 	}
-	printf("%.16s  %-6s  %.*s  ", key, role_name(c->role), (int)c->name.n, (const char *)c->name.p);
+	printf("%.16s  ", key);
+	silver_cli_pad(stdout, c->role == SILVER_ROLE_HUB ? _("hub") : c->role == SILVER_ROLE_ADMIN ? _("admin") : _("office"), 6);
+	printf("  %.*s  ", (int)c->name.n, (const char *)c->name.p);
 	printf(_("writes:"));
 	for (uint32_t i = 0; i < c->nwrite; i++)
 		printf("%s%.*s", i ? "," : " ", (int)c->write[i].n, (const char *)c->write[i].p);
@@ -1493,10 +1719,12 @@ static int cmd_import_bundle(silver_cli_opts *o)
 	       (unsigned long long)rep.received, (unsigned long long)rep.stored, (unsigned long long)rep.duplicates,
 	       (unsigned long long)rep.applied);
 	if (rep.waiting)
-		printf(_("%llu entries wait for the rest of their transaction (a later bundle).\n"),
+		printf(P_("%llu entry waits for the rest of its transaction (a later bundle).\n",
+			  "%llu entries wait for the rest of their transaction (a later bundle).\n", rep.waiting),
 		       (unsigned long long)rep.waiting);
 	if (rep.skewed)
-		printf(_("%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n"),
+		printf(P_("%llu entry carries a clock far ahead of this machine's; it is kept and flagged.\n",
+			  "%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n", rep.skewed),
 		       (unsigned long long)rep.skewed);
 	if (rep.conflicts_after != rep.conflicts_before || rep.conflicts_after)
 		printf(_("Open conflicts: %llu (was %llu). See 'silvernode conflicts'.\n"),

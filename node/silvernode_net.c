@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "county.h"
 #include "silver_sync.h"
 
 static int open_store(silver_cli_opts *o, unsigned flags, silver_store **s)
@@ -32,9 +33,12 @@ static int open_store(silver_cli_opts *o, unsigned flags, silver_store **s)
  *   { "peers": { NAME: { "endpoint", "key", "township", "direction" ("out"
  *     for sync/daemon, "in" for hub/serve), "last_ok", "last_attempt" (Unix
  *     seconds), "last_error", "sent", "received", "waiting_in",
- *     "feeds": { TAG-HEX: SEQ the peer holds } } } }
+ *     "feeds": { TAG-HEX: SEQ the peer holds } } },
+ *   "refused": { KEY-HEX: { "count", "last" (Unix seconds), "why" ("revoked",
+ *     "not_allowed", "unknown"), "address" } } }
  * NAME is the endpoint for peers we connect to and the key for peers that
- * connect to us. */
+ * connect to us.  "refused" counts the connections a hub or server refused,
+ * per key (status --prometheus). */
 
 static volatile sig_atomic_t sync_stop;
 
@@ -98,6 +102,27 @@ static void peers_save(silver_cli_opts *o, json_t *j)
 	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS) == 0)
 		rename(tmp, path);
 	free(path);
+}
+
+/* Count a refused connection in peers.json. */
+static void peers_refused(silver_cli_opts *o, const char *key, const char *why, const char *address, uint64_t n)
+{
+	json_t *j = peers_load(o), *ref = json_object_get(j, "refused"), *p;
+	if (!json_is_object(ref)) {
+		ref = json_object();
+		json_object_set_new(j, "refused", ref);
+	}
+	p = json_object_get(ref, key);
+	if (!json_is_object(p)) {
+		p = json_object();
+		json_object_set_new(ref, key, p);
+	}
+	json_object_set_new(p, "count", json_integer(json_integer_value(json_object_get(p, "count")) + (json_int_t)n));
+	json_object_set_new(p, "last", json_integer((json_int_t)time(NULL)));
+	json_object_set_new(p, "why", json_string(why));
+	json_object_set_new(p, "address", json_string(address ? address : ""));
+	peers_save(o, j);
+	json_decref(j);
 }
 
 /* Record a session in peers.json (re-read first: other processes write it too). */
@@ -301,6 +326,11 @@ static void server_event(const silver_server_event *ev, void *ctx)
 		return;
 	case SILVER_EV_KEY_REFUSED: {
 		const char *from = ev->address && *ev->address ? ev->address : "?";
+		peers_refused(o, key,
+			      ev->refusal == SILVER_REFUSED_REVOKED       ? "revoked"
+			      : ev->refusal == SILVER_REFUSED_NOT_ALLOWED ? "not_allowed"
+									  : "unknown",
+			      ev->address, ev->refused ? ev->refused : 1);
 		if (ev->refusal == SILVER_REFUSED_REVOKED)
 			sync_log(4, _("refused a connection from %s: the county revoked the key %.16s... (%s)"), from, key,
 				 ev->office ? ev->office : "");
@@ -486,34 +516,417 @@ static int count_waiting(const silver_feedinfo *f, void *ctx)
 static void age_text(json_int_t t, json_int_t now, char *out, size_t n)
 {
 	json_int_t d = now - t;
-	if (t <= 0)
+	unsigned long v;
+	if (t <= 0) {
 		snprintf(out, n, "%s", _("never"));
-	else if (d < 120)
-		snprintf(out, n, _("%lld s ago"), (long long)d);
-	else if (d < 7200)
-		snprintf(out, n, _("%lld min ago"), (long long)(d / 60));
-	else if (d < 172800)
-		snprintf(out, n, _("%lld h ago"), (long long)(d / 3600));
-	else
-		snprintf(out, n, _("%lld days ago"), (long long)(d / 86400));
+	} else if (d < 120) {
+		v = (unsigned long)(d < 0 ? 0 : d);
+		snprintf(out, n, _("%lu s ago"), v);
+	} else if (d < 7200) {
+		v = (unsigned long)(d / 60);
+		snprintf(out, n, _("%lu min ago"), v);
+	} else if (d < 172800) {
+		v = (unsigned long)(d / 3600);
+		snprintf(out, n, _("%lu h ago"), v);
+	} else {
+		v = (unsigned long)(d / 86400);
+		snprintf(out, n, P_("%lu day ago", "%lu days ago", v), v);
+	}
+}
+
+/* ---- status: peers, the offices the county certified, Prometheus -------------------------- */
+
+struct office {
+	uint8_t key[SILVER_KEY_BYTES];
+	char hex[2 * SILVER_KEY_BYTES + 1];
+	char name[SILVER_MAX_CERT_NAME + 1];
+	char township[SILVER_MAX_NAME + 1]; /* the first it writes ("*" for all) */
+	uint32_t role;
+	int revoked;
+	uint64_t entries;   /* held, of its feeds */
+	int64_t newest;     /* its newest entry held, Unix seconds (0: none) */
+	int64_t net;        /* its last completed network session with this node (0: none) */
+	int64_t heard;      /* the later of the two */
+};
+
+struct offices {
+	struct office *v;
+	size_t n, cap;
+	int self_hub; /* this node's own key is certified as the hub */
+	const uint8_t *self;
+};
+
+static int office_cert(const silver_cert *c, const silver_revoke *r, void *ctx)
+{
+	struct offices *os = ctx;
+	struct office *f;
+	if (os->self && memcmp(c->key, os->self, SILVER_KEY_BYTES) == 0) {
+		os->self_hub = c->role == SILVER_ROLE_HUB && !r;
+		return 0; /* this node itself */
+	}
+	if (c->role == SILVER_ROLE_ADMIN)
+		return 0;
+	if (os->n == os->cap) {
+		size_t cap = os->cap ? os->cap * 2 : 16;
+		struct office *p = realloc(os->v, cap * sizeof(*p));
+		if (!p)
+			return SILVER_ENOMEM;
+		os->v = p;
+		os->cap = cap;
+	}
+	f = &os->v[os->n++];
+	memset(f, 0, sizeof(*f));
+	memcpy(f->key, c->key, SILVER_KEY_BYTES);
+	silver_hex(c->key, SILVER_KEY_BYTES, f->hex);
+	snprintf(f->name, sizeof(f->name), "%.*s", (int)c->name.n, (const char *)c->name.p);
+	if (c->nwrite)
+		snprintf(f->township, sizeof(f->township), "%.*s", (int)c->write[0].n, (const char *)c->write[0].p);
+	f->role = c->role;
+	f->revoked = r != NULL;
+	return 0;
+}
+
+/* Every office the county certified, with when this node last heard from
+ * it: its newest entry held (whatever the route: network or bundle) and its
+ * last completed session with this node, from peers.json. */
+static int offices_load(silver_store *s, json_t *peers, struct offices *os)
+{
+	silver_feed_age *ages = NULL;
+	size_t nages = 0;
+	const char *name;
+	json_t *p;
+	int rv;
+
+	memset(os, 0, sizeof(*os));
+	os->self = silver_store_self(s);
+	if ((rv = silver_store_certs(s, office_cert, os)) != 0 || (rv = silver_feed_ages(s, &ages, &nages)) != 0)
+		return rv;
+	for (size_t i = 0; i < os->n; i++) {
+		struct office *f = &os->v[i];
+		for (size_t k = 0; k < nages; k++) {
+			int64_t t = (int64_t)(SILVER_HLC_MS(ages[k].hlc) / 1000);
+			if (memcmp(ages[k].author, f->key, SILVER_KEY_BYTES) != 0)
+				continue;
+			f->entries += ages[k].seq;
+			if (ages[k].hlc && t > f->newest)
+				f->newest = t;
+		}
+		json_object_foreach(peers, name, p)
+		{
+			const char *k = json_string_value(json_object_get(p, "key"));
+			json_int_t ok = json_integer_value(json_object_get(p, "last_ok"));
+			if (k && strcmp(k, f->hex) == 0 && ok > f->net)
+				f->net = ok;
+		}
+		f->heard = f->newest > f->net ? f->newest : f->net;
+	}
+	free(ages);
+	return 0;
+}
+
+/* A label value for the Prometheus text format: \ " and newline escaped. */
+static void prom_label(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f), fputc(*v, f);
+		else if (*v == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*v, f);
+	}
+}
+
+static void prom_head(FILE *f, const char *metric, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", metric, help, metric, type);
+}
+
+/* The node's state in the Prometheus text exposition format, for
+ * node_exporter's textfile collector (docs/OPERATIONS.md, "Monitoring"). */
+static int write_prometheus(FILE *f, silver_store *s, json_t *j, const struct offices *os, int stale_days,
+			    json_int_t now)
+{
+	json_t *peers = json_object_get(j, "peers"), *refused = json_object_get(j, "refused"), *p;
+	const char *name;
+	silver_digest d;
+	char self[2 * SILVER_KEY_BYTES + 1];
+	int rv;
+
+	if ((rv = silver_store_digest(s, &d)) != 0)
+		return rv;
+	silver_hex(silver_store_self(s), SILVER_KEY_BYTES, self);
+	prom_head(f, "silversync_node_info", "gauge", "This node: its township, name and key (value 1).");
+	fputs("silversync_node_info{township=\"", f);
+	prom_label(f, silver_store_township(s));
+	fputs("\",name=\"", f);
+	prom_label(f, silver_store_name(s));
+	fprintf(f, "\",key=\"%.16s\"} 1\n", self);
+	prom_head(f, "silversync_entries", "gauge", "Entries held in the signed log.");
+	fprintf(f, "silversync_entries %llu\n", (unsigned long long)d.entries);
+	prom_head(f, "silversync_feeds", "gauge", "Feeds held.");
+	fprintf(f, "silversync_feeds %llu\n", (unsigned long long)d.feeds);
+	prom_head(f, "silversync_records", "gauge", "Records held.");
+	fprintf(f, "silversync_records %llu\n", (unsigned long long)d.records);
+	prom_head(f, "silversync_conflicts_open", "gauge", "Conflicts waiting for a person to settle them.");
+	fprintf(f, "silversync_conflicts_open %llu\n", (unsigned long long)d.conflicts);
+
+	prom_head(f, "silversync_peer_last_sync_timestamp_seconds", "gauge",
+		  "Last completed sync session with the peer (Unix seconds; 0: never).");
+	json_object_foreach(peers, name, p)
+	{
+		const char *tw = json_string_value(json_object_get(p, "township"));
+		const char *dir = json_string_value(json_object_get(p, "direction"));
+		fputs("silversync_peer_last_sync_timestamp_seconds{peer=\"", f);
+		prom_label(f, name);
+		fputs("\",township=\"", f);
+		prom_label(f, tw ? tw : "");
+		fprintf(f, "\",direction=\"%s\"} %lld\n", dir && strcmp(dir, "in") == 0 ? "in" : "out",
+			(long long)json_integer_value(json_object_get(p, "last_ok")));
+	}
+	prom_head(f, "silversync_peer_last_attempt_timestamp_seconds", "gauge",
+		  "Last sync attempt with the peer, whatever its outcome (Unix seconds).");
+	json_object_foreach(peers, name, p)
+	{
+		fputs("silversync_peer_last_attempt_timestamp_seconds{peer=\"", f);
+		prom_label(f, name);
+		fprintf(f, "\"} %lld\n", (long long)json_integer_value(json_object_get(p, "last_attempt")));
+	}
+	prom_head(f, "silversync_peer_last_sync_ok", "gauge", "1 when the last attempt with the peer succeeded.");
+	json_object_foreach(peers, name, p)
+	{
+		const char *err = json_string_value(json_object_get(p, "last_error"));
+		fputs("silversync_peer_last_sync_ok{peer=\"", f);
+		prom_label(f, name);
+		fprintf(f, "\"} %d\n", !(err && *err) && json_integer_value(json_object_get(p, "last_ok")) > 0 &&
+					   json_integer_value(json_object_get(p, "last_ok")) >=
+						   json_integer_value(json_object_get(p, "last_attempt")));
+	}
+	prom_head(f, "silversync_refused_connections_total", "counter",
+		  "Connections this node refused, per key (not certified, not allowed, revoked).");
+	json_object_foreach(refused, name, p)
+	{
+		const char *why = json_string_value(json_object_get(p, "why"));
+		json_int_t n = json_integer_value(json_object_get(p, "count"));
+		fprintf(f, "silversync_refused_connections_total{key=\"%.16s\",why=\"", name);
+		prom_label(f, why ? why : "");
+		fprintf(f, "\"} %lld\n", (long long)n);
+	}
+	prom_head(f, "silversync_refused_keys", "gauge", "Distinct keys whose connections this node refused.");
+	fprintf(f, "silversync_refused_keys %zu\n", json_object_size(refused));
+	if (os->n) {
+		prom_head(f, "silversync_office_last_data_timestamp_seconds", "gauge",
+			  "Newest data from the office held here, by any route (Unix seconds; 0: never).");
+		for (size_t i = 0; i < os->n; i++) {
+			fprintf(f, "silversync_office_last_data_timestamp_seconds{key=\"%.16s\",office=\"", os->v[i].hex);
+			prom_label(f, os->v[i].name);
+			fputs("\",township=\"", f);
+			prom_label(f, os->v[i].township);
+			fprintf(f, "\",revoked=\"%d\"} %lld\n", os->v[i].revoked, (long long)os->v[i].heard);
+		}
+		prom_head(f, "silversync_office_behind", "gauge",
+			  "1 when nothing was heard from the office for more than silversync_stale_days (or never).");
+		for (size_t i = 0; i < os->n; i++) {
+			if (os->v[i].revoked)
+				continue;
+			fprintf(f, "silversync_office_behind{key=\"%.16s\",office=\"", os->v[i].hex);
+			prom_label(f, os->v[i].name);
+			fprintf(f, "\"} %d\n", !os->v[i].heard || now - os->v[i].heard > (json_int_t)stale_days * 86400);
+		}
+		prom_head(f, "silversync_stale_days", "gauge", "Days after which an office counts as behind.");
+		fprintf(f, "silversync_stale_days %d\n", stale_days);
+	}
+	return ferror(f) ? SILVER_EIO : 0;
+}
+
+static const char *office_township(const struct office *f, const silver_county *county)
+{
+	return strcmp(f->township, "*") == 0 ? _("every township") : silver_county_name(county, f->township);
+}
+
+/* The county's order of townships, then the office's name. */
+static int office_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct office *x = a, *y = b;
+	int ix = silver_county_index(ctx, x->township), iy = silver_county_index(ctx, y->township);
+	if (ix != iy)
+		return ix < 0 ? 1 : iy < 0 ? -1 : ix - iy;
+	if (ix < 0 && strcmp(x->township, y->township) != 0)
+		return strcmp(x->township, y->township);
+	return strcmp(x->name, y->name);
+}
+
+static void office_lines(struct offices *os, const silver_county *county, int stale_days, json_int_t now)
+{
+	size_t behind = 0, active = 0;
+	int w = 0, tw = 0;
+	qsort_r(os->v, os->n, sizeof(os->v[0]), office_cmp, (void *)county);
+	for (size_t i = 0; i < os->n; i++)
+		if (!os->v[i].revoked) {
+			int nw = silver_cli_width(os->v[i].name), tww = silver_cli_width(office_township(&os->v[i], county));
+			active++;
+			if (nw > w)
+				w = nw;
+			if (tww > tw)
+				tw = tww;
+		}
+	printf(P_("Offices the county certified (%zu); behind after %d day without data:\n",
+			"Offices the county certified (%zu); behind after %d days without data:\n", stale_days),
+	       active, stale_days);
+	for (size_t i = 0; i < os->n; i++) {
+		const struct office *f = &os->v[i];
+		char age[48];
+		int late;
+		if (f->revoked)
+			continue;
+		late = !f->heard || now - f->heard > (json_int_t)stale_days * 86400;
+		behind += late;
+		printf("%s ", late ? "!" : " ");
+		silver_cli_pad(stdout, f->name, w);
+		fputs("  ", stdout);
+		silver_cli_pad(stdout, office_township(f, county), tw);
+		fputs("  ", stdout);
+		if (!f->heard) {
+			printf("%s\n", _("never heard from"));
+			continue;
+		}
+		age_text(f->heard, now, age, sizeof(age));
+		printf(_("last data %s"), age);
+		if (f->net && f->net >= f->newest)
+			printf(_(" (network sync)"));
+		else if (f->newest)
+			printf(_(" (newest entry held)"));
+		if (late)
+			printf(_("  behind"));
+		putchar('\n');
+	}
+	if (behind)
+		printf(P_("%zu office is behind or was never heard from.\n",
+				"%zu offices are behind or were never heard from.\n", behind),
+		       behind);
+	putchar('\n');
 }
 
 static int cmd_status(silver_cli_opts *o)
 {
 	json_t *j, *peers, *p, *out;
-	const char *name;
+	const char *name, *county_path = NULL, *prom_out = NULL;
+	char county_default[4096], cerr[256];
+	silver_county county;
+	struct offices os;
 	silver_store *s;
 	json_int_t now = (json_int_t)time(NULL);
-	int rv;
+	int rv, prom = 0, want_offices = 0, stale_days = 0;
 
-	if (o->argc) {
-		silver_cli_error(_("status: unexpected argument '%s'"), o->argv[0]);
+	for (int i = 0; i < o->argc; i++) {
+		const char *a = o->argv[i], *v = i + 1 < o->argc ? o->argv[i + 1] : NULL;
+		if (strcmp(a, "--prometheus") == 0) {
+			prom = 1;
+		} else if (strcmp(a, "--offices") == 0) {
+			want_offices = 1;
+		} else if (strcmp(a, "--out") == 0 && v) {
+			prom_out = v, i++;
+		} else if (strcmp(a, "--county") == 0 && v) {
+			county_path = v, i++;
+		} else if (strcmp(a, "--stale-days") == 0 && v) {
+			char *end;
+			long d = strtol(v, &end, 10);
+			if (*end || d < 1 || d > 3650) {
+				silver_cli_error(_("status: --stale-days must be a whole number of days from 1 to 3650"));
+				return SILVER_EXIT_USAGE;
+			}
+			stale_days = (int)d, i++;
+		} else {
+			silver_cli_error(_("status: unexpected argument '%s'"), a);
+			return SILVER_EXIT_USAGE;
+		}
+	}
+	if (prom_out && !prom) {
+		silver_cli_error(_("status: --out goes with --prometheus"));
 		return SILVER_EXIT_USAGE;
 	}
-	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
+	if (!county_path)
+		snprintf(county_default, sizeof(county_default), "%s/%s", o->dir, SILVER_COUNTY_FILE);
+	rv = silver_county_load(county_path ? county_path : county_default, &county, cerr, sizeof(cerr));
+	if (rv == SILVER_EINVAL) {
+		silver_cli_error(_("%s is not a county file: %s"), county_path ? county_path : county_default, cerr);
+		return SILVER_EXIT_INPUT;
+	} else if (rv == SILVER_ENOTFOUND && county_path) {
+		silver_cli_error(_("no county file %s"), county_path);
+		return SILVER_EXIT_NOTFOUND;
+	} else if (rv != 0 && rv != SILVER_ENOTFOUND) {
+		return silver_cli_fail(rv, NULL, _("status: "));
+	}
+	if (!stale_days)
+		stale_days = county.stale_days;
+	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0) {
+		silver_county_free(&county);
 		return rv;
+	}
 	j = peers_load(o);
 	peers = json_object_get(j, "peers");
+	if ((rv = offices_load(s, peers, &os)) != 0) {
+		free(os.v);
+		json_decref(j);
+		silver_store_close(&s);
+		silver_county_free(&county);
+		return silver_cli_fail(rv, NULL, _("status: "));
+	}
+	if (prom) {
+		FILE *f = stdout;
+		char tmp[4200];
+		if (prom_out) {
+			snprintf(tmp, sizeof(tmp), "%s.tmp", prom_out);
+			if (!(f = fopen(tmp, "w"))) {
+				int err = errno;
+				silver_cli_error(_("cannot write %s: %s"), prom_out, strerror(err));
+				rv = err == ENOENT ? SILVER_EXIT_NOTFOUND : SILVER_EXIT_INPUT;
+				goto done;
+			}
+		}
+		rv = write_prometheus(f, s, j, &os, stale_days, now);
+		if (prom_out) {
+			if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+				rv = rv ? rv : SILVER_EIO;
+			if (fclose(f) != 0)
+				rv = rv ? rv : SILVER_EIO;
+			/* node_exporter reads whole files only: write beside, then rename */
+			if (rv == 0 && rename(tmp, prom_out) != 0)
+				rv = SILVER_EIO;
+			if (rv != 0)
+				unlink(tmp);
+		} else if (fflush(stdout) != 0) {
+			rv = rv ? rv : SILVER_EIO;
+		}
+		if (rv != 0) {
+			silver_cli_error(_("cannot write %s: %s"), prom_out ? prom_out : _("standard output"),
+					 _(silver_strerror(rv)));
+			rv = silver_cli_exit_code(rv);
+		}
+		goto done;
+	}
+	if (o->json && want_offices) {
+		out = json_array();
+		for (size_t i = 0; i < os.n; i++) {
+			const struct office *f = &os.v[i];
+			json_array_append_new(
+				out, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:o,s:b}", "key", f->hex, "name", f->name,
+					       "township", f->township, "township_name",
+					       strcmp(f->township, "*") == 0 ? f->township : silver_county_name(&county, f->township),
+					       "role", f->role == SILVER_ROLE_HUB ? "hub" : "branch", "revoked", f->revoked,
+					       "entries", (json_int_t)f->entries, "newest_entry", (json_int_t)f->newest,
+					       "last_network_sync", (json_int_t)f->net, "last_heard", (json_int_t)f->heard,
+					       "age_seconds", f->heard ? json_integer(now - f->heard) : json_null(), "behind",
+					       !f->revoked && (!f->heard || now - f->heard > (json_int_t)stale_days * 86400)));
+		}
+		json_dumpf(out, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(out);
+		rv = 0;
+		goto done;
+	}
+	if (!o->json && (os.self_hub || want_offices))
+		office_lines(&os, &county, stale_days, now);
 	out = json_array();
 	if (!o->json && json_object_size(peers) == 0)
 		printf(_("No peers yet: run 'silvernode sync ENDPOINT --server-key KEY', or wait for nodes to connect.\n"));
@@ -542,7 +955,8 @@ static int cmd_status(silver_cli_opts *o)
 							     "last_error", err ? err : ""));
 			continue;
 		}
-		printf(_("%s %s (%s)\n"), dir && strcmp(dir, "in") == 0 ? _("from") : _("to"), name, tw ? tw : "?");
+		printf(_("%s %s (%s)\n"), dir && strcmp(dir, "in") == 0 ? _("from") : _("to"), name,
+		       tw ? silver_county_name(&county, tw) : "?");
 		printf(_("  last successful sync: %s\n"), age);
 		printf(_("  waiting: %llu entries to send, %llu refused at the last sync\n"), (unsigned long long)w.out,
 		       (unsigned long long)json_integer_value(json_object_get(p, "waiting_in")));
@@ -554,9 +968,13 @@ static int cmd_status(silver_cli_opts *o)
 		putchar('\n');
 	}
 	json_decref(out);
+	rv = 0;
+done:
+	free(os.v);
 	json_decref(j);
 	silver_store_close(&s);
-	return 0;
+	silver_county_free(&county);
+	return rv;
 }
 
 /* ---- the table -------------------------------------------------------------------------- */

@@ -17,7 +17,7 @@
  * Cell value: count (int64 LE) | sum (int64 LE)
  *
  *   metric            date            dim             sum
- *   retiree           -               category        -
+ *   retiree           -               category        -      (not one moved away: transferred_to set)
  *   honorary_checkup  checkup_date    -               -      (honorary retirees with a check-up date)
  *   visit             date            type            -
  *   delivery          date            type            -
@@ -99,7 +99,9 @@ static uint32_t contrib(const silver_record *r, struct cell *c)
 	memset(c, 0, sizeof(*c) * MAX_CELLS);
 	for (uint32_t i = 0; i < MAX_CELLS; i++)
 		c[i].date = c[i].dim = none;
-	if (is(&r->collection, "retiree")) {
+	if (is(&r->collection, "retiree") && str_of(r, "transferred_to").n) {
+		/* moved to another township: the new record counts the person */
+	} else if (is(&r->collection, "retiree")) {
 		c[n].metric = "retiree";
 		c[n++].dim = str_of(r, "category");
 		if (is(&c[0].dim, "honorary") && str_of(r, "checkup_date").n) {

@@ -820,9 +820,11 @@ struct silver_sync_conn {
 	void *ctx, *sock, *mon;
 	uint8_t server_key[SILVER_KEY_BYTES];
 	char endpoint[256];
-	int connected, auth_failed, handshake_failed;
+	int connected, handshaken, auth_failed, handshake_failed;
 	unsigned sessions;
 };
+
+static void conn_monitor(silver_sync_conn *c);
 
 void silver_sync_disconnect(silver_sync_conn **pc)
 {
@@ -832,10 +834,16 @@ void silver_sync_disconnect(silver_sync_conn **pc)
 	if (!c)
 		return;
 	if (c->mon) {
+		conn_monitor(c); /* the events not read yet: was the handshake done? */
 		zmq_setsockopt(c->mon, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_close(c->mon);
 	}
 	if (c->sock) {
+		/* No server ever completed the handshake (nothing listens, or
+		 * something that is no silversync server): what is queued can
+		 * never be delivered; do not linger over it on the way out. */
+		if (!c->handshaken)
+			zmq_setsockopt(c->sock, ZMQ_LINGER, &zero, sizeof(zero));
 		zmq_socket_monitor(c->sock, NULL, 0);
 		zmq_close(c->sock);
 	}
@@ -909,6 +917,8 @@ static void conn_monitor(silver_sync_conn *c)
 			memcpy(&e, zmq_msg_data(&ev), 2);
 			if (e == ZMQ_EVENT_CONNECTED)
 				c->connected = 1;
+			else if (e == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+				c->connected = c->handshaken = 1;
 			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 				c->auth_failed = 1;
 			else if (e == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || e == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
@@ -967,6 +977,26 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 			last_progress = t;
 			x.rep.ms = t - x.started;
 			o->progress(&x.rep, o->progress_ctx);
+		}
+		/* An unreachable server (refused, no route, packets dropped) gives
+		 * no CONNECTED event, and one behind something that accepts TCP but
+		 * is no silversync server (a proxy, a firewall, another program)
+		 * never completes the CURVE handshake: say so in seconds, not after
+		 * the silence timeout.  Without a monitor there is nothing to go by. */
+		if (c->mon && !c->handshaken && x.rep.bytes_received == 0 &&
+		    t - x.started > (uint64_t)(timeout < SILVER_SYNC_CONNECT_MS ? timeout : SILVER_SYNC_CONNECT_MS)) {
+			conn_monitor(c);
+			if (!c->handshaken && !c->auth_failed && !c->handshake_failed) {
+				rv = SILVER_ENET;
+				if (!c->connected)
+					why_set(why, N_("cannot reach the server (no connection)"), endpoint);
+				else
+					why_set(why,
+						N_("cannot reach the server: the connection is accepted but no silversync server "
+						   "answers on it"),
+						endpoint);
+				break;
+			}
 		}
 		if (t - x.last_rx > (uint64_t)timeout) {
 			rv = SILVER_ENET;
@@ -1059,6 +1089,8 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 	}
 out:
 	zmq_msg_close(&in);
+	if (x.rep.bytes_received > 0)
+		c->handshaken = c->connected = 1; /* the server spoke: whatever is queued may be delivered */
 	x.rep.hello_done = x.hello_in && x.hello_out;
 	x.rep.ms = now_ms() - x.started;
 	sess_final_vector(&x);
@@ -1698,6 +1730,7 @@ int silver_server_run(silver_server *srv, silver_server_event_fn fn, void *ctx)
 			ev.kind = SILVER_EV_KEY_REFUSED;
 			memcpy(ev.peer, srv->zap.last_refused, 32);
 			memcpy(addr, srv->zap.last_address, sizeof(addr));
+			ev.refused = (uint64_t)(srv->zap.refused - srv->refused_seen);
 			srv->refused_seen = srv->zap.refused;
 			pthread_mutex_unlock(&srv->zap.lock);
 			ev.address = addr;

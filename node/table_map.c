@@ -39,6 +39,8 @@ static const struct zh {
 	{ "Health file", "健康档案" },
 	{ "Care plan", "一人一策" },
 	{ "Notes", "备注" },
+	{ "Moved to (new record)", "已迁往（新记录）|迁往" },
+	{ "Moved from (old record)", "迁自（原记录）|迁自" },
 	{ "Retiree", "离退休干部" },
 	{ "Date", "日期" },
 	{ "Visit type", "走访类型" },

@@ -71,7 +71,7 @@ if [[ $nfiles -eq 0 ]]; then
 	exit 2
 fi
 
-xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ -c \
+xgettext --language=C --from-code=UTF-8 --keyword=_ --keyword=N_ --keyword=P_:1,2 -c \
 	--package-name=silversync --sort-by-file --force-po \
 	--output="$tmp/silversync.pot" --files-from="$tmp/POTFILES"
 nstrings=$(count_msgids "$tmp/silversync.pot")

@@ -62,10 +62,11 @@ PACKAGES=(
 	python3
 	locales
 )
-# Only the tests need these (--test-deps): Chromium renders the HTML report;
+# Only the tests need these (--test-deps): Chromium renders the HTML report and
+# prints it to an A4 PDF with a CJK font (poppler-utils reads the PDF back);
 # chromium-driver and python3-selenium drive it through the web workbench;
 # strace injects kills and a full disk into init (test_hardening.sh).
-TEST_PACKAGES=(chromium chromium-driver python3-selenium strace)
+TEST_PACKAGES=(chromium fonts-wqy-zenhei poppler-utils chromium-driver python3-selenium strace)
 # Only the package build and its smoke test (--package-deps, tests/package.sh):
 # debhelper and dpkg-dev build it, systemd brings systemd-analyze.
 PACKAGE_PACKAGES=(debhelper dpkg-dev systemd)

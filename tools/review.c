@@ -316,10 +316,12 @@ static int cmd_list(silver_cli_opts *o)
 			silver_cli_time(l.items[i].since, when);
 			silver_cli_pad(stdout, l.items[i].id, wid + 2);
 			silver_cli_pad(stdout, field_label(l.items[i].c, l.items[i].field), wf + 2);
-			printf(_("%u contenders, open since %s"), l.items[i].n, when);
+			printf(P_("%u contender, open since %s", "%u contenders, open since %s", l.items[i].n), l.items[i].n, when);
 			printf("  [%s]\n", l.items[i].field);
 		}
-		printf(_("%zu open conflicts. See one with: silver-review show ID FIELD\n"), l.nitems);
+		printf(P_("%zu open conflict. See it with: silver-review show ID FIELD\n",
+			  "%zu open conflicts. See one with: silver-review show ID FIELD\n", l.nitems),
+		       l.nitems);
 	}
 	for (size_t i = 0; i < l.nitems; i++) {
 		free(l.items[i].id);
@@ -949,6 +951,8 @@ static int person_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
+	if (*text_of(r, "transferred_to", &p->tmp))
+		return 0; /* moved: the new record stands for the person */
 	{
 		void *v = p->v;
 		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
@@ -1009,11 +1013,20 @@ static int cmd_duplicates(silver_cli_opts *o)
 	struct pair *pairs = NULL;
 	size_t np = 0, cap = 0;
 	silver_store *s;
-	int rv;
+	const char *only = NULL;
+	int rv, within = 0;
 
-	if (o->argc != 0) {
-		silver_cli_error(_("duplicates: unexpected argument '%s'"), o->argv[0]);
-		return SILVER_EXIT_USAGE;
+	for (int i = 0; i < o->argc; i++) {
+		if (strcmp(o->argv[i], "--within") == 0) {
+			within = 1;
+		} else if (strcmp(o->argv[i], "--township") == 0 && i + 1 < o->argc &&
+			   silver_schema_township_ok(o->argv[i + 1])) {
+			only = o->argv[++i];
+			within = 1;
+		} else {
+			silver_cli_error(_("duplicates: unexpected argument '%s'"), o->argv[i]);
+			return SILVER_EXIT_USAGE;
+		}
 	}
 	if ((rv = open_store(o->dir, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
@@ -1027,8 +1040,8 @@ static int cmd_duplicates(silver_cli_opts *o)
 	}
 	/* Two passes: the same ID number, then the same name and birth date;
 	 * a pair found by the first is not repeated by the second.  Pairs are
-	 * of different townships only (one office's own duplicates are its
-	 * business, and silvernode list shows them). */
+	 * of different townships (the county's question), or with --within of
+	 * one township (an office's own; --township T: of T only). */
 	for (int pass = 0; pass < 2; pass++) {
 		qsort(p.v, p.n, sizeof(p.v[0]), pass == 0 ? by_idno : by_name_birth);
 		for (size_t i = 0; i < p.n; i++) {
@@ -1040,7 +1053,9 @@ static int cmd_duplicates(silver_cli_opts *o)
 				int dup = 0;
 				if (!same)
 					break;
-				if (strcmp(x->tw, y->tw) == 0)
+				if ((strcmp(x->tw, y->tw) == 0) != within)
+					continue;
+				if (only && strcmp(x->tw, only) != 0)
 					continue;
 				for (size_t k = 0; k < np && !dup; k++)
 					dup = (strcmp(pairs[k].a, x->id) == 0 && strcmp(pairs[k].b, y->id) == 0) ||
@@ -1087,7 +1102,12 @@ static int cmd_duplicates(silver_cli_opts *o)
 		}
 		json_out(arr);
 	} else if (np == 0) {
-		printf(_("No probable duplicate retirees across townships.\n"));
+		if (only)
+			printf(_("No probable duplicate retirees within %s.\n"), only);
+		else if (within)
+			printf(_("No probable duplicate retirees within a township.\n"));
+		else
+			printf(_("No probable duplicate retirees across townships.\n"));
 	} else {
 		for (size_t k = 0; k < np; k++) {
 			const struct person *q[2] = {pairs[k].pa, pairs[k].pb};
@@ -1095,7 +1115,9 @@ static int cmd_duplicates(silver_cli_opts *o)
 			for (int m = 0; m < 2; m++)
 				printf("  %s  %s  %s  %s  %s\n", q[m]->id, q[m]->tw, q[m]->name, q[m]->birth, q[m]->idno);
 		}
-		printf(_("%zu probable duplicates. Check them with the offices; nothing was changed.\n"), np);
+		printf(P_("%zu probable duplicate. Check it with the offices; nothing was changed.\n",
+			  "%zu probable duplicates. Check them with the offices; nothing was changed.\n", np),
+		       np);
 	}
 	free(pairs);
 	people_free(&p);
@@ -1125,6 +1147,8 @@ static int pay_one(const silver_record *r, void *vctx)
 	char id[SILVER_MAX_ID + 1];
 	if (r->deleted || r->id.n > SILVER_MAX_ID)
 		return 0;
+	if (*text_of(r, "transferred_to", &p->tmp))
+		return 0; /* moved: the new record stands for the person */
 	{
 		void *v = p->v;
 		x = push(&v, p->n, &p->cap, 64, sizeof(*x));
@@ -1256,7 +1280,9 @@ static int cmd_aid_anomalies(silver_cli_opts *o)
 	} else if (groups == 0) {
 		printf(_("No aid anomalies: no two offices paid the same retiree the same amount on the same date.\n"));
 	} else {
-		printf(_("%zu possible double payments. Both payments are kept; check them with the offices.\n"), groups);
+		printf(P_("%zu possible double payment. Both payments are kept; check them with the offices.\n",
+			  "%zu possible double payments. Both payments are kept; check them with the offices.\n", groups),
+		       groups);
 	}
 	json_decref(arr);
 	for (size_t i = 0; i < p.n; i++) {
@@ -1279,7 +1305,8 @@ static const silver_cli_command commands[] = {
 	{"show", cmd_show, "ID FIELD", N_("every contender side by side, and the last value they agreed on")},
 	{"resolve", cmd_resolve, "ID FIELD (--take N | --value V) | --from FILE.csv",
 	 N_("settle conflicts with a signed resolution (a file: all or nothing)")},
-	{"duplicates", cmd_duplicates, "", N_("probable duplicate retirees across townships")},
+	{"duplicates", cmd_duplicates, "[--within | --township T]",
+	 N_("probable duplicate retirees across townships, or within one (--within, --township T)")},
 	{"aid-anomalies", cmd_aid_anomalies, "",
 	 N_("aid paid to the same retiree, date and amount by different offices")},
 	{NULL, NULL, NULL, NULL},

@@ -37,6 +37,7 @@ static void csv_line(FILE *f, const char *sec, const char *tw, const char *row, 
 		snprintf(val, sizeof(val), "%lld", (long long)v);
 	csv_field(f, sec, 0);
 	csv_field(f, tw, 0);
+	csv_field(f, strcmp(tw, "*") == 0 ? "" : view_township_label(tw), 0);
 	csv_field(f, row, 0);
 	csv_field(f, rowlabel, 0);
 	csv_field(f, col->key, 0);
@@ -62,7 +63,7 @@ static void csv_tw(FILE *f, const char *code, const struct stats_tw *t)
 
 static int write_csv(const struct stats_report *r, FILE *f)
 {
-	fputs("section,township,row,row_label,column,column_label,value\r\n", f);
+	fputs("section,township,township_name,row,row_label,column,column_label,value\r\n", f);
 	for (uint32_t i = 0; i < r->ntw; i++)
 		csv_tw(f, r->tw[i].code, &r->tw[i]);
 	csv_tw(f, "*", &r->total);
@@ -117,6 +118,39 @@ static int write_json(const struct stats_report *r, FILE *f)
 	for (uint32_t i = 0; i < r->ntw; i++)
 		json_object_set_new(tws, r->tw[i].code, json_tw(&r->tw[i]));
 	json_object_set_new(j, "townships", tws);
+	if (r->meta) {
+		const struct stats_meta *m = r->meta;
+		json_t *order = json_array(), *names = json_object(), *fresh = json_object();
+		char title[512];
+		for (uint32_t i = 0; i < r->ntw; i++) {
+			json_array_append_new(order, json_string(r->tw[i].code));
+			json_object_set_new(names, r->tw[i].code, json_string(view_township_label(r->tw[i].code)));
+		}
+		for (size_t i = 0; i < m->nfresh; i++) {
+			char date[40], age[64];
+			int stale = view_fresh(r, &m->fresh[i], date, sizeof(date), age, sizeof(age));
+			json_t *fo = json_pack("{s:I,s:b}", "entries", (json_int_t)m->fresh[i].entries, "behind", stale);
+			json_object_set_new(fo, "newest", m->fresh[i].hlc ? json_string(date) : json_null());
+			json_object_set_new(fo, "age_days",
+					    m->fresh[i].hlc ? json_integer((m->now - (json_int_t)(SILVER_HLC_MS(m->fresh[i].hlc) / 1000)) / 86400)
+							    : json_null());
+			json_object_set_new(fresh, m->fresh[i].code, fo);
+			if (!json_object_get(names, m->fresh[i].code))
+				json_object_set_new(names, m->fresh[i].code, json_string(view_township_label(m->fresh[i].code)));
+		}
+		view_title(r, title, sizeof(title));
+		json_object_set_new(j, "title", json_string(title));
+		json_object_set_new(j, "county", json_string(m->county->county));
+		json_object_set_new(j, "unit", json_string(m->county->unit));
+		json_object_set_new(j, "township_order", order);
+		json_object_set_new(j, "township_names", names);
+		json_object_set_new(j, "freshness", fresh);
+		json_object_set_new(j, "stale_days", json_integer(m->county->stale_days));
+		json_object_set_new(j, "state_digest", json_string(m->state_digest));
+		json_object_set_new(j, "log_digest", json_string(m->log_digest));
+		json_object_set_new(j, "entries", json_integer((json_int_t)m->entries));
+		json_object_set_new(j, "made", json_string(m->made));
+	}
 	json_object_set_new(j, "total", json_tw(&r->total));
 	rv = json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', f);
@@ -190,7 +224,8 @@ static int write_xlsx(const struct stats_report *r, const char *tmp)
 static void usage(FILE *f)
 {
 	fprintf(f, _("Usage: silver-stats [--dir DIR] [--township T] [--from YYYY-MM-DD] [--to YYYY-MM-DD]\n"
-		     "                    [--format table|csv|json|html|xlsx] [--out FILE]\n\n"));
+		     "                    [--format table|csv|json|html|xlsx] [--out FILE]\n"
+		     "                    [--county FILE]\n\n"));
 	fprintf(f, _("The county's figures per township and county-wide, read from the statistics the node\n"
 		     "keeps up to date: retirees, aid, visits, deliveries, ceremonies, activities, lectures,\n"
 		     "mediation cases, model branches and community services.\n\n"));
@@ -203,8 +238,11 @@ static void usage(FILE *f)
 		     "  --format F       table (default), csv, json, html (one file, charts included) or\n"
 		     "                   xlsx (a workbook, one sheet per section; needs --out)\n"
 		     "  --out FILE       write to FILE instead of standard output\n"
+		     "  --county FILE    the county file: its name, reporting unit, townships in order\n"
+		     "                   (default: DIR/county.json when it exists; docs/OPERATIONS.md)\n"
 		     "  --help, --version\n\n"
-		     "Exit codes: 0 ok, 2 usage, 3 invalid input (a bad date), 4 no node, 7 store error.\n"
+		     "Exit codes: 0 ok, 2 usage, 3 invalid input (a bad date, a bad county file),\n"
+		     "4 no node or no such township, 7 store error.\n"
 		     "See docs/STATS.md and docs/EXIT.md.\n"));
 }
 
@@ -282,8 +320,12 @@ static int write_out(const struct stats_report *r, enum format fmt, const char *
 int main(int argc, char **argv)
 {
 	const char *dir = getenv("SILVER_DIR"), *township = NULL, *from = NULL, *to = NULL, *out = NULL;
+	const char *county_path = NULL;
+	char county_default[4096], cerr[256];
 	enum format fmt = F_TABLE;
 	struct stats_report r;
+	struct stats_meta meta;
+	silver_county county;
 	silver_store *s;
 	char today[11];
 	int rv;
@@ -311,6 +353,8 @@ int main(int argc, char **argv)
 			slot = &to;
 		} else if (strcmp(a, "--out") == 0) {
 			slot = &out;
+		} else if (strcmp(a, "--county") == 0) {
+			slot = &county_path;
 		} else if (strcmp(a, "--format") == 0) {
 			const char *v = i + 1 < argc ? argv[++i] : "";
 			if (strcmp(v, "table") == 0)
@@ -358,13 +402,44 @@ int main(int argc, char **argv)
 		silver_cli_error(_("'%s' is not a township code (1-32 of a-z, 0-9 and _, not starting with _)"), township);
 		return SILVER_EXIT_INPUT;
 	}
-	if ((rv = open_store(dir, &s)) != 0)
+	if (!county_path)
+		snprintf(county_default, sizeof(county_default), "%s/%s", dir, SILVER_COUNTY_FILE);
+	rv = silver_county_load(county_path ? county_path : county_default, &county, cerr, sizeof(cerr));
+	if (rv == SILVER_ENOTFOUND && county_path) {
+		silver_cli_error(_("no county file %s"), county_path);
+		return SILVER_EXIT_NOTFOUND;
+	} else if (rv == SILVER_EINVAL) {
+		silver_cli_error(_("%s is not a county file: %s"), county_path ? county_path : county_default, cerr);
+		return SILVER_EXIT_INPUT;
+	} else if (rv != 0 && rv != SILVER_ENOTFOUND) {
+		silver_cli_error(_("cannot read %s: %s"), county_path ? county_path : county_default, strerror(errno));
+		return SILVER_EXIT_INPUT;
+	}
+	if ((rv = open_store(dir, &s)) != 0) {
+		silver_county_free(&county);
 		return rv;
+	}
 	stats_today(today);
 	rv = stats_report_build(s, township, from, to, today, &r);
+	if (rv == 0 && (rv = stats_meta_build(s, &county, &r, &meta)) != 0)
+		stats_report_free(&r);
 	silver_store_close(&s);
-	if (rv != 0)
+	if (rv != 0) {
+		silver_county_free(&county);
 		return silver_cli_fail(rv, NULL, _("cannot read the statistics: "));
+	}
+	stats_order(&r, &meta);
+	/* A township nobody knows: neither in the county file nor in the data
+	 * held.  A report of zeros would look like a township that did nothing. */
+	if (township && r.ntw == 0 && silver_county_index(&county, township) < 0 && meta.nfresh == 1 &&
+	    meta.fresh[0].hlc == 0) {
+		silver_cli_error(_("no township '%s' here: it is not in the county file and no data of it is held"),
+				 township);
+		stats_report_free(&r);
+		stats_meta_free(&meta);
+		silver_county_free(&county);
+		return SILVER_EXIT_NOTFOUND;
+	}
 	if (out) {
 		rv = write_out(&r, fmt, out);
 	} else {
@@ -377,5 +452,7 @@ int main(int argc, char **argv)
 		}
 	}
 	stats_report_free(&r);
+	stats_meta_free(&meta);
+	silver_county_free(&county);
 	return rv;
 }

@@ -85,6 +85,9 @@ struct stats_report {
 	struct stats_tw *tw; /* sorted by code */
 	uint32_t ntw, captw;
 	struct stats_tw total;
+	/* How the program presents it (stats_view.h): set after building, may
+	 * be NULL.  Never read by stats_report_build. */
+	const struct stats_meta *meta;
 	/* scratch while building: the retirees paid, county-wide and per township */
 	struct stats_set *people, *pairs;
 };

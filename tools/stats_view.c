@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "stats_view.h"
@@ -15,10 +16,163 @@ const char *view_group_label(const struct stats_group *gr)
 	return *gr->name ? gr->name : gr->id;
 }
 
+static const silver_county *view_county;
+
 const char *view_township_label(const char *code)
 {
-	const char *l = silver_schema_township_label(code);
-	return l ? _(l) : code;
+	return silver_county_name(view_county, code);
+}
+
+void view_number(int64_t v, int money, char out[40])
+{
+	char raw[32], *p = raw;
+	size_t o = 0, digits;
+	if (money)
+		stats_yuan(v, raw);
+	else
+		snprintf(raw, sizeof(raw), "%lld", (long long)v);
+	if (*p == '-')
+		out[o++] = *p++;
+	digits = strspn(p, "0123456789");
+	for (size_t i = 0; i < digits; i++) {
+		if (i > 0 && (digits - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = p[i];
+	}
+	snprintf(out + o, 40 - o, "%s", p + digits);
+}
+
+static int order_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct stats_tw *x = a, *y = b;
+	int ix = silver_county_index(ctx, x->code), iy = silver_county_index(ctx, y->code);
+	if (ix >= 0 && iy >= 0)
+		return ix - iy;
+	if (ix >= 0 || iy >= 0)
+		return ix >= 0 ? -1 : 1;
+	return strcmp(x->code, y->code);
+}
+
+void stats_order(struct stats_report *r, const struct stats_meta *m)
+{
+	view_county = m->county;
+	r->meta = m;
+	if (r->ntw > 1)
+		qsort_r(r->tw, r->ntw, sizeof(r->tw[0]), order_cmp, (void *)m->county);
+}
+
+static struct stats_fresh *fresh_get(struct stats_meta *m, const char *code, size_t *cap)
+{
+	for (size_t i = 0; i < m->nfresh; i++)
+		if (strcmp(m->fresh[i].code, code) == 0)
+			return &m->fresh[i];
+	if (m->nfresh == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		struct stats_fresh *p = realloc(m->fresh, c * sizeof(*p));
+		if (!p)
+			return NULL;
+		m->fresh = p;
+		*cap = c;
+	}
+	memset(&m->fresh[m->nfresh], 0, sizeof(m->fresh[0]));
+	snprintf(m->fresh[m->nfresh].code, sizeof(m->fresh[0].code), "%s", code);
+	return &m->fresh[m->nfresh++];
+}
+
+static int fresh_cmp(const void *a, const void *b, void *ctx)
+{
+	return order_cmp(a, b, ctx); /* both start with the code */
+}
+
+int stats_meta_build(silver_store *s, const silver_county *c, const struct stats_report *r, struct stats_meta *m)
+{
+	silver_digest d;
+	silver_feed_age *ages = NULL;
+	size_t nages = 0, cap = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rv;
+
+	memset(m, 0, sizeof(*m));
+	m->county = c;
+	m->now = (int64_t)now;
+	localtime_r(&now, &tm);
+	strftime(m->made, sizeof(m->made), "%Y-%m-%d %H:%M", &tm);
+	strftime(m->today, sizeof(m->today), "%Y-%m-%d", &tm);
+	if ((rv = silver_store_digest(s, &d)) != 0)
+		return rv;
+	silver_hex(d.state, SILVER_HASH_BYTES, m->state_digest);
+	silver_hex(d.log, SILVER_HASH_BYTES, m->log_digest);
+	m->entries = d.entries;
+	if ((rv = silver_feed_ages(s, &ages, &nages)) != 0)
+		return rv;
+	/* the townships the report is about: the county file's (all of them
+	 * for a county report), those with figures, and the one asked for */
+	for (size_t i = 0; i < c->ntw && rv == 0; i++)
+		if ((!*r->township || strcmp(r->township, c->tw[i].code) == 0) && !fresh_get(m, c->tw[i].code, &cap))
+			rv = SILVER_ENOMEM;
+	for (uint32_t i = 0; i < r->ntw && rv == 0; i++)
+		if (!fresh_get(m, r->tw[i].code, &cap))
+			rv = SILVER_ENOMEM;
+	if (rv == 0 && *r->township && !fresh_get(m, r->township, &cap))
+		rv = SILVER_ENOMEM;
+	for (size_t i = 0; i < nages && rv == 0; i++)
+		for (size_t k = 0; k < m->nfresh; k++)
+			if (strcmp(m->fresh[k].code, ages[i].township) == 0) {
+				if (ages[i].hlc > m->fresh[k].hlc)
+					m->fresh[k].hlc = ages[i].hlc;
+				m->fresh[k].entries += ages[i].seq;
+			}
+	free(ages);
+	if (rv == 0 && m->nfresh > 1)
+		qsort_r(m->fresh, m->nfresh, sizeof(m->fresh[0]), fresh_cmp, (void *)c);
+	return rv;
+}
+
+void stats_meta_free(struct stats_meta *m)
+{
+	free(m->fresh);
+	m->fresh = NULL;
+	m->nfresh = 0;
+}
+
+void view_title(const struct stats_report *r, char *out, size_t n)
+{
+	const silver_county *c = r->meta ? r->meta->county : NULL;
+	if (*r->township) {
+		if (c && *c->county)
+			snprintf(out, n, _("%s, %s: statistics of one township"), c->county,
+				 view_township_label(r->township));
+		else
+			snprintf(out, n, _("%s: statistics of one township"), view_township_label(r->township));
+	} else if (c && *c->county) {
+		snprintf(out, n, _("%s: statistics of the work for retired cadres"), c->county);
+	} else {
+		snprintf(out, n, "%s", _("County statistics"));
+	}
+}
+
+int view_fresh(const struct stats_report *r, const struct stats_fresh *fr, char *date, size_t dn, char *age,
+	       size_t an)
+{
+	int64_t now = r->meta ? r->meta->now : (int64_t)time(NULL);
+	int stale = r->meta ? r->meta->county->stale_days : SILVER_COUNTY_STALE_DAYS;
+	int64_t t, days;
+	if (!fr->hlc) {
+		snprintf(date, dn, "%s", "\xe2\x80\x94");
+		snprintf(age, an, "%s", _("no data received"));
+		return 1;
+	}
+	silver_cli_time(fr->hlc, (char *)date);
+	if (dn > 10)
+		date[10] = 0;
+	t = (int64_t)(SILVER_HLC_MS(fr->hlc) / 1000);
+	days = now > t ? (now - t) / 86400 : 0;
+	if (days == 0)
+		snprintf(age, an, "%s", _("today"));
+	else
+		snprintf(age, an, P_("%lld day ago", "%lld days ago", days), (long long)days);
+	return days > stale;
 }
 
 const char *view_total_label(const struct stats_report *r)
@@ -40,12 +194,17 @@ void view_period(const struct stats_report *r, char *out, size_t n)
 
 static char *fmt_value(int64_t v, unsigned flags)
 {
-	char buf[32];
-	if (flags & STATS_MONEY)
-		stats_yuan(v, buf);
-	else
-		snprintf(buf, sizeof(buf), "%lld", (long long)v);
+	char buf[40];
+	view_number(v, !!(flags & STATS_MONEY), buf);
 	return strdup(buf);
+}
+
+static int all_zero(const int64_t *v, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (v[i] != 0)
+			return 0;
+	return 1;
 }
 
 static int add_row(struct view_grid *g, const char *lead0, const char *lead1, const int64_t *v, int total)
@@ -86,17 +245,21 @@ int view_grid_build(const struct stats_report *r, enum stats_sec sec, struct vie
 		g->flags[g->nlead + c] = s->cols[c].flags;
 	}
 	if (sec != ST_GROUPS) {
+		/* a township with nothing in this section has no row of zeros */
 		for (uint32_t i = 0; i < r->ntw && rv == 0; i++)
-			rv = add_row(g, view_township_label(r->tw[i].code), NULL, r->tw[i].v[sec], 0);
+			if (!all_zero(r->tw[i].v[sec], s->ncols))
+				rv = add_row(g, view_township_label(r->tw[i].code), NULL, r->tw[i].v[sec], 0);
 		if (rv == 0)
 			rv = add_row(g, view_total_label(r), NULL, r->total.v[sec], 1);
 		return rv;
 	}
 	for (uint32_t i = 0; i < r->ntw && rv == 0; i++)
 		for (uint32_t j = 0; j < r->tw[i].ngroups && rv == 0; j++)
-			rv = add_row(g, view_township_label(r->tw[i].code), view_group_label(&r->tw[i].groups[j]), r->tw[i].groups[j].v, 0);
+			if (!all_zero(r->tw[i].groups[j].v, 2))
+				rv = add_row(g, view_township_label(r->tw[i].code), view_group_label(&r->tw[i].groups[j]), r->tw[i].groups[j].v, 0);
 	for (uint32_t j = 0; j < r->total.ngroups && rv == 0; j++)
-		rv = add_row(g, view_total_label(r), view_group_label(&r->total.groups[j]), r->total.groups[j].v, 1);
+		if (!all_zero(r->total.groups[j].v, 2))
+			rv = add_row(g, view_total_label(r), view_group_label(&r->total.groups[j]), r->total.groups[j].v, 1);
 	return rv;
 }
 
@@ -116,18 +279,22 @@ uint32_t view_bars(const struct stats_report *r, enum stats_sec sec, struct view
 
 	*money = 0;
 	if (sec == ST_GROUPS) {
-		for (uint32_t j = 0; j < r->total.ngroups && n < max; j++, n++) {
+		for (uint32_t j = 0; j < r->total.ngroups && n < max; j++) {
+			if (r->total.groups[j].v[SG_ACTIVITIES] == 0)
+				continue;
 			snprintf(bars[n].label, sizeof(bars[n].label), "%s", view_group_label(&r->total.groups[j]));
-			bars[n].value = r->total.groups[j].v[SG_ACTIVITIES];
+			bars[n++].value = r->total.groups[j].v[SG_ACTIVITIES];
 		}
 		return n;
 	}
 	if (s->chart_by_township >= 0) {
 		uint32_t c = (uint32_t)s->chart_by_township;
 		*money = !!(s->cols[c].flags & STATS_MONEY);
-		for (uint32_t i = 0; i < r->ntw && n < max; i++, n++) {
+		for (uint32_t i = 0; i < r->ntw && n < max; i++) {
+			if (r->tw[i].v[sec][c] == 0)
+				continue;
 			snprintf(bars[n].label, sizeof(bars[n].label), "%s", view_township_label(r->tw[i].code));
-			bars[n].value = r->tw[i].v[sec][c];
+			bars[n++].value = r->tw[i].v[sec][c];
 		}
 		return n;
 	}
@@ -144,12 +311,32 @@ uint32_t view_bars(const struct stats_report *r, enum stats_sec sec, struct view
 
 int stats_write_table(const struct stats_report *r, FILE *f)
 {
-	char period[128];
+	char period[128], title[512];
+	const struct stats_meta *m = r->meta;
 
 	view_period(r, period, sizeof(period));
-	fprintf(f, _("County statistics: %s, %s\n"), *r->township ? view_township_label(r->township) : _("all townships"), period);
+	view_title(r, title, sizeof(title));
+	fprintf(f, "%s\n", title);
+	if (m && *m->county->unit)
+		fprintf(f, _("Reporting unit: %s\n"), m->county->unit);
+	fprintf(f, _("Period: %s\n"), period);
 	fprintf(f, _("Honorary retirees' files count as up to date with a check-up from %s to %s.\n"), r->checkup_from,
 		r->checkup_to);
+	if (m && m->nfresh) {
+		int w = silver_cli_width(_("Township"));
+		for (size_t i = 0; i < m->nfresh; i++)
+			if (silver_cli_width(view_township_label(m->fresh[i].code)) > w)
+				w = silver_cli_width(view_township_label(m->fresh[i].code));
+		fprintf(f, "\n%s\n", _("How current the data is (the newest entry held from each township)"));
+		for (size_t i = 0; i < m->nfresh; i++) {
+			char date[40], age[64];
+			int stale = view_fresh(r, &m->fresh[i], date, sizeof(date), age, sizeof(age));
+			fputs("  ", f);
+			silver_cli_pad(f, view_township_label(m->fresh[i].code), w);
+			fprintf(f, "  %-10s  %s%s\n", date, age,
+				stale ? _("  ! behind: nothing newer for more than the county's limit") : "");
+		}
+	}
 	for (int sec = 0; sec < ST_NSEC; sec++) {
 		struct view_grid g;
 		int w[VIEW_MAXCOLS];
@@ -197,6 +384,11 @@ int stats_write_table(const struct stats_report *r, FILE *f)
 			fputc('\n', f);
 		}
 		view_grid_free(&g);
+	}
+	if (m) {
+		fputc('\n', f);
+		fprintf(f, _("Made on %s from the signed history: state digest %s, log digest %s, %llu entries.\n"), m->made,
+			m->state_digest, m->log_digest, (unsigned long long)m->entries);
 	}
 	return ferror(f) ? SILVER_EIO : 0;
 }

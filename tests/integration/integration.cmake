@@ -50,3 +50,9 @@ set_property(TEST integration_hardening APPEND PROPERTY REQUIRED_FILES ${CMAKE_B
 silver_shell_test(integration_install_bits ${_id}/test_install_bits.sh
   TIMEOUT 120 LABELS integration)
 set_property(TEST integration_install_bits APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silversync-backup)
+
+# Chinese with LANG=zh_CN.UTF-8 where that locale is not generated, and an
+# installed program never reading the build tree's catalogue.
+silver_shell_test(integration_i18n ${_id}/test_i18n.sh
+  TIMEOUT 60 LABELS integration i18n)
+set_property(TEST integration_i18n APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)

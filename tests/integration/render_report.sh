@@ -3,8 +3,13 @@
 # Chromium: it renders, logs no console error, and a non-trivial screenshot
 # is produced.  Installs nothing (tools/bootstrap.sh installs chromium); when
 # chromium is absent the test says SKIPPED and passes.
-# SILVER_KEEP_TMP=1 keeps the report and the screenshot (report.html,
-# report.png) to look at.
+# Then the Chinese report of a county with a county file is printed to PDF
+# the way an office prints it for the province (chromium --print-to-pdf): one
+# or more A4 pages, a CJK font embedded, the county, the sign-off block and
+# the state digest in the text.  With chromium present, a CJK font and
+# poppler-utils (pdfinfo, pdffonts, pdftotext) must be too.
+# SILVER_KEEP_TMP=1 keeps the report, the screenshot and the PDF
+# (report.html, report.png, zh.html, report.pdf) to look at.
 . "$(dirname "$0")/lib.sh"
 
 CHROME=
@@ -117,3 +122,52 @@ if grep -E 'Uncaught|CONSOLE\([0-9]+\).*(Error|error)|:ERROR:CONSOLE|Refused to|
 	head -10 "$T/console.txt" >&2
 fi
 echo "render_report: rendered $(stat -c %s "$T/report.png") bytes of screenshot with $CHROME"
+
+# ---- the A4 PDF for the province, in Chinese ----------------------------------------------------
+for tool in pdfinfo pdffonts pdftotext fc-list; do
+	command -v $tool >/dev/null 2>&1 || die "$tool is missing (tools/bootstrap.sh --test-deps installs poppler-utils)"
+done
+fc-list :lang=zh family | grep -q . || die "no CJK font (tools/bootstrap.sh --test-deps installs fonts-wqy-zenhei)"
+cat >"$T/l/county.json" <<'JSON'
+{"county": "新郑市", "unit": "新郑市委组织部老干部科",
+ "townships": [{"code": "xinyan", "name": "新烟街道"}, {"code": "longhu", "name": "龙湖镇"}]}
+JSON
+expect_exit 0 env LANGUAGE=zh_CN "$SS" --dir "$T/l" --format html --out "$T/zh.html"
+STATE=$(sn "$T/l" digest | sed -n 's/^state digest: *//p')
+profile=$(mktemp -d "$T/profile.XXXXXX")
+CHECKS=$((CHECKS + 1))
+(cd "$T" && timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+	--disable-component-update --disable-sync --no-first-run --user-data-dir="$profile" \
+	--no-pdf-header-footer --print-to-pdf="$T/report.pdf" \
+	"file://$T/zh.html" >"$T/chrome.out" 2>"$T/chrome.err")
+rc=$?
+((rc == 0)) || fail "chromium --print-to-pdf exited with $rc"
+[[ -s $T/report.pdf ]] || die "no PDF printed"
+CHECKS=$((CHECKS + 1))
+pdfinfo "$T/report.pdf" >"$T/pdfinfo.txt" 2>&1 || fail "pdfinfo cannot read the PDF"
+python3 - "$T/pdfinfo.txt" <<'EOF' || fail "the PDF is not A4"
+import re, sys
+info = open(sys.argv[1]).read()
+m = re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info)
+assert m, info
+w, h = float(m.group(1)), float(m.group(2))
+assert abs(w - 595.28) < 2 and abs(h - 841.89) < 2, (w, h)   # A4 portrait: 210 x 297 mm
+pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+assert 1 <= pages <= 12, pages
+EOF
+CHECKS=$((CHECKS + 1))
+pdffonts "$T/report.pdf" >"$T/pdffonts.txt" 2>&1
+grep -Eqi 'wqy|wenquanyi|noto.*cjk|sourcehan|zenhei' "$T/pdffonts.txt" ||
+	fail "no CJK font embedded in the PDF: $(cat "$T/pdffonts.txt")"
+pdftotext -layout "$T/report.pdf" "$T/report.txt" || fail "pdftotext failed"
+CHECKS=$((CHECKS + 1))
+python3 - "$T/report.txt" "$STATE" <<'EOF' || fail "the PDF's text"
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+flat = "".join(t.split())
+for want in ("新郑市", "新郑市委组织部老干部科", "填报单位", "审核", "日期", "新烟街道", "龙湖镇", "1,500.50"):
+    assert want in flat, want
+assert sys.argv[2] in flat, "state digest"
+assert flat.index("新烟街道") < flat.index("龙湖镇"), "the county's order"
+EOF
+echo "render_report: printed $(sed -n 's/^Pages: *//p' "$T/pdfinfo.txt") A4 page(s); fonts: $(grep -Eio 'wqy[a-z-]*|wenquanyi[a-z ]*|noto[a-z ]*cjk[a-z ]*' "$T/pdffonts.txt" | sort -u | tr '\n' ' ')"

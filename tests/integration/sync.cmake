@@ -17,3 +17,6 @@ if(SILVER_SANITIZE)
 endif()
 add_dependencies(fault_proxy silvernode silvernode-net)
 include(${CMAKE_CURRENT_LIST_DIR}/../bench/sync.cmake)
+# status at the hub: every certified office and how current its data is;
+# status --prometheus.
+silver_shell_test(test_status ${CMAKE_CURRENT_LIST_DIR}/test_status.sh TIMEOUT 120 LABELS integration sync)

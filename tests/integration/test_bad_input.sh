@@ -176,8 +176,8 @@ expect_stdout_contains "Imported 12000 records"
 expect_exit 0 sn "$G" digest
 expect_stdout_contains "12000 records"
 for name in M0 M511 M512 M6000 M11999; do
-	expect_exit 0 sn "$G" list retiree "name=$name"
-	[[ $(grep -c "name=$name " "$T/out") == 1 ]] || fail "record $name is not there exactly once"
+	expect_exit 0 sn "$G" --json list retiree "name=$name"
+	[[ $(json_get 'len(j)') == 1 ]] || fail "record $name is not there exactly once"
 done
 [[ $(stat -c %s "$G/data.mdb") -gt 4194304 ]] || fail "the map did not grow: the test did not run the import again"
 

@@ -132,8 +132,8 @@ verify() {
 		return 1
 	fi
 	lines=$(wc -l <"$T/list")
-	bulk=$(grep -c '  name=Bulk ' "$T/list")
-	singles=$(grep -c '  name=Single-' "$T/list")
+	bulk=$(grep -c '  Name Bulk ' "$T/list")
+	singles=$(grep -c '  Name Single-' "$T/list")
 	expect_eq "$what: records in digest and in list" "$e_records" "$lines"
 	expect_eq "$what: records" "$lines" "$((1 + bulk + singles))"
 	((bulk % ROWS == 0)) || fail "$what: $bulk imported rows: not a whole number of $ROWS-row imports"

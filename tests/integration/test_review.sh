@@ -144,6 +144,23 @@ expect_eq "duplicates" "$(json_get 'sorted((d["reason"], d["retirees"][0]["name"
 expect_exit 0 rv "$T/a" duplicates && expect_stdout_contains "Same ID card number"
 expect_stdout_contains "$ZHANG"
 
+# ---- duplicates within a township (an office's own) ------------------------------------------------------
+expect_exit 0 rv "$T/a" --json duplicates --within && expect_json
+expect_eq "within" "$(json_get 'sorted((d["reason"], d["retirees"][0]["name"], [r["township"] for r in d["retirees"]]) for d in j)')" \
+	"[('name_birth_date', '孙某', ['longhu', 'longhu'])]"
+expect_exit 0 rv "$T/a" --json duplicates --township longhu && expect_json
+expect_eq "within longhu" "$(json_get 'len(j)')" 1
+expect_exit 0 rv "$T/a" duplicates --township xinyan && expect_stdout_contains "No probable duplicate retirees within xinyan."
+expect_exit 2 rv "$T/a" duplicates --township 'Bad Code'
+
+# ---- list by township at the hub ---------------------------------------------------------------------------
+expect_exit 0 sn "$T/a" --json list retiree --township xinyan && expect_json
+expect_eq "list --township" "$(json_get 'sorted(r["id"].split("/")[0] for r in j)')" "['xinyan', 'xinyan', 'xinyan']"
+expect_exit 0 sn "$T/a" list retiree --township xinyan name=李秀英
+expect_eq "list --township with a filter" "$(wc -l <"$T/out")" 1
+expect_exit 0 sn "$T/a" list retiree --township baqian && expect_stdout_empty
+expect_exit 2 sn "$T/a" list retiree --township
+
 # ---- aid paid twice by different offices: flagged, both kept ---------------------------------------
 expect_exit 0 rv "$T/a" --json aid-anomalies && expect_json
 expect_eq "one anomaly" "$(json_get 'len(j)')" 1

@@ -19,7 +19,9 @@ ship() {
 cd "$T" || die "no temp dir"
 
 sn "$T/l" init --township longhu >/dev/null || die "init"
-sn "$T/x" init --township xinyan >/dev/null || die "init"
+# Xinyan's office last wrote 30 days ago (its clock says so): behind.
+XT=$((($(date +%s) - 30 * 86400) * 1000))
+SILVER_FAKE_TIME_MS=$XT sn "$T/x" init --township xinyan >/dev/null || die "init"
 sn "$T/hub" init --township county >/dev/null || die "init"
 
 # ---- Longhu: 3 aid payments 1500.50 + 200 + 0.01 to 2 people ---------------------------------
@@ -47,10 +49,12 @@ sn "$T/l" add ceremony person=王建国 date=2026-06-30 >/dev/null || die add
 sn "$T/l" add service retiree="$R2" date=2026-07-01 community=华夏社区 >/dev/null || die add
 
 # ---- Xinyan: one more person helped, in 2025 --------------------------------------------------
+export SILVER_FAKE_TIME_MS=$XT
 R3=$(sn "$T/x" add retiree name=陈桂兰 category=retired birth_date=1947-12-05) || die add
 sn "$T/x" add aid retiree="$R3" date=2025-12-31 amount=100 reason=old_age >/dev/null || die add
 sn "$T/x" add visit retiree="$R3" date=2025-12-31 type=festival >/dev/null || die add
 sn "$T/x" add branch name=新烟支部 model_level=city >/dev/null || die add
+unset SILVER_FAKE_TIME_MS
 ship l hub
 ship x hub
 
@@ -102,20 +106,22 @@ import csv, sys
 raw = open(sys.argv[1], newline="", encoding="utf-8").read()
 assert raw.endswith("\r\n"), "CRLF line ends"
 rows = list(csv.reader(raw.splitlines()))
-assert rows[0] == ["section", "township", "row", "row_label", "column", "column_label", "value"], rows[0]
-assert all(len(r) == 7 for r in rows), "7 fields everywhere"
-val = {(r[0], r[1], r[2], r[4]): r[6] for r in rows[1:]}
+assert rows[0] == ["section", "township", "township_name", "row", "row_label", "column", "column_label", "value"], rows[0]
+assert all(len(r) == 8 for r in rows), "8 fields everywhere"
+val = {(r[0], r[1], r[3], r[5]): r[7] for r in rows[1:]}
 assert val[("aid", "*", "", "amount")] == "1600.52", val[("aid", "*", "", "amount")]
 assert val[("aid", "longhu", "", "people")] == "2"
-groups = [r for r in rows if r[0] == "activity_groups" and r[1] == "*" and r[2]]
-assert sorted({r[3] for r in groups}) == ["豫剧社", "银发宣讲志愿服务队"], groups
+names = {r[1]: r[2] for r in rows[1:]}
+assert names == {"longhu": "Longhu Town", "xinyan": "Xinyan Subdistrict", "*": ""}, names
+groups = [r for r in rows if r[0] == "activity_groups" and r[1] == "*" and r[3]]
+assert sorted({r[4] for r in groups}) == ["豫剧社", "银发宣讲志愿服务队"], groups
 EOF
 pass
 
 # ---- the aligned table: CJK columns line up ------------------------------------------------------------
 expect_exit 0 st "$T/hub"
 expect_stdout_contains "County total"
-expect_stdout_contains "1600.52"
+expect_stdout_contains "1,600.52"
 expect_stdout_contains "银发宣讲志愿服务队"
 python3 - "$T/out" <<'EOF' || fail "table alignment"
 import sys, unicodedata
@@ -125,6 +131,8 @@ blocks = open(sys.argv[1], encoding="utf-8").read().split("\n\n")[1:]
 assert len(blocks) >= 10, len(blocks)
 for b in blocks:
     lines = [l for l in b.splitlines()[1:] if l.strip()]
+    if not lines or b.startswith("How current"):
+        continue  # the footer line; the freshness lines are not a table
     ws = {width(l.rstrip()) for l in lines}
     assert len(ws) == 1, (b.splitlines()[0], sorted(ws))
 EOF
@@ -139,8 +147,8 @@ h = open(sys.argv[1], encoding="utf-8").read()
 assert h.startswith("<!DOCTYPE html>")
 assert "<title>County statistics" in h
 assert h.count("<svg") >= 8, h.count("<svg")
-assert h.count("<table>") == 12
-assert "1600.52" in h and "银发宣讲志愿服务队" in h
+assert h.count("<table>") == 13, h.count("<table>")
+assert "1,600.52" in h and "银发宣讲志愿服务队" in h
 low = h.lower()
 assert "<script" not in low and "http://" not in low.replace("http://www.w3.org/2000/svg", "")
 assert "https://" not in low and "url(" not in low and "@import" not in low
@@ -156,4 +164,81 @@ expect_exit 2 st "$T/hub" extra
 expect_exit 4 st "$T/nowhere"
 expect_exit 4 st "$T/hub" --out "$T/no/such/dir/r.html"
 expect_exit 0 "$SS" --help && expect_stdout_contains "--format"
+expect_exit 4 st "$T/hub" --township baqian && expect_stderr_contains "no township 'baqian' here"
+expect_exit 4 st "$T/hub" --township nosuch --format json && expect_stdout_empty
+
+# ---- a report for the province: the county file --------------------------------------------------------
+cat >"$T/hub/county.json" <<'JSON'
+{"county": "新郑市", "unit": "新郑市委组织部老干部科", "stale_days": 14,
+ "townships": [{"code": "xinyan", "name": "新烟街道"}, {"code": "baqian", "name": "八千乡"},
+               {"code": "longhu", "name": "龙湖镇"}]}
+JSON
+expect_exit 0 st "$T/hub" --format json && expect_json
+expect_eq "county order" "$(json_get 'j["township_order"]')" "['xinyan', 'longhu']"
+expect_eq "names" "$(json_get '(j["township_names"]["xinyan"], j["township_names"]["longhu"], j["township_names"]["baqian"])')" \
+	"('新烟街道', '龙湖镇', '八千乡')"
+expect_eq "title, unit" "$(json_get '(j["title"], j["unit"])')" \
+	"('新郑市: statistics of the work for retired cadres', '新郑市委组织部老干部科')"
+STATE=$(sn "$T/hub" digest | sed -n 's/^state digest: *//p')
+LOGD=$(sn "$T/hub" digest | sed -n 's/^log digest: *//p')
+expect_eq "state digest as 'silvernode digest'" "$(json_get 'j["state_digest"]')" "$STATE"
+expect_eq "log digest" "$(json_get 'j["log_digest"]')" "$LOGD"
+expect_eq "freshness" "$(json_get '[(c, f["behind"], f["age_days"]) for c, f in sorted(j["freshness"].items())]')" \
+	"[('baqian', True, None), ('longhu', False, 0), ('xinyan', True, 30)]"
+# a township the county file names but with no data is known: a report of zeros, exit 0
 expect_exit 0 st "$T/hub" --township baqian && expect_stdout_contains "(no records)"
+expect_stdout_contains "八千乡: statistics of one township"
+expect_stdout_contains "no data received"
+
+say "the table and the HTML in the county's order, by name, with the sign-off and the digest"
+expect_exit 0 st "$T/hub"
+expect_stdout_contains "新郑市: statistics of the work for retired cadres"
+expect_stdout_contains "Reporting unit: 新郑市委组织部老干部科"
+expect_stdout_contains "state digest $STATE"
+expect_stdout_contains "behind"
+python3 - "$T/out" <<'EOF2' || fail "table: order and no all-zero rows"
+import sys
+t = open(sys.argv[1], encoding="utf-8").read()
+blocks = {b.splitlines()[0]: b for b in t.split("\n\n") if b.strip()}
+aid = blocks["Hardship aid"]
+assert aid.index("新烟街道") < aid.index("龙湖镇"), aid
+lect = blocks["Lectures, reports and six-into talks"]
+assert "龙湖镇" in lect and "新烟街道" not in lect, lect   # Xinyan gave no lecture: no row of zeros
+assert "八千乡" not in blocks["Retirees by category"]
+EOF2
+CHECKS=$((CHECKS + 1))
+expect_exit 0 st "$T/hub" --format html --out "$T/county.html"
+python3 - "$T/county.html" "$STATE" <<'EOF2' || fail "HTML for the province"
+import sys, re
+h = open(sys.argv[1], encoding="utf-8").read()
+assert "<title>新郑市: statistics of the work for retired cadres" in h
+assert "Reporting unit: 新郑市委组织部老干部科" in h
+assert "Reviewed by:" in h and "Reporting unit (seal):" in h and "Date:" in h
+assert sys.argv[2] in h.split("<footer>")[1], "state digest in the footer"
+assert "@page{size:A4" in h
+assert "1,600.52" in h
+sec = h.split('<section id="lectures">')[1].split("</section>")[0]
+assert "新烟街道" not in sec and "龙湖镇" in sec
+fresh = h.split('<section id="freshness"')[1].split("</section>")[0]
+assert fresh.index("新烟街道") < fresh.index("八千乡") < fresh.index("龙湖镇"), fresh
+assert 'class="behind"' in fresh
+# one colour for every bar of a chart
+for chart in re.findall(r"<svg.*?</svg>", h, re.S):
+    fills = set(re.findall(r'<rect[^>]*fill="(#[0-9a-f]+)"', chart))
+    assert len(fills) <= 1, fills
+EOF2
+expect_exit 0 st "$T/hub" --township longhu --format html --out "$T/one.html"
+CHECKS=$((CHECKS + 1))
+grep -q "<h1>新郑市, 龙湖镇: statistics of one township</h1>" "$T/one.html" || fail "a one-township report is titled as such"
+expect_exit 0 env LANGUAGE=zh_CN "$SS" --dir "$T/hub" --township longhu
+expect_stdout_contains "新郑市"
+expect_stdout_contains "龙湖镇"
+
+say "a bad county file is refused"
+echo '{"county": 1}' >"$T/bad.json"
+expect_exit 3 st "$T/hub" --county "$T/bad.json" && expect_stderr_contains "not a county file"
+echo '{"townships": [{"code": "Bad Code"}]}' >"$T/bad.json"
+expect_exit 3 st "$T/hub" --county "$T/bad.json"
+echo '{"townships": [{"code": "a"}, {"code": "a"}]}' >"$T/bad.json"
+expect_exit 3 st "$T/hub" --county "$T/bad.json" && expect_stderr_contains "twice"
+expect_exit 4 st "$T/hub" --county "$T/none.json"

@@ -89,6 +89,45 @@ expect_stderr_contains "refused this node's key"
 expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$(free_port) --server-key "$HUBKEY" --timeout 1
 expect_stderr_contains "cannot reach the server"
 
+say "an unreachable hub is given up in seconds, without --timeout"
+# Nothing listens on the port: no TCP connection ever comes.  The default
+# silence timeout is 20 s; the connection deadline is 2.5 s (plus the
+# program's start and end).  The check is 10 s: well under the old 22 s (so
+# it fails without the deadline), with room for a loaded sanitizer build.
+t0=$(date +%s%N)
+expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$(free_port) --server-key "$HUBKEY"
+t1=$(date +%s%N)
+expect_stderr_contains "cannot reach the server"
+elapsed_ms=$(((t1 - t0) / 1000000))
+[ "$elapsed_ms" -le 10000 ] || fail "an unreachable hub took ${elapsed_ms} ms to give up (want <= 10000)"
+say "unreachable hub given up in ${elapsed_ms} ms"
+
+say "something that accepts TCP but is no hub is given up in seconds too"
+SILENT_PORT=$(free_port)
+bg_start python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+conns = []
+end = time.time() + 60
+while time.time() < end:
+    s.settimeout(max(0.1, end - time.time()))
+    try:
+        conns.append(s.accept()[0])   # accept, never answer
+    except socket.timeout:
+        pass
+' "$SILENT_PORT"
+SILENT=$BG_PID
+wait_port "$SILENT_PORT" || die "the silent listener does not listen"
+t0=$(date +%s%N)
+expect_exit 8 sn "$T/n3" sync tcp://127.0.0.1:$SILENT_PORT --server-key "$HUBKEY"
+t1=$(date +%s%N)
+expect_stderr_contains "no silversync server answers"
+elapsed_ms=$(((t1 - t0) / 1000000))
+[ "$elapsed_ms" -le 10000 ] || fail "a silent listener took ${elapsed_ms} ms to give up (want <= 10000)"
+say "silent listener given up in ${elapsed_ms} ms"
+bg_kill "$SILENT"
+
 say "garbage bytes do not stop the hub"
 python3 - "$PORT" <<'EOF' || fail "garbage sender failed"
 import os, socket, sys

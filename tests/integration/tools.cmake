@@ -22,3 +22,5 @@ add_dependencies(bench_stats silver-stats)
 add_test(NAME bench_stats COMMAND bench_stats)
 set_tests_properties(bench_stats PROPERTIES TIMEOUT 3600 LABELS bench
   ENVIRONMENT "SILVER_BIN=${CMAKE_BINARY_DIR}/bin;SILVER_SRC=${CMAKE_SOURCE_DIR};LANG=C.UTF-8;LC_ALL=C.UTF-8")
+# A retiree moved to another township: signed, verified by both offices, counted once.
+silver_shell_test(test_transfer ${_td}/test_transfer.sh LABELS tools TIMEOUT 180)

@@ -99,11 +99,12 @@ static const char *fmt(const silver_field *f, const silver_value *v)
 /* DOMAIN.md "Field keys": fields in order, required ones marked with '*'. */
 static const struct {
 	const char *name;
-	const char *fields[16];
+	const char *fields[20];
 } domain[] = {
 	{ "retiree",
 	  { "*name", "*category", "gender", "*birth_date", "id_number", "unit", "branch", "address",
-	    "phone", "hardship", "checkup_date", "health_notes", "care_plan", "notes" } },
+	    "phone", "hardship", "checkup_date", "health_notes", "care_plan", "notes", "transferred_to",
+	    "transferred_from" } },
 	{ "visit", { "*retiree", "*date", "*type", "staff", "notes" } },
 	{ "delivery", { "*retiree", "*date", "*type", "notes" } },
 	{ "aid", { "*retiree", "*date", "*amount", "*reason", "approver", "notes" } },

@@ -207,8 +207,12 @@ static void edit_one(int node)
 	memcpy(c, coll.p, coll.n);
 	c[coll.n] = 0;
 	if (strcmp(c, "retiree") == 0) {
-		kv[n++] = rnd(2) ? (silver_kv){"category", PICK(categories)}
-				 : (silver_kv){"checkup_date", rnd(4) ? PICK(dates) : ""};
+		/* now and then moved away (or back: transferred_to cleared) */
+		if (rnd(8) == 0)
+			kv[n++] = (silver_kv){"transferred_to", rnd(2) ? "xinyan/retiree/038h6l5lqs0005b0f" : ""};
+		else
+			kv[n++] = rnd(2) ? (silver_kv){"category", PICK(categories)}
+					 : (silver_kv){"checkup_date", rnd(4) ? PICK(dates) : ""};
 	} else if (strcmp(c, "visit") == 0 || strcmp(c, "delivery") == 0) {
 		const char *r = some(node, "retiree");
 		int k = (int)rnd(3);
@@ -382,6 +386,9 @@ static int brute_one(const silver_record *rec, void *ctx)
 
 	if (strcmp(coll, "retiree") == 0) {
 		static const char *const cat[] = {"honorary", "retired"};
+		txt(rec, "transferred_to", k, sizeof(k));
+		if (*k)
+			return 0; /* moved away: counted where it went */
 		txt(rec, "category", k, sizeof(k));
 		if ((c = IDX(cat, k)) >= 0)
 			both(t, T, ST_RETIREES, c, 1);
