@@ -900,6 +900,7 @@ int silver__rtxn(silver_store *s, MDB_txn **txn)
 	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(s->env, 0);
+		silver__map_note(s);
 		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
 	}
 	return silver__mdb_err(rc);

@@ -94,6 +94,7 @@ static int cmd_init(silver_cli_opts *o)
 		silver_cli_error(_("init: --admin needs the county admin's public key, 64 hex digits"));
 		return SILVER_EXIT_INPUT;
 	}
+	silver_cli_guard_store(o->dir);
 	rv = silver_store_create(o->dir, township, name);
 	if (rv == SILVER_EEXIST) {
 		silver_cli_error(_("init: %s already holds a node; nothing was changed"), o->dir);
@@ -918,6 +919,7 @@ static int admin_init(silver_cli_opts *o)
 			return SILVER_EXIT_USAGE;
 		}
 	}
+	silver_cli_guard_store(o->dir);
 	rv = silver_store_create(o->dir, "county", name);
 	if (rv == SILVER_EEXIST) {
 		silver_cli_error(_("admin init: %s already holds a node; nothing was changed"), o->dir);
@@ -1375,7 +1377,12 @@ static int cmd_export_bundle(silver_cli_opts *o)
 		ff.s = s;
 		rv = silver_bundle_write(s, file, hs.h, hs.n, ff.n || ff.for_key ? filter_feed : NULL, &ff, &count);
 		silver_store_close(&s);
-		if (rv != 0) {
+		if (rv == SILVER_EINVAL) {
+			silver_cli_error(_("export-bundle: %s exists and is not a regular file (a device, pipe or "
+					   "directory); it was left alone and nothing was written"),
+					 file);
+			rv = SILVER_EXIT_INPUT;
+		} else if (rv != 0) {
 			char ctx[300];
 			snprintf(ctx, sizeof(ctx), _("export-bundle: cannot write %s: "), file);
 			rv = silver_cli_fail(rv, NULL, ctx);

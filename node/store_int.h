@@ -35,6 +35,7 @@ struct silver_store {
 	char township[SILVER_MAX_NAME + 1];
 	char name[128];
 	size_t mapsize;
+	int mapslot; /* its row in store.c's table of maps (silver_store_fault_addr), -1: none */
 	struct silver__vpool *vpool; /* seal verification threads (ingest.c), started on first use */
 };
 
@@ -78,6 +79,8 @@ int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v)
 int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n);
 void silver__vpool_destroy(silver_store *s); /* ingest.c: stop the verification threads */
 uint64_t silver__now_ms(void);
+int silver__fsync_dir_of(const char *path); /* bundle.c: fsync the directory holding path */
+void silver__map_note(silver_store *s);    /* the env's map moved or grew: tell the fault check */
 
 /* feed.c: feed records and appending our own entries */
 typedef struct silver_feedrec {

@@ -13,12 +13,7 @@
 
 static int rtxn(silver_store *s, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		mdb_env_set_mapsize(s->env, 0);
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	}
-	return silver__mdb_err(rc);
+	return silver__rtxn(s, txn);
 }
 
 int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_record *out)

@@ -34,7 +34,7 @@
 #include "silver_store.h"
 
 /* Finding kinds: stable keywords for scripts (docs/AUDIT.md, "Findings"). */
-#define AUDIT_K_DAMAGED "damaged"         /* the bundle's framing is broken after a valid header */
+#define AUDIT_K_DAMAGED "damaged"         /* a bundle's framing broken after a valid header; a store LMDB cannot read through */
 #define AUDIT_K_MALFORMED "malformed"     /* an entry does not decode (not canonical, over a limit) */
 #define AUDIT_K_VERSION "version"         /* an entry of a newer format version or unknown suite */
 #define AUDIT_K_SIGNATURE "signature"     /* a seal does not verify */
