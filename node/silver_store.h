@@ -306,6 +306,8 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx) SILVER_WUR;
 
 /* Look an entry up by reference (e.g. a head's) and decode it into a. */
 int silver_store_entry(silver_store *s, const silver_ref *ref, silver_arena *a, silver_entry *out) SILVER_WUR;
+/* How many entries the store holds (every feed, sealed or not). */
+int silver_store_entry_count(silver_store *s, uint64_t *n) SILVER_WUR;
 
 typedef struct silver_feedinfo {
 	uint8_t tag[SILVER_FEEDTAG_BYTES];

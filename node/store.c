@@ -124,6 +124,14 @@ int silver_store_fault(int sig, const siginfo_t *si, const void *ucontext)
 		return 1;
 #if defined(__x86_64__)
 	pc = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] : 0;
+	if (pc && lmdb_hi && !(pc >= lmdb_lo && pc < lmdb_hi) && uc) {
+		/* memcpy/memcmp (libc's, leaf functions that push nothing)
+		 * called by liblmdb with a pointer out of a garbage page: the
+		 * word at the stack pointer is the return address into it. */
+		uintptr_t ret = *(const uintptr_t *)(uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+		if (ret >= lmdb_lo && ret < lmdb_hi)
+			return 1;
+	}
 #elif defined(__aarch64__)
 	pc = uc ? (uintptr_t)uc->uc_mcontext.pc : 0;
 #elif defined(__i386__)

@@ -158,6 +158,20 @@ static int touch_cmp(const void *a, const void *b)
 	return silver_ref_cmp(&x->ref, &y->ref);
 }
 
+int silver_store_entry_count(silver_store *s, uint64_t *n)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int rv = rtxn(s, &txn);
+	if (rv != 0)
+		return rv;
+	rv = silver__mdb_err(mdb_stat(txn, s->entries, &st));
+	if (rv == 0)
+		*n = st.ms_entries;
+	mdb_txn_abort(txn);
+	return rv;
+}
+
 int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, void *ctx)
 {
 	MDB_txn *txn;

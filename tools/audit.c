@@ -575,8 +575,37 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 	signal(sig, SIG_DFL); /* the fault repeats and takes its default action */
 }
 
+/* A walk that reads no entry for this long is stuck in liblmdb on a garbage
+ * page (no single read takes more than milliseconds, even on a loaded
+ * machine): the store is damaged.  SILVER_AUDIT_STALL_SECONDS (tests) sets it. */
+#define AUDIT_STALL_SECONDS 60
+
+static void *watchdog(void *arg)
+{
+	unsigned long last = audit_progress;
+	unsigned stall = 0, limit = (unsigned)(uintptr_t)arg;
+	for (;;) {
+		sleep(1);
+		if (!damage_armed)
+			continue;
+		if (!audit_walking || audit_progress != last) {
+			last = audit_progress;
+			stall = 0;
+			continue;
+		}
+		if (++stall >= limit) {
+			pthread_kill(main_thread, SIGUSR2);
+			return NULL;
+		}
+	}
+}
+
 static void guard_store(void)
 {
+	const char *e = getenv("SILVER_AUDIT_STALL_SECONDS");
+	unsigned long limit = e && *e ? strtoul(e, NULL, 10) : AUDIT_STALL_SECONDS;
+	pthread_t th;
+	pthread_attr_t at;
 	struct sigaction sa;
 	main_thread = pthread_self();
 	silver_store_on_damage(damage_jump);
@@ -587,6 +616,21 @@ static void guard_store(void)
 	sigaction(SIGBUS, &sa, NULL);
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
+	if (limit == 0 || limit > 86400)
+		limit = AUDIT_STALL_SECONDS;
+	if (pthread_attr_init(&at) == 0) {
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, watchdog, (void *)(uintptr_t)limit) != 0)
+			silver_cli_error(_("cannot start the watchdog thread; a damaged store could stop the audit"));
+		pthread_attr_destroy(&at);
+	}
+}
+
+static int has_data_file(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return access(path, F_OK) == 0;
 }
 
 /* The report of a store that cannot be read through: one finding. */
@@ -638,7 +682,8 @@ int main(int argc, char **argv)
 	}
 	rv = audit_run(&a.o, &rep, &why);
 	damage_armed = 0;
-	if (rv == SILVER_ECORRUPT && a.o.store) {
+	if (a.o.store && (rv == SILVER_ECORRUPT || (rv == SILVER_ENOTFOUND && has_data_file(a.o.store)))) {
+		/* ENOTFOUND with a data.mdb: one of its databases is gone. */
 		audit_report_release(&rep);
 		return report_damaged(&a);
 	}

@@ -127,6 +127,12 @@ typedef struct audit_report {
  * is unusable: not a bundle (SILVER_EMALFORMED), a newer format
  * (SILVER_EVERSION), unreadable (SILVER_EIO, SILVER_ENOTFOUND), no store
  * (SILVER_ENOTFOUND), out of memory. */
+/* The store walk's progress, for silver-audit's watchdog: a garbage page can
+ * send liblmdb round a loop that never returns, and an audit must end with a
+ * verdict.  walk_store sets audit_walking while it walks the entries and
+ * counts each entry read in audit_progress. */
+extern volatile unsigned long audit_progress;
+extern volatile int audit_walking;
 int audit_run(const audit_opts *o, audit_report *rep, silver_why *why);
 void audit_report_release(audit_report *rep);
 

@@ -32,3 +32,9 @@ endforeach()
 silver_shell_test(integration_restore ${_id}/test_restore.sh
   TIMEOUT 120 LABELS integration)
 set_property(TEST integration_restore APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+
+# Damaged stores (cut short, a page of garbage, each page in turn) and files
+# that are not regular files: never a signal, never a hang (docs/STORE.md).
+silver_shell_test(integration_damage ${_id}/test_damage.sh
+  TIMEOUT 300 LABELS integration fault)
+set_property(TEST integration_damage APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
