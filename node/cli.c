@@ -105,7 +105,7 @@ int silver_cli_fail(int err, const silver_why *why, const char *context)
 void silver_cli_value(const silver_field *f, const silver_value *v, silver_buf *buf)
 {
 	static const char nul = 0;
-	buf->len = 0;
+	silver_buf_reset(buf);
 	if (v->type == SILVER_V_BOOL) {
 		const char *s = v->i ? _("deleted") : _("kept");
 		silver_buf_append(buf, s, strlen(s));

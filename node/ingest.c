@@ -306,7 +306,7 @@ static int value_ok(const silver_field *f, const silver_value *v, silver_arena *
 		return !f->required;
 	if (v->type == SILVER_V_BOOL)
 		return 0;
-	tmp->len = 0;
+	silver_buf_reset(tmp);
 	if (silver_schema_format(f, v, tmp) != 0)
 		return 0;
 	if (silver_schema_parse(f, (const char *)tmp->data, a, &back, why, sizeof(why)) != 0)

@@ -166,7 +166,7 @@ static uint32_t contrib(const silver_record *r, struct cell *c)
 static int cell_key(const struct cell *c, const silver_slice *township, silver_buf *out)
 {
 	static const uint8_t zero = 0;
-	out->len = 0;
+	silver_buf_reset(out);
 	if (silver_buf_append(out, c->metric, strlen(c->metric)) || silver_buf_append(out, &zero, 1) ||
 	    silver_buf_append(out, township->p, township->n) || silver_buf_append(out, &zero, 1) ||
 	    silver_buf_append(out, c->date.p, c->date.n) || silver_buf_append(out, &zero, 1) ||

@@ -157,6 +157,6 @@ int silver__apply(silver_wtxn *t, const silver_entry *e);
 int silver__state_digest_load(silver_wtxn *t);
 int silver__state_digest_save(silver_wtxn *t);
 void silver__record_pick(silver_record *r); /* sets winner/conflict/deleted */
-void silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out);
+int silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out) SILVER_WUR;
 
 #endif

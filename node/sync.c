@@ -484,7 +484,7 @@ static int sess_next_batch(struct sess *x)
 	if (rv != 0 || x->bcount == 0)
 		return rv;
 encode:
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	if ((rv = silver_msg_batch_head(x->next_batch, x->bcount, &x->msg)) != 0 ||
 	    (rv = silver_buf_append(&x->msg, x->scratch.data, x->scratch.len)) != 0)
 		return rv;
@@ -538,7 +538,7 @@ static int sess_pump(struct sess *x, send_fn send, void *sctx)
 	 * rewind a feed and make us send it again. */
 	if (x->export_done && !x->nev && !x->done_sent && x->acked_next == x->next_batch &&
 	    !(x->client && x->nunreadable && !x->peer_done)) {
-		x->msg.len = 0;
+		silver_buf_reset(&x->msg);
 		if ((rv = silver_msg_done_encode(x->next_batch, x->rep.sent, &x->msg)) != 0 ||
 		    (rv = send(x, &x->msg, sctx)) != 0)
 			return rv;
@@ -647,7 +647,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 			rv = silver_store_ingest_finish(&x->prep, &ir, &why);
 		else
 			rv = silver_store_ingest(x->s, m->entries, m->nentries, &ir, &why);
-		x->msg.len = 0;
+		silver_buf_reset(&x->msg);
 		if (rv == SILVER_EFORK && x->ev_wait > 0) {
 			/* the evidence we asked for: ingest kept both sides */
 			x->ev_wait--;
@@ -948,7 +948,7 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 	zmq_msg_init(&in);
 	if ((rv = sess_snapshot(&x)) != 0)
 		goto out;
-	x.msg.len = 0;
+	silver_buf_reset(&x.msg);
 	if ((rv = sess_hello_encode(&x, &x.msg)) != 0 || (rv = client_send(&x, &x.msg, &tx)) != 0)
 		goto out;
 	x.hello_out = 1;
@@ -1009,7 +1009,7 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 				why_set(why, N_("the server sent a message this program cannot read"), silver_strerror(rv));
 				if (rv == SILVER_EVERSION)
 					why_set(why, N_("the server speaks a newer protocol; upgrade this program"), NULL);
-				x.msg.len = 0;
+				silver_buf_reset(&x.msg);
 				if (silver_msg_error_encode(rv, "malformed message", &x.msg) == 0)
 					client_send(&x, &x.msg, &tx);
 				break;
@@ -1444,7 +1444,7 @@ static void end_sess(silver_server *srv, size_t at, int code, const char *reason
 {
 	struct sess *x = srv->sess[at];
 	struct server_tx tx = {srv};
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	if (silver_msg_error_encode(code, reason, &x->msg) == 0)
 		server_send(x, &x->msg, &tx);
 	sess_final_vector(x);
@@ -1472,7 +1472,7 @@ static int server_hello(silver_server *srv, struct sess *x, const silver_msg *m,
 		return rv;
 	if ((rv = sess_snapshot(x)) != 0 || (rv = sess_hello_in(x, m)) != 0)
 		return rv;
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	return sess_hello_encode(x, &x->msg);
 }
 

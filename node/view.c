@@ -30,7 +30,11 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	silver_buf_init(&key);
-	silver__record_key(&coll, &ids, &key);
+	if (silver__record_key(&coll, &ids, &key) != 0) {
+		mdb_txn_abort(txn);
+		silver_buf_release(&key);
+		return SILVER_ENOMEM;
+	}
 	k.mv_size = key.len;
 	k.mv_data = key.data;
 	rc = mdb_get(txn, s->records, &k, &v);
