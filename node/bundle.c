@@ -138,8 +138,11 @@ int silver_bundle_write(silver_store *s, const char *path, const silver_have *ha
 		rv = SILVER_EINVAL;
 	if (rv == 0 && rename(tmp, path) != 0)
 		rv = write_err(errno);
-	if (rv == 0)
-		rv = silver__fsync_dir_of(path); /* the rename itself must survive a power cut */
+	if (rv == 0 && (rv = silver__fsync_dir_of(path)) != 0) {
+		/* The rename itself must survive a power cut; when that cannot be
+		 * made sure, no bundle is better than one that may vanish. */
+		unlink(path);
+	}
 	if (rv != 0 && made)
 		unlink(tmp);
 	if (rv == 0)

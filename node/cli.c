@@ -275,8 +275,10 @@ int silver_cli_main(const char *prog, const silver_cli_command *commands, void (
 	if (!o.dir || !*o.dir)
 		o.dir = "./silver-data";
 	rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!rest)
+	if (!rest) {
+		silver_cli_error("%s", _(silver_strerror(SILVER_ENOMEM)));
 		return SILVER_EXIT_INTERNAL;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--dir") == 0) {
