@@ -126,7 +126,7 @@ int silver_bundle_write(silver_store *s, const char *path, const silver_have *ha
 		rv = write_err(errno);
 	if (rv == 0)
 		rv = silver__export(s, txn, have, nhave, filter, fctx, write_one, f);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	if (f) {
 		if (rv == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
 			rv = write_err(errno);

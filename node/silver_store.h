@@ -266,6 +266,13 @@ void silver_store_on_damage(void (*fn)(void));
 
 /* ---- reading --------------------------------------------------------------- */
 
+/* on = 1: from now on every read of s (get, list, entry, feeds, cells,
+ * digests, ...) sees one state, that of this moment, through one LMDB read
+ * transaction, whatever other processes write meanwhile (silver-audit of a
+ * live node); on = 0 ends it (silver_store_close does too).  Only for a
+ * store opened read-only, read by one thread at a time. */
+int silver_store_snapshot(silver_store *s, int on) SILVER_WUR;
+
 typedef struct silver_head {
 	silver_ref ref;
 	uint64_t hlc;

@@ -594,6 +594,8 @@ void silver_store_close(silver_store **sp)
 	if (!s)
 		return;
 	silver__vpool_destroy(s);
+	if (s->snap)
+		mdb_txn_abort(s->snap);
 	map_release(s);
 	if (s->env)
 		mdb_env_close(s->env);
@@ -863,6 +865,6 @@ int silver_store_restored(silver_store *s, uint64_t *tip)
 	rv = silver__meta_get(s, txn, "restored", &v);
 	if (rv == 0 && v.mv_size == 8)
 		memcpy(tip, v.mv_data, 8);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv == 0 ? 1 : rv == SILVER_ENOTFOUND ? 0 : rv;
 }

@@ -35,6 +35,7 @@ struct silver_store {
 	char township[SILVER_MAX_NAME + 1];
 	char name[128];
 	size_t mapsize;
+	MDB_txn *snap; /* silver_store_snapshot's read transaction: every read uses it; NULL: none */
 	int mapslot; /* its row in store.c's table of maps (silver_store_fault_addr), -1: none */
 	struct silver__vpool *vpool; /* seal verification threads (ingest.c), started on first use */
 };
@@ -103,6 +104,7 @@ int silver__seal_all(silver_wtxn *t);
 
 /* ingest.c */
 int silver__rtxn(silver_store *s, MDB_txn **txn); /* a read transaction, following a grown map */
+void silver__rtxn_end(silver_store *s, MDB_txn *txn); /* end it (not the snapshot's, silver_store_snapshot) */
 int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_t nhave,
 		   silver_feedfilter_fn filter, void *fctx, silver_bytes_fn fn, void *ctx);
 

@@ -31,7 +31,7 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 		return rv;
 	silver_buf_init(&key);
 	if (silver__record_key(&coll, &ids, &key) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		silver_buf_release(&key);
 		return SILVER_ENOMEM;
 	}
@@ -53,7 +53,7 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 		}
 	}
 	silver_buf_release(&key);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -70,12 +70,12 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 		return rv;
 	a = silver_arena_new();
 	if (!a) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return SILVER_ENOMEM;
 	}
 	if ((rc = mdb_cursor_open(txn, s->records, &cur)) != 0) {
 		silver_arena_destroy(&a);
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	k.mv_size = pn;
@@ -104,7 +104,7 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 		rv = silver__mdb_err(rc);
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -145,7 +145,7 @@ int silver_store_entry(silver_store *s, const silver_ref *ref, silver_arena *a, 
 				*out = e;
 		}
 	}
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -172,7 +172,7 @@ int silver_store_entry_count(silver_store *s, uint64_t *n)
 	rv = silver__mdb_err(mdb_stat(txn, s->entries, &st));
 	if (rv == 0)
 		*n = st.ms_entries;
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -189,7 +189,7 @@ int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, vo
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->touch, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	k.mv_size = pn;
@@ -232,7 +232,7 @@ int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, vo
 	}
 	silver_arena_destroy(&a);
 	free(list);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -249,7 +249,7 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx)
 	a = silver_arena_new();
 	if (!a || (rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
 		silver_arena_destroy(&a);
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return a ? SILVER_ESTORE : SILVER_ENOMEM;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -262,7 +262,7 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx)
 	}
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -276,7 +276,7 @@ int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx)
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->feeds, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -298,7 +298,7 @@ int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx)
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -354,7 +354,7 @@ int silver_store_digest(silver_store *s, silver_digest *out)
 		out->records = st.ms_entries;
 	if (rv == 0 && mdb_stat(txn, s->conflicts, &st) == 0)
 		out->conflicts = st.ms_entries;
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -383,7 +383,7 @@ int silver_store_digest_township(silver_store *s, const char *township, silver_d
 		memcpy(out->state, v.mv_data, SILVER_HASH_BYTES);
 	else if (rv == SILVER_ENOTFOUND)
 		rv = 0;
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -398,7 +398,7 @@ int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx)
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->conflicts, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -416,6 +416,6 @@ int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx)
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }

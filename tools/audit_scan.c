@@ -1217,6 +1217,11 @@ int audit_run(const audit_opts *o, audit_report *rep, silver_why *why)
 		rv = silver_store_open(o->store, SILVER_OPEN_RDONLY, &st);
 		if (rv != 0)
 			goto out;
+		/* One read transaction for the whole audit: a node that writes
+		 * meanwhile (a running daemon, an add) cannot make its entries,
+		 * records and digests disagree with each other in the report. */
+		if ((rv = silver_store_snapshot(st, 1)) != 0)
+			goto out;
 	}
 	if ((rv = pool_start(&s)) != 0)
 		goto out;
