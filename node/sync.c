@@ -660,6 +660,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 			x->rep.received += m->nentries;
 			x->rep.stored += ir.stored;
 			x->rep.applied += ir.applied;
+			x->rep.skewed += ir.skewed;
 			if (ir.conflicts_after > ir.conflicts_before)
 				x->rep.conflicts_opened += ir.conflicts_after - ir.conflicts_before;
 			rv = silver_msg_ack_encode(m->batch, 0, "", ir.received, ir.stored, ir.applied, &x->msg);
