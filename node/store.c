@@ -221,6 +221,7 @@ int silver__mdb_err(int rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
+	case MDB_CURSOR_FULL: /* a tree deeper than LMDB can make: pages point in a loop */
 		return SILVER_ECORRUPT;
 	case MDB_VERSION_MISMATCH:
 		return SILVER_EVERSION;

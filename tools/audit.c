@@ -646,6 +646,7 @@ static int report_damaged(const struct args *a)
 	else
 		report_text(a, &rep);
 	fflush(stdout);
+	audit_report_release(&rep);
 	return EXIT_FINDINGS;
 }
 
@@ -682,8 +683,11 @@ int main(int argc, char **argv)
 	}
 	rv = audit_run(&a.o, &rep, &why);
 	damage_armed = 0;
-	if (a.o.store && (rv == SILVER_ECORRUPT || (rv == SILVER_ENOTFOUND && has_data_file(a.o.store)))) {
-		/* ENOTFOUND with a data.mdb: one of its databases is gone. */
+	if (a.o.store && (rv == SILVER_ECORRUPT || rv == SILVER_ESTORE ||
+			  (rv == SILVER_ENOTFOUND && has_data_file(a.o.store)))) {
+		/* ENOTFOUND with a data.mdb: one of its databases is gone;
+		 * ESTORE: LMDB failed in a way only a damaged file explains
+		 * (a read-only audit asks nothing else of it). */
 		audit_report_release(&rep);
 		return report_damaged(&a);
 	}
