@@ -559,6 +559,16 @@ static int is_local_failure(int rv)
 	       rv == SILVER_ECORRUPT || rv == SILVER_EDISKFULL;
 }
 
+/* The code to act on for an ERROR from the peer.  A failure of the peer's
+ * own store or memory (its disk is full) is not this node's: it is a peer
+ * failure, SILVER_ENET (exit 8, docs/EXIT.md), with the peer's reason. */
+static int peer_error_code(int64_t code)
+{
+	if (code >= 0 || code < INT32_MIN || is_local_failure((int)code))
+		return SILVER_ENET;
+	return (int)code;
+}
+
 static void note_refusal(struct sess *x, int code, const char *reason, size_t rn, const char *detail)
 {
 	if (x->rep.refusal)
@@ -730,7 +740,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 		return 0;
 	}
 	case SILVER_MSG_ERROR:
-		x->error_code = m->code < 0 ? m->code : SILVER_ENET;
+		x->error_code = peer_error_code(m->code);
 		snprintf(x->error_reason, sizeof(x->error_reason), "%.*s", (int)m->reason.n, (const char *)m->reason.p);
 		return x->error_code;
 	}
@@ -1017,7 +1027,7 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 			}
 			if (!x.hello_in) {
 				if (m.type == SILVER_MSG_ERROR) {
-					rv = m.code < 0 ? m.code : SILVER_ENET;
+					rv = peer_error_code(m.code);
 					snprintf(x.error_reason, sizeof(x.error_reason), "%.*s", (int)m.reason.n,
 						 (const char *)m.reason.p);
 					why_set(why, x.error_reason, endpoint);
@@ -1559,7 +1569,11 @@ static void server_message(silver_server *srv, struct inmsg *im, silver_server_e
 			emit(srv, fn, ctx, SILVER_EV_SESSION_FAIL, x, x->error_code, x->error_reason);
 			drop_sess(srv, at);
 		} else {
-			end_sess(srv, at, rv, x->fatal ? "the hub's store failed" : "protocol violation", fn, ctx,
+			/* The reason says what failed ("the disk is full"): the client
+			 * reports it as a peer failure (exit 8), not as its own. */
+			char why_s[200];
+			snprintf(why_s, sizeof(why_s), "the hub's store failed: %s", silver_strerror(rv));
+			end_sess(srv, at, rv, x->fatal ? why_s : "protocol violation", fn, ctx,
 				 x->fatal ? SILVER_EV_SESSION_FAIL : SILVER_EV_BAD_MESSAGE);
 		}
 		return;

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -49,6 +50,8 @@ typedef int (*trunc_fn)(int, off_t);
 typedef int (*falloc_fn)(int, off_t, off_t);
 typedef int (*statvfs_fn)(const char *, struct statvfs *);
 typedef int (*statvfs64_fn)(const char *, struct statvfs64 *);
+
+#define MSYNC_FD (-100) /* msync has no descriptor: counted as a file's */
 
 static long fail_write, fail_malloc, free_bytes = -1;
 static int fail_errno = ENOSPC, short_write;
@@ -99,10 +102,15 @@ __attribute__((destructor)) static void fi_fini(void)
 	}
 }
 
-/* Is this write-like call the one to fail?  Counts calls on files only. */
+/* Is this write-like call the one to fail?  Counts calls on regular files
+ * only: not the terminal, not the pipes and eventfds of ZeroMQ (which
+ * asserts on a failed write to its own signaller). */
 static int hit(int fd)
 {
-	if (!ready || fd <= 2)
+	struct stat st;
+	if (!ready || (fd <= 2 && fd != MSYNC_FD))
+		return 0;
+	if (fd != MSYNC_FD && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
 		return 0;
 	return __atomic_add_fetch(&nwrite, 1, __ATOMIC_SEQ_CST) == fail_write;
 }
@@ -202,7 +210,7 @@ int fdatasync(int fd)
 int msync(void *p, size_t n, int flags)
 {
 	REAL(msync, msync_fn);
-	if (hit(3)) {
+	if (hit(MSYNC_FD)) {
 		errno = EIO;
 		return -1;
 	}

@@ -199,3 +199,38 @@ else
 	AFTER=$AFTER_IMPORT
 	inject_allocs "import-bundle" check_import "$SN" --dir w import-bundle other.bundle
 fi
+
+say "the hub's disk fills during a sync: the client gets a peer failure (exit 8), its own store intact"
+expect_exit 0 sn hub init --township county --admin "$ADM"
+expect_exit 0 sn adm admin certify "$(key_of hub)" --role hub --write county
+expect_exit 0 sn adm export-bundle certs2.bundle
+expect_exit 0 sn hub import-bundle certs2.bundle
+HUBKEY=$(key_of hub)
+hub_tried=0
+hub_refused=0
+# The hub's write-like calls from its first on, failing in turn, until a
+# client's entries meet a failed one (at most 12 hubs).
+for k in 1 2 3 4 5 6 7 8 9 10 11 12; do
+	rm -rf hubw w
+	cp -r hub hubw
+	cp -r pristine w
+	PORT=$(free_port)
+	SILVER_FI_WRITE=$k LD_PRELOAD=$LIB "$SN" --dir hubw hub --listen "tcp://127.0.0.1:$PORT" 2>"$T/hub.log" &
+	HP=$!
+	BG_PIDS+=("$HP")
+	wait_port "$PORT" || { fail "the hub does not listen"; bg_kill "$HP"; break; }
+	"$SN" --dir w sync "tcp://127.0.0.1:$PORT" --server-key "$HUBKEY" --timeout 10 >"$T/out" 2>"$T/err"
+	rc=$?
+	bg_kill "$HP"
+	hub_tried=$((hub_tried + 1))
+	CHECKS=$((CHECKS + 1))
+	if ((rc == 0)); then
+		continue # that call was not one of the sync's
+	fi
+	hub_refused=$((hub_refused + 1))
+	((rc == 8)) || fail "sync to a hub whose disk is full (call $k): exit $rc, want 8: $(cat "$T/err")"
+	grep -qF "disk is full" "$T/err" || fail "sync to a hub whose disk is full: the reason is not given: $(cat "$T/err")"
+	store_whole "sync to a full hub (call $k)"
+	break
+done
+((hub_refused > 0)) || fail "no hub write failed during a sync ($hub_tried hubs tried)"
