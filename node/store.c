@@ -252,6 +252,13 @@ int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void 
 	return silver__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
 }
 
+/* Is the disk holding dir (almost) out of room? */
+static int disk_nearly_full(const char *dir)
+{
+	struct statvfs vs;
+	return statvfs(dir, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < MIN_FREE_BYTES;
+}
+
 /* errno after a failed write, fsync or close as a SILVER_E* code. */
 static int errno_err(int e)
 {
@@ -708,6 +715,11 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		if (rv == 0) {
 			rc = mdb_txn_commit(t.txn);
 			rv = silver__mdb_err(rc);
+			/* LMDB turns a short write into EIO: on a disk with no room
+			 * left that is the disk filling up, and the user should be
+			 * told so. */
+			if (rv == SILVER_EIO && disk_nearly_full(s->dir))
+				rv = SILVER_EDISKFULL;
 		} else {
 			mdb_txn_abort(t.txn);
 		}

@@ -103,14 +103,14 @@ __attribute__((destructor)) static void fi_fini(void)
 }
 
 /* Is this write-like call the one to fail?  Counts calls on regular files
- * only: not the terminal, not the pipes and eventfds of ZeroMQ (which
- * asserts on a failed write to its own signaller). */
+ * and directories (their fsync) only: not the terminal, not the pipes and
+ * eventfds of ZeroMQ (which asserts on a failed write to its own signaller). */
 static int hit(int fd)
 {
 	struct stat st;
 	if (!ready || (fd <= 2 && fd != MSYNC_FD))
 		return 0;
-	if (fd != MSYNC_FD && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)))
+	if (fd != MSYNC_FD && (fstat(fd, &st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))))
 		return 0;
 	return __atomic_add_fetch(&nwrite, 1, __ATOMIC_SEQ_CST) == fail_write;
 }

@@ -154,6 +154,15 @@ SILVER_FI_WRITE=1 SILVER_FI_SHORT=1 LD_PRELOAD=$LIB "$SN" --dir w export-bundle 
 expect_eq "short write exit" "$?" 7
 grep -qF "the disk is full" "$T/err" || fail "short write: no \"the disk is full\" in: $(cat "$T/err")"
 
+# LMDB reports a short write as EIO; on a disk with no room left that is the
+# disk filling up.
+rm -rf w
+cp -r pristine w
+SILVER_FI_WRITE=1 SILVER_FI_SHORT=1 SILVER_FI_FREE=4096 LD_PRELOAD=$LIB "$SN" --dir w add team name=probe >"$T/out" 2>"$T/err"
+expect_eq "short write in a commit exit" "$?" 7
+grep -qF "the disk is full" "$T/err" || fail "short write in a commit: no \"the disk is full\" in: $(cat "$T/err")"
+check_add "short write in a commit"
+
 say "init with 4 KiB free: refused, nothing made"
 rm -rf nn
 SILVER_FI_FREE=4096 LD_PRELOAD=$LIB "$SN" --dir nn init --township xinan >"$T/out" 2>"$T/err"
