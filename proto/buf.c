@@ -72,7 +72,7 @@ int silver_buf_append(silver_buf *b, const void *p, size_t n)
 		return 0;
 	/* The packer appends a few bytes at a time: the room is usually there
 	 * (cap + 1 bytes are allocated, so the terminator fits too). */
-	if (b->cap && n < b->cap - b->len) {
+	if (b->cap && n < b->cap - b->len && !b->failed) {
 		memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = 0;
