@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -23,9 +22,63 @@ static int count_one(const uint8_t *p, size_t n, void *ctx)
 	return 0;
 }
 
+/* An errno from writing a file as a SILVER_E* code: a full disk (or quota)
+ * says so, anything else is an I/O error. */
+static int write_err(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG ? SILVER_EDISKFULL : SILVER_EIO;
+}
+
 static int write_one(const uint8_t *p, size_t n, void *ctx)
 {
-	return fwrite(p, 1, n, ctx) == n ? 0 : (errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO);
+	return fwrite(p, 1, n, ctx) == n ? 0 : write_err(errno);
+}
+
+int silver__fsync_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rv = 0;
+	if (!slash)
+		dir = strdup(".");
+	else if (slash == path)
+		dir = strdup("/");
+	else
+		dir = strndup(path, (size_t)(slash - path));
+	if (!dir)
+		return SILVER_ENOMEM;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return SILVER_EIO;
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rv = write_err(errno);
+	close(fd);
+	return rv;
+}
+
+/* The .part file beside the bundle: a regular file of ours, or nothing.  A
+ * leftover regular .part (an earlier run that was stopped) is replaced; any
+ * other kind of file there is refused, never opened (a FIFO would block). */
+static int open_part(const char *tmp, FILE **f)
+{
+	struct stat st;
+	int fd;
+	if (lstat(tmp, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return SILVER_EINVAL;
+		if (unlink(tmp) != 0)
+			return SILVER_EIO;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return errno == ENOENT ? SILVER_ENOTFOUND : write_err(errno);
+	if (!(*f = fdopen(fd, "wb"))) {
+		close(fd);
+		unlink(tmp);
+		return SILVER_ENOMEM;
+	}
+	return 0;
 }
 
 int silver_bundle_write(silver_store *s, const char *path, const silver_have *have, size_t nhave,
@@ -36,13 +89,20 @@ int silver_bundle_write(silver_store *s, const char *path, const silver_have *ha
 	size_t plen = strlen(path);
 	char *tmp = malloc(plen + 8);
 	FILE *f = NULL;
-	int rv;
+	struct stat st;
+	int rv, made = 0;
 	MDB_txn *txn;
 	MDB_val v;
 
 	*count = 0;
 	if (!tmp)
 		return SILVER_ENOMEM;
+	/* Never rename over something that is not a regular file: a device
+	 * (/dev/full, /dev/null), a FIFO, a socket or a directory stays. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		free(tmp);
+		return SILVER_EINVAL;
+	}
 	snprintf(tmp, plen + 8, "%s.part", path);
 	silver_buf_init(&hb);
 	memset(&h, 0, sizeof(h));
@@ -60,24 +120,32 @@ int silver_bundle_write(silver_store *s, const char *path, const silver_have *ha
 	rv = silver__export(s, txn, have, nhave, filter, fctx, count_one, &h.count);
 	if (rv == 0)
 		rv = silver_bundle_header_encode(&h, &hb);
-	if (rv == 0 && !(f = fopen(tmp, "wb")))
-		rv = errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
+	if (rv == 0 && (rv = open_part(tmp, &f)) == 0)
+		made = 1;
 	if (rv == 0 && fwrite(hb.data, 1, hb.len, f) != hb.len)
-		rv = SILVER_EIO;
+		rv = write_err(errno);
 	if (rv == 0)
 		rv = silver__export(s, txn, have, nhave, filter, fctx, write_one, f);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	if (f) {
 		if (rv == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-			rv = errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+			rv = write_err(errno);
 		if (fclose(f) != 0 && rv == 0)
-			rv = SILVER_EIO;
+			rv = write_err(errno);
 	}
+	/* Checked again just before: the path may have been made meanwhile. */
+	if (rv == 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		rv = SILVER_EINVAL;
 	if (rv == 0 && rename(tmp, path) != 0)
-		rv = SILVER_EIO;
-	if (rv != 0)
+		rv = write_err(errno);
+	if (rv == 0 && (rv = silver__fsync_dir_of(path)) != 0) {
+		/* The rename itself must survive a power cut; when that cannot be
+		 * made sure, no bundle is better than one that may vanish. */
+		unlink(path);
+	}
+	if (rv != 0 && made)
 		unlink(tmp);
-	else
+	if (rv == 0)
 		*count = h.count;
 	free(tmp);
 	silver_buf_release(&hb);
@@ -94,22 +162,55 @@ static void why_at(silver_why *why, const char *reason, size_t entry, uint64_t c
 		snprintf(why->detail, sizeof(why->detail), "entry %zu of %llu", entry, (unsigned long long)count);
 }
 
+/* Read the whole regular file fd of size bytes into memory.  Reading, not
+ * mapping: a mapped file that shrinks while it is read (a USB stick pulled,
+ * a copy still being written) would kill the process with SIGBUS; read(2)
+ * returns what is there, and a short file is then refused as truncated. */
+static int read_all(int fd, uint8_t *p, size_t size, size_t *got)
+{
+	size_t off = 0;
+	while (off < size) {
+		ssize_t k = read(fd, p + off, size - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0)
+			return SILVER_EIO;
+		if (k == 0)
+			break; /* the file shrank since fstat */
+		off += (size_t)k;
+	}
+	*got = off;
+	return 0;
+}
+
 int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why)
 {
 	silver_bundle *b;
 	struct stat st;
-	size_t off = 0, used;
+	size_t off = 0, used, got;
 	int fd, rv;
 
 	*out = NULL;
 	if (why)
 		memset(why, 0, sizeof(*why));
-	fd = open(path, O_RDONLY);
+	/* Only a regular file is a bundle: a FIFO would block the open, a
+	 * device or a directory is never one.  O_NONBLOCK keeps the open from
+	 * waiting for a FIFO's writer; the fstat then refuses it. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == EISDIR) {
+		why_at(why, N_("not a regular file (a directory, device or pipe is never a bundle)"), SIZE_MAX, 0);
+		return SILVER_EMALFORMED;
+	}
 	if (fd < 0)
 		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st) != 0) {
 		close(fd);
 		return SILVER_EIO;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		why_at(why, N_("not a regular file (a directory, device or pipe is never a bundle)"), SIZE_MAX, 0);
+		return SILVER_EMALFORMED;
 	}
 	b = calloc(1, sizeof(*b));
 	if (!b) {
@@ -123,11 +224,22 @@ int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why)
 		why_at(why, N_("the file is empty"), SIZE_MAX, 0);
 		return SILVER_EMALFORMED;
 	}
-	b->map = mmap(NULL, b->size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (b->map == MAP_FAILED) {
+	b->map = malloc(b->size);
+	if (!b->map) {
+		close(fd);
 		free(b);
-		return SILVER_EIO;
+		return SILVER_ENOMEM;
+	}
+	rv = read_all(fd, b->map, b->size, &got);
+	close(fd);
+	if (rv != 0) {
+		silver_bundle_close(&b);
+		return rv;
+	}
+	if (got < b->size) {
+		why_at(why, N_("the file became shorter while it was read (removed or still being written?)"), SIZE_MAX, 0);
+		silver_bundle_close(&b);
+		return SILVER_EMALFORMED;
 	}
 	rv = silver_bundle_header_decode(b->map, b->size, &b->header, &used);
 	if (rv != 0) {
@@ -184,8 +296,7 @@ void silver_bundle_close(silver_bundle **bp)
 	silver_bundle *b = *bp;
 	if (!b)
 		return;
-	if (b->map && b->map != MAP_FAILED)
-		munmap(b->map, b->size);
+	free(b->map);
 	free(b->entries);
 	free(b);
 	*bp = NULL;

@@ -1,11 +1,13 @@
 /*
  * cli.c - messages, exit codes and display helpers shared by the programs.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <utf8proc.h>
 
@@ -163,7 +165,7 @@ int silver_cli_fail(int err, const silver_why *why, const char *context)
 void silver_cli_value(const silver_field *f, const silver_value *v, silver_buf *buf)
 {
 	static const char nul = 0;
-	buf->len = 0;
+	silver_buf_reset(buf);
 	if (v->type == SILVER_V_BOOL) {
 		const char *s = v->i ? _("deleted") : _("kept");
 		silver_buf_append(buf, s, strlen(s));
@@ -234,9 +236,65 @@ static void upgrade_notice(uint32_t from, uint32_t to, void *ctx)
 			 (const char *)ctx, (unsigned)from, (unsigned)to);
 }
 
+/* ---- a damaged store met after it was opened ----------------------------------------
+ *
+ * A data.mdb that is cut short while open, or a page of garbage, shows as
+ * SIGBUS or SIGSEGV on the store's map, or as an LMDB assertion (store.c).
+ * The program then says the store is damaged and exits 7 instead of dying
+ * by a signal.  Nothing half written stays: LMDB commits are atomic, and
+ * this process never got to commit.  A fault anywhere else (a bug) keeps
+ * its default action.  The message is made before it is needed: a signal
+ * handler may only write(2) and _exit(2). */
+static char damage_msg[1024];
+static size_t damage_len;
+
+static void damage_exit(void)
+{
+	if (damage_len && write(STDERR_FILENO, damage_msg, damage_len) < 0)
+		damage_len = 0;
+	_exit(SILVER_EXIT_STORE);
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	/* SIGBUS with a store open is its file (nothing else is mapped from a
+	 * file); SIGSEGV only on the store's map or in liblmdb's code. */
+	if (silver_store_fault(sig, si, uc))
+		damage_exit();
+	signal(sig, SIG_DFL); /* return: the fault repeats and takes its default action */
+}
+
+void silver_cli_guard_store(const char *dir)
+{
+	static int installed;
+	struct sigaction sa;
+	snprintf(damage_msg, sizeof(damage_msg), "%s: ", silver_cli_prog);
+	damage_len = strlen(damage_msg);
+	snprintf(damage_msg + damage_len, sizeof(damage_msg) - damage_len,
+		 _("the data store in %s is damaged (a file shorter than it should be or a page that cannot be "
+		   "read), or its disk is full; nothing more was changed. Free disk space, or restore the node from "
+		   "a backup (silvernode restore)"),
+		 dir ? dir : ".");
+	damage_len = strlen(damage_msg);
+	if (damage_len + 1 < sizeof(damage_msg))
+		damage_msg[damage_len++] = '\n';
+	if (installed)
+		return;
+	installed = 1;
+	silver_store_on_damage(damage_exit);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+}
+
 int silver_cli_open(const char *dir, unsigned flags, silver_store **s)
 {
-	int rv = silver_store_open_ex(dir, flags, upgrade_notice, (void *)dir, s);
+	int rv;
+	silver_cli_guard_store(dir);
+	rv = silver_store_open_ex(dir, flags, upgrade_notice, (void *)dir, s);
 	struct stat st;
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
@@ -277,8 +335,10 @@ int silver_cli_main(const char *prog, const silver_cli_command *commands, void (
 	if (!o.dir || !*o.dir)
 		o.dir = "./silver-data";
 	rest = calloc((size_t)argc + 1, sizeof(char *));
-	if (!rest)
+	if (!rest) {
+		silver_cli_error("%s", _(silver_strerror(SILVER_ENOMEM)));
 		return SILVER_EXIT_INTERNAL;
+	}
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--dir") == 0) {

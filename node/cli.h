@@ -53,6 +53,11 @@ int silver_cli_main(const char *prog, const silver_cli_command *commands, void (
 /* Open the node in dir, turning every refusal into one message; returns 0 or
  * an exit code. */
 int silver_cli_open(const char *dir, unsigned flags, silver_store **s);
+/* From here on, a damaged store met while open (SIGBUS or SIGSEGV on its
+ * map, an LMDB assertion) ends the program with "the data store in DIR is
+ * damaged ..." and SILVER_EXIT_STORE instead of a crash.  silver_cli_open
+ * calls it; init calls it before creating a store. */
+void silver_cli_guard_store(const char *dir);
 
 extern const char *silver_cli_prog;
 

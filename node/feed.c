@@ -117,7 +117,7 @@ static int put_entry(silver_wtxn *t, const struct silver_tfeed *tf, const uint8_
 	MDB_val k = {sizeof(key), key}, v;
 	int rv;
 
-	t->buf.len = 0;
+	silver_buf_reset(&t->buf);
 	if ((rv = silver_entry_wrap(tf->body, tf->nbody, sig, &t->buf)) != 0)
 		return rv;
 	silver__entry_key(tf->tag, tf->seq, key);

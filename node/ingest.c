@@ -306,7 +306,7 @@ static int value_ok(const silver_field *f, const silver_value *v, silver_arena *
 		return !f->required;
 	if (v->type == SILVER_V_BOOL)
 		return 0;
-	tmp->len = 0;
+	silver_buf_reset(tmp);
 	if (silver_schema_format(f, v, tmp) != 0)
 		return 0;
 	if (silver_schema_parse(f, (const char *)tmp->data, a, &back, why, sizeof(why)) != 0)
@@ -897,12 +897,38 @@ int silver_store_ingest(silver_store *s, const silver_slice *entries, size_t n, 
 
 int silver__rtxn(silver_store *s, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
+	int rc;
+	if (s->snap) {
+		*txn = s->snap; /* silver_store_snapshot: every read sees one state */
+		return 0;
+	}
+	rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
 	if (rc == MDB_MAP_RESIZED) {
 		mdb_env_set_mapsize(s->env, 0);
+		silver__map_note(s);
 		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
 	}
 	return silver__mdb_err(rc);
+}
+
+void silver__rtxn_end(silver_store *s, MDB_txn *txn)
+{
+	if (txn != s->snap)
+		mdb_txn_abort(txn);
+}
+
+int silver_store_snapshot(silver_store *s, int on)
+{
+	int rv = 0;
+	if (on && !s->snap) {
+		MDB_txn *txn;
+		if ((rv = silver__rtxn(s, &txn)) == 0)
+			s->snap = txn;
+	} else if (!on && s->snap) {
+		mdb_txn_abort(s->snap);
+		s->snap = NULL;
+	}
+	return rv;
 }
 
 int silver_store_export(silver_store *s, const silver_have *have, size_t nhave, silver_feedfilter_fn filter,
@@ -913,7 +939,7 @@ int silver_store_export(silver_store *s, const silver_have *have, size_t nhave, 
 	if (rv != 0)
 		return rv;
 	rv = silver__export(s, txn, have, nhave, filter, fctx, fn, ctx);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 

@@ -157,7 +157,7 @@ static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 
 	if (!(u = head_refs(r, a, &nu)))
 		return SILVER_ENOMEM;
-	out->len = 0;
+	silver_buf_reset(out);
 	pk = out;
 	silver_pack_array(pk, 4);
 	silver_pack_str(pk, r->collection.n);
@@ -188,7 +188,7 @@ static int rec_encode(const recstate *rs, silver_arena *a, silver_buf *out)
 		silver_pack_str_body(pk, rs->orphans[i].field.p, rs->orphans[i].field.n);
 		pack_ref(pk, &rs->orphans[i].ref);
 	}
-	return out->data ? 0 : SILVER_ENOMEM;
+	return silver_buf_failed(out) ? SILVER_ENOMEM : 0;
 }
 
 /* ---- decoding (our own bytes, but checked all the same) ------------------- */
@@ -418,13 +418,14 @@ int silver__record_decode(const uint8_t *p, size_t n, silver_arena *a, silver_re
 	return rv;
 }
 
-void silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out)
+int silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out)
 {
 	uint8_t zero = 0;
-	out->len = 0;
+	silver_buf_reset(out);
 	silver_buf_append(out, collection->p, collection->n);
 	silver_buf_append(out, &zero, 1);
 	silver_buf_append(out, id->p, id->n);
+	return silver_buf_failed(out) ? SILVER_ENOMEM : 0;
 }
 
 int silver__record_load(silver_wtxn *t, const silver_slice *collection, const silver_slice *id, silver_arena *a,
@@ -435,7 +436,10 @@ int silver__record_load(silver_wtxn *t, const silver_slice *collection, const si
 	int rc, rv;
 
 	silver_buf_init(&key);
-	silver__record_key(collection, id, &key);
+	if (silver__record_key(collection, id, &key) != 0) {
+		silver_buf_release(&key);
+		return SILVER_ENOMEM;
+	}
 	k.mv_size = key.len;
 	k.mv_data = key.data;
 	rc = mdb_get(t->txn, t->s->records, &k, &v);
@@ -706,7 +710,10 @@ int silver__apply(silver_wtxn *t, const silver_entry *e)
 	    !(tdig = township_digest(t, &tw)))
 		return SILVER_EINVAL;
 	silver_buf_init(&key);
-	silver__record_key(&op->collection, &op->record, &key);
+	if (silver__record_key(&op->collection, &op->record, &key) != 0) {
+		silver_buf_release(&key);
+		return SILVER_ENOMEM;
+	}
 	k.mv_size = key.len;
 	k.mv_data = key.data;
 	memset(&rs, 0, sizeof(rs));

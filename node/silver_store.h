@@ -16,6 +16,8 @@
 #ifndef SILVER_STORE_H
 #define SILVER_STORE_H
 
+#include <signal.h>
+
 #include "silver_proto.h"
 #include "silver_schema.h"
 
@@ -232,12 +234,17 @@ int silver_store_forks(silver_store *s, silver_fork_fn fn, void *ctx) SILVER_WUR
 
 /* Write the entries silver_store_export would send into a bundle file at
  * path (docs/FORMAT.md, "Bundles"): written beside it first, synced, then
- * renamed into place, so a bundle file is never half written.  *count gets
- * the number of entries. */
+ * renamed into place (and the directory synced), so a bundle file is never
+ * half written.  An existing path that is not a regular file (a device such
+ * as /dev/full, a FIFO, a directory) is refused with SILVER_EINVAL and left
+ * alone; a full disk gives SILVER_EDISKFULL.  *count gets the number of
+ * entries. */
 int silver_bundle_write(silver_store *s, const char *path, const silver_have *have, size_t nhave,
 			silver_feedfilter_fn filter, void *fctx, uint64_t *count) SILVER_WUR;
 
-/* A bundle file mapped into memory: entries[i] points into the mapping. */
+/* A bundle file read into memory: entries[i] points into map (malloc'd, not
+ * a file mapping: a file that shrinks while it is read is refused, never a
+ * SIGBUS). */
 typedef struct silver_bundle {
 	silver_bundle_header header;
 	silver_slice *entries;
@@ -245,14 +252,43 @@ typedef struct silver_bundle {
 	void *map;
 	size_t size;
 } silver_bundle;
-/* Map path and split it into entries, checking the header, every entry's
+/* Read path and split it into entries, checking the header, every entry's
  * length and the count (not the entries themselves: that is ingest's job).
  * SILVER_EVERSION for a bundle from a newer format; SILVER_EMALFORMED with
- * why for a truncated or damaged file. */
+ * why for a truncated or damaged file, one that shrinks while it is read, and
+ * anything but a regular file (a directory, device or FIFO: refused without
+ * waiting for a FIFO's writer); SILVER_EIO when reading fails. */
 int silver_bundle_open(const char *path, silver_bundle **out, silver_why *why) SILVER_WUR;
 void silver_bundle_close(silver_bundle **b);
 
+/* ---- damage ------------------------------------------------------------------
+ *
+ * A data.mdb shorter than the pages in use is refused at open (SILVER_ECORRUPT).
+ * Damage met later (a file cut while open, a garbage page LMDB follows) shows
+ * as SIGBUS or SIGSEGV on the store's map or as an LMDB assertion; a program
+ * turns these into "the store is damaged" (node/cli.c, silver-audit) with: */
+
+/* Does addr lie in the map of a store this process has open?  Safe in a
+ * signal handler (reads a fixed table). */
+int silver_store_fault_addr(const void *addr);
+/* How many stores this process has open.  Safe in a signal handler. */
+int silver_store_open_count(void);
+/* Is this signal (a SA_SIGINFO handler's arguments) the store's damage: a
+ * SIGBUS while a store is open, or a SIGSEGV on its map or in liblmdb's code?
+ * Safe in a signal handler. */
+int silver_store_fault(int sig, const siginfo_t *si, const void *ucontext);
+/* fn is called when liblmdb finds its own pages inconsistent (an assertion);
+ * it must not return (liblmdb aborts then): exit or siglongjmp. */
+void silver_store_on_damage(void (*fn)(void));
+
 /* ---- reading --------------------------------------------------------------- */
+
+/* on = 1: from now on every read of s (get, list, entry, feeds, cells,
+ * digests, ...) sees one state, that of this moment, through one LMDB read
+ * transaction, whatever other processes write meanwhile (silver-audit of a
+ * live node); on = 0 ends it (silver_store_close does too).  Only for a
+ * store opened read-only, read by one thread at a time. */
+int silver_store_snapshot(silver_store *s, int on) SILVER_WUR;
 
 typedef struct silver_head {
 	silver_ref ref;
@@ -294,6 +330,8 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx) SILVER_WUR;
 
 /* Look an entry up by reference (e.g. a head's) and decode it into a. */
 int silver_store_entry(silver_store *s, const silver_ref *ref, silver_arena *a, silver_entry *out) SILVER_WUR;
+/* How many entries the store holds (every feed, sealed or not). */
+int silver_store_entry_count(silver_store *s, uint64_t *n) SILVER_WUR;
 
 typedef struct silver_feedinfo {
 	uint8_t tag[SILVER_FEEDTAG_BYTES];

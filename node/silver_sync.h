@@ -46,6 +46,7 @@ typedef struct silver_sync_report {
 	uint64_t received;         /* entries received in batches */
 	uint64_t stored;           /* of those, new here */
 	uint64_t applied;
+	uint64_t skewed;           /* of those applied, entries whose clock was too far ahead to follow */
 	uint64_t batches_received;
 	uint64_t refused_in;       /* entries in batches we refused */
 	uint64_t refused_out;      /* entries in batches the peer refused */

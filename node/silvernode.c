@@ -95,6 +95,7 @@ static int create_node(silver_cli_opts *o, const char *cmd, const char *township
 				 cmd);
 		return SILVER_EXIT_INPUT;
 	}
+	silver_cli_guard_store(o->dir);
 	rv = silver_store_create_pinned(o->dir, township, name, admin);
 	if (rv == 0)
 		return 0;
@@ -1656,7 +1657,12 @@ static int cmd_export_bundle(silver_cli_opts *o)
 		ff.s = s;
 		rv = silver_bundle_write(s, file, hs.h, hs.n, ff.n || ff.for_key ? filter_feed : NULL, &ff, &count);
 		silver_store_close(&s);
-		if (rv != 0) {
+		if (rv == SILVER_EINVAL) {
+			silver_cli_error(_("export-bundle: %s exists and is not a regular file (a device, pipe or "
+					   "directory); it was left alone and nothing was written"),
+					 file);
+			rv = SILVER_EXIT_INPUT;
+		} else if (rv != 0) {
 			char ctx[300];
 			snprintf(ctx, sizeof(ctx), _("export-bundle: cannot write %s: "), file);
 			rv = silver_cli_fail(rv, NULL, ctx);

@@ -248,10 +248,11 @@ static int sync_once(silver_cli_opts *o, silver_store *s, const char *endpoint, 
 			 endpoint, rep.peer_township, (unsigned long long)rep.sent, (unsigned long long)rep.received,
 			 (unsigned long long)rep.stored, (unsigned long long)rep.conflicts_opened, rep.ms / 1000.0);
 	} else if (o->json) {
-		json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "peer", endpoint, "township",
+		json_t *j = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "peer", endpoint, "township",
 				      rep.peer_township, "sent", (json_int_t)rep.sent, "received",
 				      (json_int_t)rep.received, "new", (json_int_t)rep.stored, "applied",
-				      (json_int_t)rep.applied, "conflicts_opened", (json_int_t)rep.conflicts_opened,
+				      (json_int_t)rep.applied, "skewed", (json_int_t)rep.skewed, "conflicts_opened",
+				      (json_int_t)rep.conflicts_opened,
 				      "forks", (json_int_t)rep.forks, "refused", (json_int_t)(rep.refused_in + rep.refused_out),
 				      "ms", (json_int_t)rep.ms, "refusal", rep.refusal ? rep.refusal_reason : "");
 		json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
@@ -262,7 +263,14 @@ static int sync_once(silver_cli_opts *o, silver_store *s, const char *endpoint, 
 		printf(_("Sent %llu entries, received %llu (%llu new), conflicts opened %llu, in %.2f s.\n"),
 		       (unsigned long long)rep.sent, (unsigned long long)rep.received, (unsigned long long)rep.stored,
 		       (unsigned long long)rep.conflicts_opened, rep.ms / 1000.0);
+		if (rep.skewed) /* as import-bundle says it */
+			printf(_("%llu entries carry a clock far ahead of this machine's; they are kept and flagged.\n"),
+			       (unsigned long long)rep.skewed);
 	}
+	if (rv == 0 && rep.skewed && daemon_mode)
+		sync_log(4, _("%llu entries received from %s carry a clock far ahead of this machine's; they are kept "
+			      "and flagged"),
+			 (unsigned long long)rep.skewed, endpoint);
 	if (rv == 0 && rep.forks) {
 		if (daemon_mode)
 			sync_log(3, _("%llu feeds are forked (one key signed two histories); they were not synced"),

@@ -168,7 +168,7 @@ static uint32_t contrib(const silver_record *r, struct cell *c)
 static int cell_key(const struct cell *c, const silver_slice *township, silver_buf *out)
 {
 	static const uint8_t zero = 0;
-	out->len = 0;
+	silver_buf_reset(out);
 	if (silver_buf_append(out, c->metric, strlen(c->metric)) || silver_buf_append(out, &zero, 1) ||
 	    silver_buf_append(out, township->p, township->n) || silver_buf_append(out, &zero, 1) ||
 	    silver_buf_append(out, c->date.p, c->date.n) || silver_buf_append(out, &zero, 1) ||
@@ -481,7 +481,7 @@ static int walk(silver_store *s, const char *township, const char *from, const c
 	if ((rv = silver__rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->aggs, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	/* Cells sort by metric, township, date: skip whole townships and date
@@ -575,7 +575,7 @@ static int walk(silver_store *s, const char *township, const char *from, const c
 	if (rc != 0 && rc != MDB_NOTFOUND && rv == 0)
 		rv = silver__mdb_err(rc);
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -618,7 +618,7 @@ int silver_store_cell(silver_store *s, const char *metric, const char *township,
 		memcpy(out, val.mv_data, 2 * sizeof(int64_t));
 	else
 		rv = rc == MDB_NOTFOUND ? SILVER_ENOTFOUND : silver__mdb_err(rc);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	silver_buf_release(&k);
 	return rv;
 }

@@ -17,13 +17,18 @@
  * aid_people (node/stats.c); 3 record states that list each head's
  * reference once (node/record.c).
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,6 +38,165 @@
 
 #define INITIAL_MAP (1ul << 30) /* address space, not disk: the file is sparse */
 #define MAX_DBS 16
+#define MIN_FREE_BYTES (1u << 20) /* a new store refuses to start on less free disk */
+
+/* ---- damage: a file shorter than its map, pages LMDB cannot follow --------------------
+ *
+ * LMDB reads data.mdb through a read-only mapping.  A file cut short (a
+ * truncated copy, a damaged disk) makes a read past its end raise SIGBUS; a
+ * page of garbage can make LMDB follow a wild pointer (SIGSEGV) or fail one
+ * of its assertions (abort).  The open checks the file against the pages the
+ * store says it uses; for what can still happen later, the maps of the open
+ * stores are kept in a fixed table that a program's signal handler may read
+ * (silver_store_fault_addr), and LMDB's assertion callback calls the
+ * program's damage handler (silver_store_on_damage). */
+#define MAX_MAPS 16
+static struct {
+	volatile uintptr_t lo, hi; /* [lo, hi) of the env's map; lo == 0: no map known */
+	volatile int used;
+} maps[MAX_MAPS];
+static void (*volatile damage_fn)(void);
+
+int silver_store_fault_addr(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr;
+	for (int i = 0; i < MAX_MAPS; i++)
+		if (maps[i].used && maps[i].lo && a >= maps[i].lo && a < maps[i].hi)
+			return 1;
+	return 0;
+}
+
+int silver_store_open_count(void)
+{
+	int n = 0;
+	for (int i = 0; i < MAX_MAPS; i++)
+		n += maps[i].used != 0;
+	return n;
+}
+
+void silver_store_on_damage(void (*fn)(void))
+{
+	damage_fn = fn;
+}
+
+/* liblmdb's code: a SIGSEGV with the program counter in it is LMDB following
+ * a garbage page (its pointers come from the file). */
+static volatile uintptr_t lmdb_lo, lmdb_hi;
+
+static int find_code(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t want = (uintptr_t)data;
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_X) && want >= lo && want < hi) {
+			lmdb_lo = lo;
+			lmdb_hi = hi;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void find_lmdb_code(void)
+{
+	void *(*fp)(void) = NULL;
+	if (lmdb_hi)
+		return;
+	/* Through dlsym, not &mdb_get: in a program not built as PIE that is a
+	 * stub in the program itself. */
+	*(void **)&fp = dlsym(RTLD_DEFAULT, "mdb_get");
+	if (fp)
+		dl_iterate_phdr(find_code, (void *)(uintptr_t)fp);
+}
+
+int silver_store_fault(int sig, const siginfo_t *si, const void *ucontext)
+{
+	const ucontext_t *uc = ucontext;
+	uintptr_t pc = 0;
+	if (silver_store_open_count() == 0)
+		return 0;
+	if (sig == SIGBUS)
+		return 1; /* nothing but the store's files are mapped from files */
+	if (sig != SIGSEGV)
+		return 0;
+	if (silver_store_fault_addr(si->si_addr))
+		return 1;
+#if defined(__x86_64__)
+	pc = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_RIP] : 0;
+	if (pc && lmdb_hi && !(pc >= lmdb_lo && pc < lmdb_hi) && uc) {
+		/* memcpy/memcmp (libc's, leaf functions that push nothing)
+		 * called by liblmdb with a pointer out of a garbage page: the
+		 * word at the stack pointer is the return address into it. */
+		uintptr_t ret = *(const uintptr_t *)(uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+		if (ret >= lmdb_lo && ret < lmdb_hi)
+			return 1;
+	}
+#elif defined(__aarch64__)
+	pc = uc ? (uintptr_t)uc->uc_mcontext.pc : 0;
+#elif defined(__i386__)
+	pc = uc ? (uintptr_t)uc->uc_mcontext.gregs[REG_EIP] : 0;
+#else
+	(void)uc;
+#endif
+	return pc && lmdb_hi && pc >= lmdb_lo && pc < lmdb_hi;
+}
+
+static void lmdb_assert(MDB_env *env, const char *msg)
+{
+	(void)env;
+	(void)msg;
+	if (damage_fn)
+		damage_fn(); /* does not return; when there is none LMDB aborts */
+}
+
+static void map_claim(silver_store *s)
+{
+	s->mapslot = -1;
+	for (int i = 0; i < MAX_MAPS; i++)
+		if (!__atomic_exchange_n(&maps[i].used, 1, __ATOMIC_SEQ_CST)) {
+			maps[i].lo = maps[i].hi = 0;
+			s->mapslot = i;
+			return;
+		}
+}
+
+void silver__map_note(silver_store *s)
+{
+	MDB_envinfo info;
+	if (!s->env || s->mapslot < 0 || mdb_env_info(s->env, &info) != 0)
+		return;
+	maps[s->mapslot].lo = 0;
+	maps[s->mapslot].hi = (uintptr_t)info.me_mapaddr + info.me_mapsize;
+	maps[s->mapslot].lo = (uintptr_t)info.me_mapaddr;
+}
+
+static void map_release(silver_store *s)
+{
+	if (s->mapslot >= 0) {
+		maps[s->mapslot].lo = 0;
+		maps[s->mapslot].used = 0;
+		s->mapslot = -1;
+	}
+}
+
+/* A data.mdb shorter than the pages its meta page says are in use would
+ * raise SIGBUS on the first read of a missing page: refuse it as damaged. */
+static int check_file_size(silver_store *s)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	mdb_filehandle_t fd;
+	if (mdb_env_info(s->env, &info) != 0 || mdb_env_stat(s->env, &st) != 0 || mdb_env_get_fd(s->env, &fd) != 0)
+		return SILVER_ESTORE;
+	if (fstat(fd, &fst) != 0)
+		return SILVER_EIO;
+	if ((uint64_t)fst.st_size < ((uint64_t)info.me_last_pgno + 1) * st.ms_psize)
+		return SILVER_ECORRUPT;
+	return 0;
+}
 
 uint64_t silver__now_ms(void)
 {
@@ -60,6 +224,7 @@ int silver__mdb_err(int rc)
 	case MDB_CORRUPTED:
 	case MDB_PAGE_NOTFOUND:
 	case MDB_INVALID:
+	case MDB_CURSOR_FULL: /* a tree deeper than LMDB can make: pages point in a loop */
 		return SILVER_ECORRUPT;
 	case MDB_VERSION_MISMATCH:
 		return SILVER_EVERSION;
@@ -88,6 +253,19 @@ int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void 
 {
 	MDB_val k = {strlen(key), (void *)key}, v = {n, (void *)p};
 	return silver__mdb_err(mdb_put(txn, s->meta, &k, &v, 0));
+}
+
+/* Is the disk holding dir (almost) out of room? */
+static int disk_nearly_full(const char *dir)
+{
+	struct statvfs vs;
+	return statvfs(dir, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < MIN_FREE_BYTES;
+}
+
+/* errno after a failed write, fsync or close as a SILVER_E* code. */
+static int errno_err(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG ? SILVER_EDISKFULL : SILVER_EIO;
 }
 
 static char *path_join(const char *dir, const char *file)
@@ -165,13 +343,19 @@ static int env_open(silver_store *s, int create)
 
 	if ((rc = mdb_env_create(&s->env)) != 0)
 		return silver__mdb_err(rc);
+	mdb_env_set_assert(s->env, lmdb_assert);
+	find_lmdb_code();
+	map_claim(s);
 	mdb_env_set_maxdbs(s->env, MAX_DBS);
 	mdb_env_set_maxreaders(s->env, 126);
 	if (s->flags & SILVER_OPEN_RDONLY)
 		envflags |= MDB_RDONLY;
 	rc = mdb_env_open(s->env, s->dir, envflags, 0600);
 	if (rc != 0)
-		return silver__mdb_err(rc);
+		return rc == EINVAL ? SILVER_ECORRUPT : silver__mdb_err(rc);
+	silver__map_note(s);
+	if ((rc = check_file_size(s)) != 0)
+		return rc;
 	/* Stale readers left by killed processes would pin old pages forever. */
 	mdb_reader_check(s->env, NULL);
 	mdb_env_info(s->env, &info);
@@ -180,6 +364,7 @@ static int env_open(silver_store *s, int create)
 		s->mapsize = initial_map();
 		if ((rc = mdb_env_set_mapsize(s->env, s->mapsize)) != 0)
 			return silver__mdb_err(rc);
+		silver__map_note(s);
 	}
 	rc = mdb_txn_begin(s->env, NULL, (s->flags & SILVER_OPEN_RDONLY) ? MDB_RDONLY : 0, &txn);
 	if (rc != 0)
@@ -217,6 +402,7 @@ static int store_alloc(const char *dir, unsigned flags, silver_store **out)
 		return SILVER_ENOMEM;
 	s->dir = strdup(dir);
 	s->flags = flags;
+	s->mapslot = -1;
 	if (!s->dir) {
 		free(s);
 		return SILVER_ENOMEM;
@@ -232,7 +418,7 @@ static int dir_sync(const char *dir)
 	int rv;
 	if (fd < 0)
 		return SILVER_EIO;
-	rv = fsync(fd) == 0 ? 0 : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	rv = fsync(fd) == 0 ? 0 : errno_err(errno);
 	close(fd);
 	return rv;
 }
@@ -294,14 +480,14 @@ static int write_key(const char *dir, const char hex[65])
 	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
 	free(path);
 	if (fd < 0)
-		return errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+		return errno_err(errno);
 	w = write(fd, hex, 65);
 	if (w == 65)
-		rv = fsync(fd) == 0 ? 0 : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+		rv = fsync(fd) == 0 ? 0 : errno_err(errno);
 	else /* a short write means no room for the rest */
-		rv = w >= 0 || errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+		rv = w >= 0 ? SILVER_EDISKFULL : errno_err(errno);
 	if (close(fd) != 0 && rv == 0)
-		rv = SILVER_EIO;
+		rv = errno_err(errno);
 	return rv;
 }
 
@@ -383,16 +569,25 @@ int silver_store_create_pinned(const char *dir, const char *township, const char
 	 * kill is not touched here; the caller names it and what to do. */
 	if ((rv = target_free(target)) != 0)
 		goto out;
+	/* A new store needs a few pages of data.mdb and lock.mdb; LMDB maps
+	 * lock.mdb after only extending it, so on a disk without room the first
+	 * touch of it is a SIGBUS, not an error: ask first. */
+	if ((parent = parent_of(target)) == NULL) {
+		rv = SILVER_ENOMEM;
+		goto out;
+	}
+	if (disk_nearly_full(parent)) {
+		rv = SILVER_EDISKFULL;
+		goto out;
+	}
 	if (mkdir(partial, 0700) != 0) {
-		rv = errno == EEXIST ? SILVER_EEXIST : errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+		rv = errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
 		goto out;
 	}
 	if ((rv = create_in(partial, township, name, admin)) == 0 && (rv = dir_sync(partial)) == 0) {
 		/* rename(2) replaces an empty directory, so "mkdir x; init x" works */
 		if (rename(partial, target) != 0)
-			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
-		else if ((parent = parent_of(target)) == NULL)
-			rv = SILVER_ENOMEM;
+			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
 		else
 			rv = dir_sync(parent); /* the node is whole; this makes its name last */
 	}
@@ -500,6 +695,9 @@ void silver_store_close(silver_store **sp)
 	if (!s)
 		return;
 	silver__vpool_destroy(s);
+	if (s->snap)
+		mdb_txn_abort(s->snap);
+	map_release(s);
 	if (s->env)
 		mdb_env_close(s->env);
 	if (s->secret)
@@ -533,6 +731,7 @@ static int store_grow(silver_store *s)
 	if (rc != 0)
 		return rc == ENOSPC ? SILVER_EDISKFULL : silver__mdb_err(rc);
 	s->mapsize = want;
+	silver__map_note(s);
 	return 0;
 }
 
@@ -582,6 +781,7 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
 		if (rc == MDB_MAP_RESIZED) {
 			mdb_env_set_mapsize(s->env, 0);
+			silver__map_note(s);
 			rc = mdb_txn_begin(s->env, NULL, 0, &t.txn);
 		}
 		if (rc != 0) {
@@ -608,6 +808,11 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		if (rv == 0) {
 			rc = mdb_txn_commit(t.txn);
 			rv = silver__mdb_err(rc);
+			/* LMDB turns a short write into EIO: on a disk with no room
+			 * left that is the disk filling up, and the user should be
+			 * told so. */
+			if (rv == SILVER_EIO && disk_nearly_full(s->dir))
+				rv = SILVER_EDISKFULL;
 		} else {
 			mdb_txn_abort(t.txn);
 		}
@@ -635,16 +840,21 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 		close(in);
 		return errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
 	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, (size_t)n) != n) {
-			rv = errno == ENOSPC ? SILVER_EDISKFULL : SILVER_EIO;
+	while ((n = read(in, buf, sizeof(buf))) > 0) {
+		ssize_t k = write(out, buf, (size_t)n);
+		if (k != n) {
+			/* A short write means the disk filled up under it. */
+			rv = k >= 0 ? SILVER_EDISKFULL : errno_err(errno);
 			break;
 		}
-	if (n < 0 || fsync(out) != 0)
-		rv = rv ? rv : SILVER_EIO;
+	}
+	if (rv == 0 && n < 0)
+		rv = SILVER_EIO;
+	if (rv == 0 && fsync(out) != 0)
+		rv = errno_err(errno);
 	close(in);
 	if (close(out) != 0 && rv == 0)
-		rv = SILVER_EIO;
+		rv = errno_err(errno);
 	return rv;
 }
 
@@ -653,21 +863,38 @@ int silver_store_backup(silver_store *s, const char *dir)
 	char *from, *to;
 	int rv, rc;
 	if (mkdir(dir, 0700) != 0)
-		return errno == EEXIST ? SILVER_EEXIST : SILVER_EIO;
+		return errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
 	/* A consistent, compacted copy taken in a read transaction: writers go on. */
 	rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
 	if (rc != 0)
-		return rc == ENOSPC ? SILVER_EDISKFULL : silver__mdb_err(rc);
-	from = path_join(s->dir, "identity.key");
-	to = path_join(dir, "identity.key");
-	rv = from && to ? copy_file(from, to, 0600) : SILVER_ENOMEM;
-	free(from);
-	free(to);
+		rv = rc == ENOSPC || rc == EDQUOT || rc == EFBIG ? SILVER_EDISKFULL : silver__mdb_err(rc);
+	else
+		rv = 0;
+	if (rv == 0) {
+		from = path_join(s->dir, "identity.key");
+		to = path_join(dir, "identity.key");
+		rv = from && to ? copy_file(from, to, 0600) : SILVER_ENOMEM;
+		free(from);
+		free(to);
+	}
 	if (rv == 0) {
 		to = path_join(dir, "data.mdb");
 		if (!to || chmod(to, 0600) != 0)
 			rv = SILVER_EIO;
+		else
+			rv = silver__fsync_dir_of(to);
 		free(to);
+	}
+	if (rv != 0) {
+		/* Half a backup would block the retry ("already exists") and could
+		 * be mistaken for a good one: remove what this call made. */
+		static const char *const made[] = {"identity.key", "data.mdb"};
+		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
+			if ((to = path_join(dir, made[i])) != NULL) {
+				unlink(to);
+				free(to);
+			}
+		rmdir(dir);
 	}
 	return rv;
 }
@@ -744,6 +971,6 @@ int silver_store_restored(silver_store *s, uint64_t *tip)
 	rv = silver__meta_get(s, txn, "restored", &v);
 	if (rv == 0 && v.mv_size == 8)
 		memcpy(tip, v.mv_data, 8);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv == 0 ? 1 : rv == SILVER_ENOTFOUND ? 0 : rv;
 }

@@ -35,6 +35,8 @@ struct silver_store {
 	char township[SILVER_MAX_NAME + 1];
 	char name[128];
 	size_t mapsize;
+	MDB_txn *snap; /* silver_store_snapshot's read transaction: every read uses it; NULL: none */
+	int mapslot; /* its row in store.c's table of maps (silver_store_fault_addr), -1: none */
 	struct silver__vpool *vpool; /* seal verification threads (ingest.c), started on first use */
 };
 
@@ -78,6 +80,8 @@ int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v)
 int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n);
 void silver__vpool_destroy(silver_store *s); /* ingest.c: stop the verification threads */
 uint64_t silver__now_ms(void);
+int silver__fsync_dir_of(const char *path); /* bundle.c: fsync the directory holding path */
+void silver__map_note(silver_store *s);    /* the env's map moved or grew: tell the fault check */
 
 /* feed.c: feed records and appending our own entries */
 typedef struct silver_feedrec {
@@ -100,6 +104,7 @@ int silver__seal_all(silver_wtxn *t);
 
 /* ingest.c */
 int silver__rtxn(silver_store *s, MDB_txn **txn); /* a read transaction, following a grown map */
+void silver__rtxn_end(silver_store *s, MDB_txn *txn); /* end it (not the snapshot's, silver_store_snapshot) */
 int silver__export(silver_store *s, MDB_txn *txn, const silver_have *have, size_t nhave,
 		   silver_feedfilter_fn filter, void *fctx, silver_bytes_fn fn, void *ctx);
 
@@ -154,6 +159,6 @@ int silver__apply(silver_wtxn *t, const silver_entry *e);
 int silver__state_digest_load(silver_wtxn *t);
 int silver__state_digest_save(silver_wtxn *t);
 void silver__record_pick(silver_record *r); /* sets winner/conflict/deleted */
-void silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out);
+int silver__record_key(const silver_slice *collection, const silver_slice *id, silver_buf *out) SILVER_WUR;
 
 #endif

@@ -484,7 +484,7 @@ static int sess_next_batch(struct sess *x)
 	if (rv != 0 || x->bcount == 0)
 		return rv;
 encode:
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	if ((rv = silver_msg_batch_head(x->next_batch, x->bcount, &x->msg)) != 0 ||
 	    (rv = silver_buf_append(&x->msg, x->scratch.data, x->scratch.len)) != 0)
 		return rv;
@@ -538,7 +538,7 @@ static int sess_pump(struct sess *x, send_fn send, void *sctx)
 	 * rewind a feed and make us send it again. */
 	if (x->export_done && !x->nev && !x->done_sent && x->acked_next == x->next_batch &&
 	    !(x->client && x->nunreadable && !x->peer_done)) {
-		x->msg.len = 0;
+		silver_buf_reset(&x->msg);
 		if ((rv = silver_msg_done_encode(x->next_batch, x->rep.sent, &x->msg)) != 0 ||
 		    (rv = send(x, &x->msg, sctx)) != 0)
 			return rv;
@@ -557,6 +557,16 @@ static int is_local_failure(int rv)
 {
 	return rv == SILVER_ENOMEM || rv == SILVER_EIO || rv == SILVER_EFULL || rv == SILVER_ESTORE ||
 	       rv == SILVER_ECORRUPT || rv == SILVER_EDISKFULL;
+}
+
+/* The code to act on for an ERROR from the peer.  A failure of the peer's
+ * own store or memory (its disk is full) is not this node's: it is a peer
+ * failure, SILVER_ENET (exit 8, docs/EXIT.md), with the peer's reason. */
+static int peer_error_code(int64_t code)
+{
+	if (code >= 0 || code < INT32_MIN || is_local_failure((int)code))
+		return SILVER_ENET;
+	return (int)code;
 }
 
 static void note_refusal(struct sess *x, int code, const char *reason, size_t rn, const char *detail)
@@ -647,7 +657,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 			rv = silver_store_ingest_finish(&x->prep, &ir, &why);
 		else
 			rv = silver_store_ingest(x->s, m->entries, m->nentries, &ir, &why);
-		x->msg.len = 0;
+		silver_buf_reset(&x->msg);
 		if (rv == SILVER_EFORK && x->ev_wait > 0) {
 			/* the evidence we asked for: ingest kept both sides */
 			x->ev_wait--;
@@ -660,6 +670,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 			x->rep.received += m->nentries;
 			x->rep.stored += ir.stored;
 			x->rep.applied += ir.applied;
+			x->rep.skewed += ir.skewed;
 			if (ir.conflicts_after > ir.conflicts_before)
 				x->rep.conflicts_opened += ir.conflicts_after - ir.conflicts_before;
 			rv = silver_msg_ack_encode(m->batch, 0, "", ir.received, ir.stored, ir.applied, &x->msg);
@@ -729,7 +740,7 @@ static int sess_handle(struct sess *x, const silver_msg *m, send_fn send, void *
 		return 0;
 	}
 	case SILVER_MSG_ERROR:
-		x->error_code = m->code < 0 ? m->code : SILVER_ENET;
+		x->error_code = peer_error_code(m->code);
 		snprintf(x->error_reason, sizeof(x->error_reason), "%.*s", (int)m->reason.n, (const char *)m->reason.p);
 		return x->error_code;
 	}
@@ -958,7 +969,7 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 	zmq_msg_init(&in);
 	if ((rv = sess_snapshot(&x)) != 0)
 		goto out;
-	x.msg.len = 0;
+	silver_buf_reset(&x.msg);
 	if ((rv = sess_hello_encode(&x, &x.msg)) != 0 || (rv = client_send(&x, &x.msg, &tx)) != 0)
 		goto out;
 	x.hello_out = 1;
@@ -1039,14 +1050,14 @@ int silver_sync_session(silver_sync_conn *c, const silver_sync_opts *o, silver_s
 				why_set(why, N_("the server sent a message this program cannot read"), silver_strerror(rv));
 				if (rv == SILVER_EVERSION)
 					why_set(why, N_("the server speaks a newer protocol; upgrade this program"), NULL);
-				x.msg.len = 0;
+				silver_buf_reset(&x.msg);
 				if (silver_msg_error_encode(rv, "malformed message", &x.msg) == 0)
 					client_send(&x, &x.msg, &tx);
 				break;
 			}
 			if (!x.hello_in) {
 				if (m.type == SILVER_MSG_ERROR) {
-					rv = m.code < 0 ? m.code : SILVER_ENET;
+					rv = peer_error_code(m.code);
 					snprintf(x.error_reason, sizeof(x.error_reason), "%.*s", (int)m.reason.n,
 						 (const char *)m.reason.p);
 					why_set(why, x.error_reason, endpoint);
@@ -1476,7 +1487,7 @@ static void end_sess(silver_server *srv, size_t at, int code, const char *reason
 {
 	struct sess *x = srv->sess[at];
 	struct server_tx tx = {srv};
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	if (silver_msg_error_encode(code, reason, &x->msg) == 0)
 		server_send(x, &x->msg, &tx);
 	sess_final_vector(x);
@@ -1504,7 +1515,7 @@ static int server_hello(silver_server *srv, struct sess *x, const silver_msg *m,
 		return rv;
 	if ((rv = sess_snapshot(x)) != 0 || (rv = sess_hello_in(x, m)) != 0)
 		return rv;
-	x->msg.len = 0;
+	silver_buf_reset(&x->msg);
 	return sess_hello_encode(x, &x->msg);
 }
 
@@ -1590,7 +1601,11 @@ static void server_message(silver_server *srv, struct inmsg *im, silver_server_e
 			emit(srv, fn, ctx, SILVER_EV_SESSION_FAIL, x, x->error_code, x->error_reason);
 			drop_sess(srv, at);
 		} else {
-			end_sess(srv, at, rv, x->fatal ? "the hub's store failed" : "protocol violation", fn, ctx,
+			/* The reason says what failed ("the disk is full"): the client
+			 * reports it as a peer failure (exit 8), not as its own. */
+			char why_s[200];
+			snprintf(why_s, sizeof(why_s), "the hub's store failed: %s", silver_strerror(rv));
+			end_sess(srv, at, rv, x->fatal ? why_s : "protocol violation", fn, ctx,
 				 x->fatal ? SILVER_EV_SESSION_FAIL : SILVER_EV_BAD_MESSAGE);
 		}
 		return;

@@ -226,7 +226,7 @@ int silver_store_key_allowed(silver_store *s, const uint8_t key[SILVER_KEY_BYTES
 		why_set(why, N_("this key has been revoked"), key, NULL);
 		rv = SILVER_EDENIED;
 	}
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -251,7 +251,7 @@ int silver_store_may_read(silver_store *s, const uint8_t reader[SILVER_KEY_BYTES
 			     silver_township_in(c.write, c.nwrite, (const uint8_t *)township, strlen(township));
 		silver_arena_destroy(&a);
 	}
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return ok;
 }
 
@@ -435,12 +435,12 @@ int silver_store_certs(silver_store *s, silver_cert_fn fn, void *ctx)
 	if ((rv = silver__rtxn(s, &txn)) != 0)
 		return rv;
 	if (!(a = silver_arena_new())) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return SILVER_ENOMEM;
 	}
 	if ((rc = mdb_cursor_open(txn, s->certs, &cur)) != 0) {
 		silver_arena_destroy(&a);
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && rv == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -457,7 +457,7 @@ int silver_store_certs(silver_store *s, silver_cert_fn fn, void *ctx)
 	}
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -471,7 +471,7 @@ int silver_store_forks(silver_store *s, silver_fork_fn fn, void *ctx)
 	if ((rv = silver__rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->forks, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && rv == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -494,7 +494,7 @@ int silver_store_forks(silver_store *s, silver_fork_fn fn, void *ctx)
 		rv = fn(&fi, seq, v.mv_data, v.mv_size, ctx);
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 

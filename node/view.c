@@ -13,12 +13,7 @@
 
 static int rtxn(silver_store *s, MDB_txn **txn)
 {
-	int rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	if (rc == MDB_MAP_RESIZED) {
-		mdb_env_set_mapsize(s->env, 0);
-		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, txn);
-	}
-	return silver__mdb_err(rc);
+	return silver__rtxn(s, txn);
 }
 
 int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_record *out)
@@ -35,7 +30,11 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	silver_buf_init(&key);
-	silver__record_key(&coll, &ids, &key);
+	if (silver__record_key(&coll, &ids, &key) != 0) {
+		silver__rtxn_end(s, txn);
+		silver_buf_release(&key);
+		return SILVER_ENOMEM;
+	}
 	k.mv_size = key.len;
 	k.mv_data = key.data;
 	rc = mdb_get(txn, s->records, &k, &v);
@@ -54,7 +53,7 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 		}
 	}
 	silver_buf_release(&key);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -71,12 +70,12 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 		return rv;
 	a = silver_arena_new();
 	if (!a) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return SILVER_ENOMEM;
 	}
 	if ((rc = mdb_cursor_open(txn, s->records, &cur)) != 0) {
 		silver_arena_destroy(&a);
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	k.mv_size = pn;
@@ -105,7 +104,7 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 		rv = silver__mdb_err(rc);
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -146,7 +145,7 @@ int silver_store_entry(silver_store *s, const silver_ref *ref, silver_arena *a, 
 				*out = e;
 		}
 	}
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -163,6 +162,20 @@ static int touch_cmp(const void *a, const void *b)
 	return silver_ref_cmp(&x->ref, &y->ref);
 }
 
+int silver_store_entry_count(silver_store *s, uint64_t *n)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int rv = rtxn(s, &txn);
+	if (rv != 0)
+		return rv;
+	rv = silver__mdb_err(mdb_stat(txn, s->entries, &st));
+	if (rv == 0)
+		*n = st.ms_entries;
+	silver__rtxn_end(s, txn);
+	return rv;
+}
+
 int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, void *ctx)
 {
 	MDB_txn *txn;
@@ -176,7 +189,7 @@ int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, vo
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->touch, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	k.mv_size = pn;
@@ -219,7 +232,7 @@ int silver_store_history(silver_store *s, const char *id, silver_entry_fn fn, vo
 	}
 	silver_arena_destroy(&a);
 	free(list);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -236,7 +249,7 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx)
 	a = silver_arena_new();
 	if (!a || (rc = mdb_cursor_open(txn, s->entries, &cur)) != 0) {
 		silver_arena_destroy(&a);
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return a ? SILVER_ESTORE : SILVER_ENOMEM;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -249,7 +262,7 @@ int silver_store_log(silver_store *s, silver_entry_fn fn, void *ctx)
 	}
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -263,7 +276,7 @@ int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx)
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->feeds, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -285,7 +298,7 @@ int silver_store_feeds(silver_store *s, silver_feed_fn fn, void *ctx)
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -341,7 +354,7 @@ int silver_store_digest(silver_store *s, silver_digest *out)
 		out->records = st.ms_entries;
 	if (rv == 0 && mdb_stat(txn, s->conflicts, &st) == 0)
 		out->conflicts = st.ms_entries;
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -370,7 +383,7 @@ int silver_store_digest_township(silver_store *s, const char *township, silver_d
 		memcpy(out->state, v.mv_data, SILVER_HASH_BYTES);
 	else if (rv == SILVER_ENOTFOUND)
 		rv = 0;
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }
 
@@ -385,7 +398,7 @@ int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx)
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	if ((rc = mdb_cursor_open(txn, s->conflicts, &cur)) != 0) {
-		mdb_txn_abort(txn);
+		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -403,6 +416,6 @@ int silver_store_conflicts(silver_store *s, silver_conflict_fn fn, void *ctx)
 			break;
 	}
 	mdb_cursor_close(cur);
-	mdb_txn_abort(txn);
+	silver__rtxn_end(s, txn);
 	return rv;
 }

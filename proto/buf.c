@@ -8,6 +8,9 @@
  *     before silver_buf_reserve;
  *   - len <= cap, and when cap > 0 data[len] is a NUL byte that is not part
  *     of the contents (handy for hex and text), so cap counts usable bytes;
+ *   - failed is sticky: once the buffer could not grow, every later append
+ *     and reserve refuses (the contents lack a piece), so an encoder checks
+ *     silver_buf_failed once at its end; silver_buf_reset clears it;
  *   - silver_buf_release frees and leaves an empty, reusable buffer.
  *
  * silver_arena: a list of blocks; silver_arena_alloc hands out zeroed,
@@ -28,6 +31,7 @@ void silver_buf_init(silver_buf *b)
 	b->data = silver_buf_empty;
 	b->len = 0;
 	b->cap = 0;
+	b->failed = 0;
 }
 
 int silver_buf_reserve(silver_buf *b, size_t n)
@@ -35,8 +39,12 @@ int silver_buf_reserve(silver_buf *b, size_t n)
 	size_t want, cap;
 	uint8_t *p;
 
-	if (n > SIZE_MAX - 1 - b->len)
+	if (b->failed)
+		return SILVER_ENOMEM; /* sticky: the contents already lack something */
+	if (n > SIZE_MAX - 1 - b->len) {
+		b->failed = 1;
 		return SILVER_ENOMEM;
+	}
 	want = b->len + n;
 	if (want <= b->cap)
 		return 0;
@@ -44,8 +52,10 @@ int silver_buf_reserve(silver_buf *b, size_t n)
 	while (cap < want)
 		cap = cap > (SIZE_MAX - 1) / 2 ? want : cap * 2;
 	p = realloc(b->cap ? b->data : NULL, cap + 1);
-	if (!p)
+	if (!p) {
+		b->failed = 1;
 		return SILVER_ENOMEM;
+	}
 	if (!b->cap)
 		p[0] = 0;
 	b->data = p;
@@ -62,7 +72,7 @@ int silver_buf_append(silver_buf *b, const void *p, size_t n)
 		return 0;
 	/* The packer appends a few bytes at a time: the room is usually there
 	 * (cap + 1 bytes are allocated, so the terminator fits too). */
-	if (b->cap && n < b->cap - b->len) {
+	if (b->cap && n < b->cap - b->len && !b->failed) {
 		memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = 0;

@@ -82,7 +82,7 @@ int silver_cert_encode(const silver_cert *c, silver_buf *out)
 	silver_pack_uint32(pk, c->role);
 	pack_list(pk, c->write, c->nwrite);
 	pack_list(pk, c->read, c->nread);
-	return out->len > start ? 0 : SILVER_ENOMEM;
+	return silver_buf_failed(out) || out->len <= start ? SILVER_ENOMEM : 0;
 }
 
 int silver_revoke_encode(const silver_revoke *r, silver_buf *out)
@@ -108,7 +108,7 @@ int silver_revoke_encode(const silver_revoke *r, silver_buf *out)
 		silver_pack_uint64(pk, r->last[i].seq);
 	}
 	pack_str(pk, &r->reason);
-	return out->len > start ? 0 : SILVER_ENOMEM;
+	return silver_buf_failed(out) || out->len <= start ? SILVER_ENOMEM : 0;
 }
 
 /* Parse raw into a msgpack tree after the limit check. */

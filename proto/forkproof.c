@@ -38,7 +38,7 @@ int silver_fork_proof_encode(const silver_slice *a, size_t na, const silver_slic
 			silver_pack_bin_body(pk, side[s][i].p, side[s][i].n);
 		}
 	}
-	return 0;
+	return silver_buf_failed(out) ? SILVER_ENOMEM : 0;
 }
 
 /* Check one side; fill the first entry's identity. */

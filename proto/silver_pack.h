@@ -10,7 +10,8 @@
  * inlined: the bytes are msgpack-c's, only the call is gone.
  *
  * Every function returns 0, or -1 when the buffer could not grow; the
- * results may be or-ed together and checked once.
+ * results may be or-ed together and checked once, or ignored and the
+ * buffer's sticky flag (silver_buf_failed) checked at the end.
  */
 #ifndef SILVER_PACK_H
 #define SILVER_PACK_H
@@ -23,7 +24,7 @@
 
 static inline int silver__pack_append(silver_buf *b, const void *p, size_t n)
 {
-	if (b->cap && n < b->cap - b->len) { /* the room is usually there (cap + 1 bytes are allocated) */
+	if (b->cap && n < b->cap - b->len && !b->failed) { /* the room is usually there (cap + 1 bytes are allocated) */
 		memcpy(b->data + b->len, p, n);
 		b->len += n;
 		b->data[b->len] = 0;

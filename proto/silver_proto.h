@@ -179,14 +179,31 @@ typedef struct silver_entry {
 	silver_slice body; /* the body's bytes within the decoded buffer */
 } silver_entry;
 
-/* Growable byte buffer: data is never NULL after init, len <= cap. */
+/* Growable byte buffer: data is never NULL after init, len <= cap.
+ * failed is sticky: set when the buffer could not grow, after which its
+ * contents are incomplete and every append and reserve refuses; an encoder
+ * may pack without checking each call and test silver_buf_failed once at
+ * the end.  silver_buf_reset (or init/release) clears it. */
 typedef struct silver_buf {
 	uint8_t *data;
 	size_t len, cap;
+	int failed;
 } silver_buf;
 void silver_buf_init(silver_buf *b);
 int silver_buf_append(silver_buf *b, const void *p, size_t n);
 int silver_buf_reserve(silver_buf *b, size_t n);
+static inline int silver_buf_failed(const silver_buf *b)
+{
+	return b->failed;
+}
+/* Empty the buffer for reuse (keeps its memory) and clear failed. */
+static inline void silver_buf_reset(silver_buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+	if (b->cap)
+		b->data[0] = 0;
+}
 /* Encoders pack into a silver_buf with silver_pack_*() (silver_pack.h). */
 void silver_buf_release(silver_buf *b); /* frees, leaves an empty buffer */
 

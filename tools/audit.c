@@ -13,9 +13,13 @@
  * bundle, a newer format.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -541,6 +545,111 @@ static int do_proof(const struct args *a)
 	return rv == 0 ? EXIT_CLEAN : EXIT_FINDINGS;
 }
 
+/* ---- a damaged store ---------------------------------------------------------------
+ *
+ * The auditor must give a verdict on a damaged store, never crash: a page LMDB
+ * cannot follow (SIGSEGV on the map or in liblmdb, an LMDB assertion) or a
+ * file cut short (SIGBUS) ends the walk, and the report is the one finding
+ * `damaged`.  The walk is left where it broke (its state is not trusted):
+ * the report is printed and the program ends with _exit.  A fault in a
+ * verification thread is handed to the main thread, which jumps. */
+static sigjmp_buf damage_jmp;
+static volatile sig_atomic_t damage_armed;
+static pthread_t main_thread;
+
+static void damage_jump(void)
+{
+	if (!damage_armed)
+		return; /* LMDB aborts; a signal takes its default action */
+	if (pthread_equal(pthread_self(), main_thread))
+		siglongjmp(damage_jmp, 1);
+	pthread_kill(main_thread, SIGUSR2);
+	for (;;)
+		pause();
+}
+
+static void fault_handler(int sig, siginfo_t *si, void *uc)
+{
+	if (sig == SIGUSR2 || silver_store_fault(sig, si, uc))
+		damage_jump();
+	signal(sig, SIG_DFL); /* the fault repeats and takes its default action */
+}
+
+/* A walk that reads no entry for this long is stuck in liblmdb on a garbage
+ * page (no single read takes more than milliseconds, even on a loaded
+ * machine): the store is damaged.  SILVER_AUDIT_STALL_SECONDS (tests) sets it. */
+#define AUDIT_STALL_SECONDS 60
+
+static void *watchdog(void *arg)
+{
+	unsigned long last = audit_progress;
+	unsigned stall = 0, limit = (unsigned)(uintptr_t)arg;
+	for (;;) {
+		sleep(1);
+		if (!damage_armed)
+			continue;
+		if (!audit_walking || audit_progress != last) {
+			last = audit_progress;
+			stall = 0;
+			continue;
+		}
+		if (++stall >= limit) {
+			pthread_kill(main_thread, SIGUSR2);
+			return NULL;
+		}
+	}
+}
+
+static void guard_store(void)
+{
+	const char *e = getenv("SILVER_AUDIT_STALL_SECONDS");
+	unsigned long limit = e && *e ? strtoul(e, NULL, 10) : AUDIT_STALL_SECONDS;
+	pthread_t th;
+	pthread_attr_t at;
+	struct sigaction sa;
+	main_thread = pthread_self();
+	silver_store_on_damage(damage_jump);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = fault_handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	if (limit == 0 || limit > 86400)
+		limit = AUDIT_STALL_SECONDS;
+	if (pthread_attr_init(&at) == 0) {
+		pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&th, &at, watchdog, (void *)(uintptr_t)limit) != 0)
+			silver_cli_error(_("cannot start the watchdog thread; a damaged store could stop the audit"));
+		pthread_attr_destroy(&at);
+	}
+}
+
+static int has_data_file(const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	return access(path, F_OK) == 0;
+}
+
+/* The report of a store that cannot be read through: one finding. */
+static int report_damaged(const struct args *a)
+{
+	audit_report rep;
+	memset(&rep, 0, sizeof(rep));
+	audit__add(&rep, AUDIT_K_DAMAGED, NULL, NULL, 0,
+		   _("the store is damaged: its file is shorter than the pages it uses, or a page cannot be read "
+		     "(garbage); nothing in it can be trusted until it is restored from a backup"));
+	if (a->json)
+		report_json(a, &rep);
+	else
+		report_text(a, &rep);
+	fflush(stdout);
+	audit_report_release(&rep);
+	return EXIT_FINDINGS;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -564,7 +673,24 @@ int main(int argc, char **argv)
 		return EXIT_UNUSABLE;
 	if (a.cmd && strcmp(a.cmd, "proof") == 0)
 		return do_proof(&a);
+	if (a.o.store) {
+		guard_store();
+		if (sigsetjmp(damage_jmp, 1) != 0) {
+			damage_armed = 0;
+			_exit(report_damaged(&a));
+		}
+		damage_armed = 1;
+	}
 	rv = audit_run(&a.o, &rep, &why);
+	damage_armed = 0;
+	if (a.o.store && (rv == SILVER_ECORRUPT || rv == SILVER_ESTORE ||
+			  (rv == SILVER_ENOTFOUND && has_data_file(a.o.store)))) {
+		/* ENOTFOUND with a data.mdb: one of its databases is gone;
+		 * ESTORE: LMDB failed in a way only a damaged file explains
+		 * (a read-only audit asks nothing else of it). */
+		audit_report_release(&rep);
+		return report_damaged(&a);
+	}
 	if (rv != 0) {
 		const char *what = a.o.store ? a.o.store : a.o.bundle;
 		if (rv == SILVER_EMALFORMED && !a.o.store)

@@ -34,7 +34,7 @@
 #include "silver_store.h"
 
 /* Finding kinds: stable keywords for scripts (docs/AUDIT.md, "Findings"). */
-#define AUDIT_K_DAMAGED "damaged"         /* the bundle's framing is broken after a valid header */
+#define AUDIT_K_DAMAGED "damaged"         /* a bundle's framing broken after a valid header; a store LMDB cannot read through */
 #define AUDIT_K_MALFORMED "malformed"     /* an entry does not decode (not canonical, over a limit) */
 #define AUDIT_K_VERSION "version"         /* an entry of a newer format version or unknown suite */
 #define AUDIT_K_SIGNATURE "signature"     /* a seal does not verify */
@@ -127,6 +127,12 @@ typedef struct audit_report {
  * is unusable: not a bundle (SILVER_EMALFORMED), a newer format
  * (SILVER_EVERSION), unreadable (SILVER_EIO, SILVER_ENOTFOUND), no store
  * (SILVER_ENOTFOUND), out of memory. */
+/* The store walk's progress, for silver-audit's watchdog: a garbage page can
+ * send liblmdb round a loop that never returns, and an audit must end with a
+ * verdict.  walk_store sets audit_walking while it walks the entries and
+ * counts each entry read in audit_progress. */
+extern volatile unsigned long audit_progress;
+extern volatile int audit_walking;
 int audit_run(const audit_opts *o, audit_report *rep, silver_why *why);
 void audit_report_release(audit_report *rep);
 

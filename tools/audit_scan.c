@@ -1050,22 +1050,27 @@ static int collect_feed(const silver_feedinfo *f, void *ctx)
 	return 0;
 }
 
+volatile unsigned long audit_progress;
+volatile int audit_walking;
+
 static int walk_store(struct scan *s, silver_store *st)
 {
 	struct feedlist l = {0};
 	silver_arena *a = silver_arena_new();
 	silver_buf raw;
-	uint64_t index = 0;
-	int rv;
+	uint64_t index = 0, nentries = 0, missing;
+	int rv, broken = 0;
 
 	silver_buf_init(&raw);
 	if (!a)
 		return SILVER_ENOMEM;
+	if (silver_store_entry_count(st, &nentries) != 0)
+		nentries = UINT64_MAX - 1;
 	rv = silver_store_feeds(st, collect_feed, &l);
 	if (rv != 0)
 		audit__add(s->rep, AUDIT_K_STORE, NULL, NULL, 0, _("the store's list of feeds cannot be read: %s"),
 			   _(silver_strerror(rv)));
-	for (size_t i = 0; i < l.n && s->err == 0; i++) {
+	for (size_t i = 0; i < l.n && s->err == 0 && !broken; i++) {
 		const silver_feedinfo *fi = &l.v[i];
 		audit_feedsum *f = feed_get(s, fi->tag, 1);
 		int head_seen = 0;
@@ -1076,20 +1081,49 @@ static int walk_store(struct scan *s, silver_store *st)
 		snprintf(f->township, sizeof(f->township), "%s", fi->township);
 		f->admin = memcmp(fi->author, s->o->admin, SILVER_KEY_BYTES) == 0;
 		s->rep->feeds++;
+		missing = 0;
 		for (uint64_t seq = 1; s->err == 0; seq++) {
 			silver_ref ref;
 			silver_entry e;
 			memcpy(ref.feed, fi->tag, SILVER_FEEDTAG_BYTES);
 			ref.seq = seq;
 			silver_arena_reset(a);
+			audit_progress++;
 			rv = silver_store_entry(st, &ref, a, &e);
 			if (rv == SILVER_ENOTFOUND) {
 				if (seq > fi->seq)
 					break;
+				if (++missing > nentries) {
+					/* More entries missing than the store holds at all: the
+					 * feed's record is damaged, not a run of lost entries. */
+					add(s, AUDIT_K_STORE, f, seq,
+					    _("the store's record of this feed claims seq %llu, more entries than the store "
+					      "holds (%llu): the record is damaged"),
+					    (unsigned long long)fi->seq, (unsigned long long)nentries);
+					feed_problem(f, f->last_seal);
+					break;
+				}
 				add(s, AUDIT_K_GAP, f, seq, _("the store has lost this entry: its feed goes on to seq %llu"),
 				    (unsigned long long)fi->seq);
 				feed_problem(f, f->last_seal);
 				continue;
+			}
+			if (rv == SILVER_ECORRUPT) {
+				/* LMDB met a page it cannot follow: nothing further
+				 * read through it can be trusted. */
+				audit__add(s->rep, AUDIT_K_DAMAGED, NULL, NULL, 0,
+					   _("the store is damaged: LMDB cannot read its pages (%s)"),
+					   _(silver_strerror(rv)));
+				broken = 1;
+				break;
+			}
+			if (rv != 0 && ++missing > nentries) {
+				add(s, AUDIT_K_STORE, f, seq,
+				    _("the store's record of this feed claims seq %llu, more entries than the store "
+				      "holds (%llu): the record is damaged"),
+				    (unsigned long long)fi->seq, (unsigned long long)nentries);
+				feed_problem(f, f->last_seal);
+				break;
 			}
 			if (rv != 0) {
 				s->rep->entries++;
@@ -1125,6 +1159,8 @@ static int walk_store(struct scan *s, silver_store *st)
 	free(l.v);
 	silver_buf_release(&raw);
 	silver_arena_destroy(&a);
+	if (broken)
+		return s->err;
 	return rv == SILVER_ENOTFOUND ? s->err : (rv ? rv : s->err);
 }
 
@@ -1181,6 +1217,11 @@ int audit_run(const audit_opts *o, audit_report *rep, silver_why *why)
 		rv = silver_store_open(o->store, SILVER_OPEN_RDONLY, &st);
 		if (rv != 0)
 			goto out;
+		/* One read transaction for the whole audit: a node that writes
+		 * meanwhile (a running daemon, an add) cannot make its entries,
+		 * records and digests disagree with each other in the report. */
+		if ((rv = silver_store_snapshot(st, 1)) != 0)
+			goto out;
 	}
 	if ((rv = pool_start(&s)) != 0)
 		goto out;
@@ -1192,7 +1233,9 @@ int audit_run(const audit_opts *o, audit_report *rep, silver_why *why)
 		else if (memcmp(pinned, o->admin, SILVER_KEY_BYTES) != 0)
 			audit__add(rep, AUDIT_K_CERT, NULL, NULL, 0,
 				   _("the store pins another county admin key than the one given to the audit"));
+		audit_walking = 1;
 		rv = walk_store(&s, st);
+		audit_walking = 0;
 	} else {
 		rv = walk_bundle(&s, o->bundle, why);
 	}

@@ -56,3 +56,9 @@ set_property(TEST integration_install_bits APPEND PROPERTY REQUIRED_FILES ${CMAK
 silver_shell_test(integration_i18n ${_id}/test_i18n.sh
   TIMEOUT 60 LABELS integration i18n)
 set_property(TEST integration_i18n APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)
+
+# Damaged stores (cut short, a page of garbage, each page in turn) and files
+# that are not regular files: never a signal, never a hang (docs/STORE.md).
+silver_shell_test(integration_damage ${_id}/test_damage.sh
+  TIMEOUT 300 LABELS integration fault)
+set_property(TEST integration_damage APPEND PROPERTY REQUIRED_FILES ${CMAKE_BINARY_DIR}/bin/silvernode)

@@ -151,6 +151,15 @@ expect_stdout_contains "Sent 1 entries"
 expect_exit 0 sn "$T/n1" sync "$EP" --server-key "$HUBKEY"
 expect_eq "t1 offices converge again" "$(digest_of "$T/n1")" "$(digest_of "$T/n2")"
 
+say "a sync that receives entries far ahead of the clock says so, as import-bundle does"
+FUTURE=$(($(date +%s) * 1000 + 86400000))
+SILVER_FAKE_TIME_MS=$FUTURE expect_exit 0 sn "$T/n2" add retiree name=赵六 category=retired gender=f birth_date=1952-06-06
+expect_exit 0 sn "$T/n2" sync "$EP" --server-key "$HUBKEY"
+expect_exit 0 sn "$T/n1" sync "$EP" --server-key "$HUBKEY"
+expect_stdout_contains "carry a clock far ahead of this machine's"
+expect_exit 0 sn "$T/n1" --json sync "$EP" --server-key "$HUBKEY"
+expect_eq "nothing more is skewed" "$(json_get 'j["skewed"]')" 0
+
 say "status knows the hub"
 expect_exit 0 sn "$T/n1" --json status
 expect_json

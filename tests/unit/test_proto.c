@@ -53,6 +53,39 @@ static void test_buf(void **state)
 	silver_buf_release(&b);
 }
 
+/* The failure flag is sticky: once the buffer could not grow, nothing more
+ * is appended (a gap would make wrong bytes look right) until a reset, and
+ * an encoder that packs without checking each call reports the failure. */
+static void test_buf_sticky(void **state)
+{
+	silver_buf b;
+	silver_slice side = {(const uint8_t *)"\x92\x01\x02", 3};
+	silver_cert c;
+
+	(void)state;
+	silver_buf_init(&b);
+	assert_int_equal(silver_buf_append(&b, "abc", 3), 0);
+	assert_false(silver_buf_failed(&b));
+	assert_int_equal(silver_buf_reserve(&b, SIZE_MAX), SILVER_ENOMEM);
+	assert_true(silver_buf_failed(&b));
+	assert_int_equal(silver_buf_append(&b, "d", 1), SILVER_ENOMEM);
+	assert_int_equal(silver_buf_reserve(&b, 1), SILVER_ENOMEM);
+	assert_int_equal(b.len, 3);
+	/* fork proofs, certificates: their last pack calls "succeed" into the
+	 * room already there, but the buffer lost a piece before */
+	assert_int_equal(silver_fork_proof_encode(&side, 1, &side, 1, &b), SILVER_ENOMEM);
+	memset(&c, 0, sizeof(c));
+	c.role = SILVER_ROLE_MIN;
+	assert_int_equal(silver_cert_encode(&c, &b), SILVER_ENOMEM);
+	silver_buf_reset(&b);
+	assert_false(silver_buf_failed(&b));
+	assert_int_equal(b.len, 0);
+	assert_int_equal(silver_fork_proof_encode(&side, 1, &side, 1, &b), 0);
+	assert_true(b.len > 0);
+	silver_buf_release(&b);
+	assert_false(silver_buf_failed(&b));
+}
+
 static void test_arena(void **state)
 {
 	silver_arena *a = silver_arena_new();
@@ -1070,6 +1103,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_buf_sticky),
 		cmocka_unit_test(test_arena),
 		cmocka_unit_test(test_hex),
 		cmocka_unit_test(test_strerror),
