@@ -588,8 +588,11 @@ int silver_store_create_pinned(const char *dir, const char *township, const char
 		/* rename(2) replaces an empty directory, so "mkdir x; init x" works */
 		if (rename(partial, target) != 0)
 			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
-		else
-			rv = dir_sync(parent); /* the node is whole; this makes its name last */
+		else if ((rv = dir_sync(parent)) != 0 && rename(target, partial) != 0)
+			rv = errno_err(errno);
+		/* dir_sync makes the new name last; when it fails, the node (which
+		 * nothing has used yet) is taken back and removed below, so that a
+		 * failed init leaves nothing, as it says */
 	}
 	if (rv != 0 && access(target, F_OK) != 0)
 		partial_remove(partial);
