@@ -28,16 +28,6 @@ struct ex {
 	int rv;
 };
 
-static const silver_value *winner(const silver_record *r, const char *key)
-{
-	size_t n = strlen(key);
-	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 &&
-		    r->fields[k].nheads)
-			return &r->fields[k].heads[r->fields[k].winner].value;
-	return NULL;
-}
-
 static int put(silver_buf *b, const void *p, size_t n)
 {
 	return n ? silver_buf_append(b, p, n) : 0;
@@ -57,7 +47,7 @@ static int ex_one(const silver_record *r, void *vctx)
 	silver_buf_init(&tmp);
 	for (uint32_t i = 0; i < n; i++) {
 		const silver_field *f = &x->c->fields[i];
-		const silver_value *v = winner(r, f->key);
+		const silver_value *v = silver_record_value(r, f->key);
 		x->offs[i] = x->vals.len;
 		if (v && v->type != SILVER_V_NIL) {
 			if (f->type == SILVER_F_ENUM && v->type == SILVER_V_STR) {

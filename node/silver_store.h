@@ -312,6 +312,12 @@ typedef struct silver_record {
 	uint32_t nfields;
 } silver_record;
 
+/* The state of field key in r, or NULL when the field was never written
+ * or has no value (no heads).  Its winner is fields->heads[fields->winner]. */
+const silver_fieldstate *silver_record_field(const silver_record *r, const char *key);
+/* The winning value of field key, or NULL as above. */
+const silver_value *silver_record_value(const silver_record *r, const char *key);
+
 /* Look a record up by id.  Strings point into arena a. */
 int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_record *out) SILVER_WUR;
 

@@ -298,7 +298,6 @@ static int cmd_set(silver_cli_opts *o)
  * the new id.  The old record keeps its history; the statistics count only
  * the new one (node/stats.c); docs/OPERATIONS.md, section 13. */
 
-static const silver_fieldstate *find_fs(const silver_record *r, const char *key);
 
 struct transfer_ctx {
 	const char *old_id, *to;
@@ -371,7 +370,7 @@ static int cmd_transfer(silver_cli_opts *o)
 	}
 	for (uint32_t i = 0; i < c->nfields && rv == 0; i++) {
 		const silver_field *f = &c->fields[i];
-		const silver_fieldstate *fs = find_fs(&r, f->key);
+		const silver_fieldstate *fs = silver_record_field(&r, f->key);
 		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
 		if (fs && fs->conflict) {
 			silver_cli_error(_("transfer: field %s of %s is in conflict; settle it first (silvernode conflicts)"),
@@ -647,14 +646,6 @@ struct list_ctx {
 	const char *township; /* --township: only records created in it (id "T/...") */
 };
 
-static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
-{
-	size_t n = strlen(key);
-	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
-			return r->fields[k].nheads ? &r->fields[k] : NULL;
-	return NULL;
-}
 
 static int list_one(const silver_record *r, void *vctx)
 {
@@ -668,7 +659,7 @@ static int list_one(const silver_record *r, void *vctx)
 			return 0;
 	}
 	for (uint32_t i = 0; i < l->nfilter; i++) {
-		const silver_fieldstate *fs = find_fs(r, l->filter[i].key);
+		const silver_fieldstate *fs = silver_record_field(r, l->filter[i].key);
 		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
 		if (l->want[i].type == SILVER_V_NIL ? (v && v->type != SILVER_V_NIL)
 						    : (!v || !silver_value_equal(v, &l->want[i])))
@@ -682,7 +673,7 @@ static int list_one(const silver_record *r, void *vctx)
 	fwrite(r->id.p, 1, r->id.n, stdout);
 	for (uint32_t i = 0; i < l->c->nfields && shown < 5; i++) {
 		const silver_field *f = &l->c->fields[i];
-		const silver_fieldstate *fs = find_fs(r, f->key);
+		const silver_fieldstate *fs = silver_record_field(r, f->key);
 		if (!fs || fs->heads[fs->winner].value.type == SILVER_V_NIL)
 			continue;
 		if (f->type == SILVER_F_TEXT && strcmp(f->key, "name") && strcmp(f->key, "person") &&
@@ -695,7 +686,7 @@ static int list_one(const silver_record *r, void *vctx)
 		shown++;
 	}
 	{
-		const silver_fieldstate *moved = find_fs(r, "transferred_to");
+		const silver_fieldstate *moved = silver_record_field(r, "transferred_to");
 		if (moved && moved->heads[moved->winner].value.type == SILVER_V_STR) {
 			const silver_value *mv = &moved->heads[moved->winner].value;
 			char tw[SILVER_MAX_NAME + 1];
@@ -1106,7 +1097,7 @@ static int conf_one(const char *id, const char *field, void *vctx)
 	silver_arena_reset(c->a);
 	if ((rv = silver_store_get(c->s, id, c->a, &r)) != 0)
 		return rv;
-	fs = find_fs(&r, field);
+	fs = silver_record_field(&r, field);
 	if (!fs)
 		return SILVER_ECORRUPT;
 	f = field_of(&r, fs);

@@ -419,16 +419,11 @@ struct silver_retiree_index {
 	int oom;
 };
 
+/* A string field's winning value, or NULL. */
 static const silver_value *winner(const silver_record *r, const char *key)
 {
-	size_t n = strlen(key);
-	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0 &&
-		    r->fields[k].nheads) {
-			const silver_value *v = &r->fields[k].heads[r->fields[k].winner].value;
-			return v->type == SILVER_V_STR ? v : NULL;
-		}
-	return NULL;
+	const silver_value *v = silver_record_value(r, key);
+	return v && v->type == SILVER_V_STR ? v : NULL;
 }
 
 static int nat_push(struct nat **a, size_t *n, size_t *cap, const char *k1, size_t n1, const char *k2,

@@ -16,6 +16,21 @@ static int rtxn(silver_store *s, MDB_txn **txn)
 	return silver__rtxn(s, txn);
 }
 
+const silver_fieldstate *silver_record_field(const silver_record *r, const char *key)
+{
+	size_t n = strlen(key);
+	for (uint32_t k = 0; k < r->nfields; k++)
+		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
+			return r->fields[k].nheads ? &r->fields[k] : NULL;
+	return NULL;
+}
+
+const silver_value *silver_record_value(const silver_record *r, const char *key)
+{
+	const silver_fieldstate *f = silver_record_field(r, key);
+	return f ? &f->heads[f->winner].value : NULL;
+}
+
 int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_record *out)
 {
 	silver_slice tw, coll, ids = {(const uint8_t *)id, (uint32_t)strlen(id)};

@@ -61,19 +61,11 @@ static void *push(void **v, size_t n, size_t *cap, size_t first, size_t sz)
 	return memset((char *)*v + n * sz, 0, sz);
 }
 
-static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
-{
-	size_t n = strlen(key);
-	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
-			return r->fields[k].nheads ? &r->fields[k] : NULL;
-	return NULL;
-}
 
 /* The winner's text of a field ("" when unset), into buf. */
 static const char *text_of(const silver_record *r, const char *key, silver_buf *buf)
 {
-	const silver_fieldstate *fs = find_fs(r, key);
+	const silver_fieldstate *fs = silver_record_field(r, key);
 	static const char nul = 0;
 	buf->len = 0;
 	if (fs && fs->heads[fs->winner].value.type == SILVER_V_STR)
@@ -216,7 +208,7 @@ static int list_one(const char *id, const char *field, void *vctx)
 	silver_arena_reset(l->a);
 	if ((rv = silver_store_get(l->s, id, l->a, &r)) != 0)
 		return rv;
-	if (!(fs = find_fs(&r, field)))
+	if (!(fs = silver_record_field(&r, field)))
 		return 0;
 	since = open_since(fs);
 	if (l->before_ms && SILVER_HLC_MS(since) >= l->before_ms)
@@ -495,7 +487,7 @@ static int cmd_show(silver_cli_opts *o)
 		rv = silver_cli_fail(rv, NULL, _("show: "));
 		goto out;
 	}
-	fs = find_fs(&r, field);
+	fs = silver_record_field(&r, field);
 	if (!fs || !fs->conflict) {
 		silver_cli_error(_("show: %s %s is not in conflict (see 'silver-review list')"), id, field);
 		rv = SILVER_EXIT_NOTFOUND;
@@ -685,7 +677,7 @@ static int res_check(silver_store *s, silver_arena *a, const struct res *r, int 
 	}
 	if (rv != 0)
 		return silver_cli_fail(rv, NULL, _("resolve: "));
-	fs = find_fs(&rec, r->field);
+	fs = silver_record_field(&rec, r->field);
 	if (!fs || !fs->conflict) {
 		silver_cli_error(_("resolve: %s%s %s is not in conflict; nothing was written"), where, r->id, r->field);
 		return SILVER_EXIT_INPUT;
@@ -1159,7 +1151,7 @@ static int pay_one(const silver_record *r, void *vctx)
 	memcpy(id, r->id.p, r->id.n);
 	id[r->id.n] = 0;
 	coll_of_id(id, x->tw);
-	fs = find_fs(r, "amount");
+	fs = silver_record_field(r, "amount");
 	x->amount = fs && fs->heads[fs->winner].value.type == SILVER_V_INT ? fs->heads[fs->winner].value.i : -1;
 	x->id = strdup(id);
 	x->retiree = strdup(text_of(r, "retiree", &p->tmp));
