@@ -97,7 +97,7 @@ static MHD_RESULT post_field(void *cls, enum MHD_ValueKind kind, const char *key
 	if (filename) {
 		/* A file: to /import, the first one goes to a temporary file
 		 * (mkstemp: mode 0600) in TMPDIR; anything else is dropped. */
-		if (!c->import)
+		if (!c->import || !*filename) /* a form sent without choosing a file */
 			return MHD_YES;
 		if (off == 0)
 			c->file = c->file == 0 ? 1 : 2;
