@@ -320,6 +320,25 @@ class WebHttp(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertEqual(count(self.node, "retiree"), before + 2)
 
+    def test_import_refused_at_confirm_writes_nothing(self):
+        """The store changed between the preview and the confirmation (the
+        retiree the rows name was deleted): the import refuses every row."""
+        c = self.logged_in("clerk1")
+        rid = self.add_retiree(c, name="冯导入", birth_date="1929-03-04")
+        csv = f"retiree,date,type\n{rid},2026-01-05,生日\n{rid},2026-02-05,重大节日\n".encode()
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "visit"},
+                                      "file", "走访.csv", csv)
+        m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+        self.assertTrue(m, text)
+        kept, visits = self.kept(), count(self.node, "visit")
+        self.node.cli("delete", rid)
+        status, _, text = c.post("/import", {"csrf": c.csrf("/import"), "confirm": m.group(1)})
+        self.assertEqual(status, 400, text)
+        self.assertIn("走访.csv", text)  # the browser's name for the file, not the server's
+        self.assertNotIn(self.uploads, text)
+        self.assertEqual(count(self.node, "visit"), visits)
+        self.assertEqual(self.kept(), kept - 1)
+
     def test_import_login_csrf_size(self):
         anon = Client(self.base)
         status, headers, _ = anon.get("/import")
@@ -382,6 +401,13 @@ class WebChinese(unittest.TestCase):
             _, _, text = c.get("/new/retiree")
             self.assertIn("姓名", text)
             self.assertIn("离休干部", text)  # an enum's choice by its label, not its code
+            status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                          "file", "a.csv", WebHttp.GOOD_CSV.encode())
+            self.assertIn("读取 2 行；可导入 2 行；被拒绝 0 行。", text)
+            self.assertIn('value="导入 2 行"', text)
+            m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+            status, _, text = c.post("/import", {"csrf": c.csrf("/import"), "confirm": m.group(1)})
+            self.assertIn("已向离退休干部添加 2 条记录。", text)
         finally:
             node.cleanup()
 
