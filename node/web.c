@@ -2043,7 +2043,7 @@ static void import_form(struct page *p, const char *coll, const char *msg)
 	out(p, "</select></p><p><label for=\"file\">");
 	esc(p, _("File"));
 	out(p, "</label><input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,.xlsx\"></p><p><input "
-	       "type=\"submit\" value=\"");
+	       "type=\"submit\" id=\"preview\" value=\"");
 	esc(p, _("Preview"));
 	out(p, "\"></p></form>");
 }
@@ -2177,7 +2177,7 @@ static void import_preview(struct page *p)
 		csrf_field(p);
 		out(p, "<input type=\"hidden\" name=\"confirm\" value=\"");
 		esc(p, u->token);
-		out(p, "\"><input type=\"submit\" value=\"");
+		out(p, "\"><input type=\"submit\" id=\"confirm\" value=\"");
 		snprintf(msg, sizeof(msg), P_("Import %llu row", "Import %llu rows", pv.ok),
 			 (unsigned long long)pv.ok);
 		esc(p, msg);
