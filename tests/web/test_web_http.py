@@ -339,6 +339,22 @@ class WebHttp(unittest.TestCase):
         self.assertEqual(count(self.node, "visit"), visits)
         self.assertEqual(self.kept(), kept - 1)
 
+    def test_import_xlsx_preview(self):
+        """An XLSX workbook (the node's own export) is previewed like a CSV file."""
+        c = self.logged_in("clerk1")
+        self.add_retiree(c, name="褚导出")
+        x = os.path.join(self.node.tmp, "花名册.xlsx")
+        self.node.cli("export", "retiree", x)
+        n = count(self.node, "retiree")
+        with open(x, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:2], b"PK")
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "花名册.xlsx", data)
+        self.assertEqual(status, 200, text)
+        self.assertIn(f"Rows read: {n}; can be imported: {n}; refused: 0.", text)
+        self.assertEqual(count(self.node, "retiree"), n)
+
     def test_import_login_csrf_size(self):
         anon = Client(self.base)
         status, headers, _ = anon.get("/import")
