@@ -49,13 +49,13 @@ struct conn {
 	size_t nq;
 	/* POST /import: the multipart form's file, saved in a private
 	 * temporary file as it arrives (only the first file of the form) */
-	int import;	 /* the request is for /import: files taken, the larger limit */
-	int file;	 /* 0: none yet, 1: writing the file, 2: a later file, ignored */
-	int fd;		 /* the temporary file while it is written, else -1 */
-	int file_errno;	 /* writing it failed */
-	int kept;	 /* the pages took the file over (resp.upload_kept) */
+	int import;	  /* the request is for /import: files taken, the larger limit */
+	int file;	  /* 0: none yet, 1: writing the file, 2: a later file, ignored */
+	int fd;		  /* the temporary file while it is written, else -1 */
+	int file_errno;	  /* writing it failed */
+	int kept;	  /* the pages took the file over (resp.upload_kept) */
 	char upath[4096]; /* its path, "" when none */
-	char *uname;	 /* the browser's name for it */
+	char *uname;	  /* the browser's name for it */
 };
 
 static void conn_free(struct conn *c)
@@ -229,9 +229,10 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	}
 	if (c->too_big)
 		return send_status(con, 413,
-				   c->import ? _("The file is too large: at most 32 MiB can be imported at once. "
-						 "Nothing was read; split the file and import the parts.\n") :
-					       "request too large\n");
+				   c->import ?
+					   _("The file is too large: at most 32 MiB can be imported at once. "
+					     "Nothing was read; split the file and import the parts.\n") :
+					   "request too large\n");
 	if (c->fd >= 0) {
 		if (close(c->fd) != 0 && !c->file_errno)
 			c->file_errno = errno;
@@ -467,7 +468,8 @@ static int run_review(const char *what, silver_buf *out, void *vctx)
 
 #define IMPORT_MAX_OUTPUT (64u << 10)
 
-static int run_import(const char *collection, const char *file, uint64_t *imported, silver_buf *msg, void *vctx)
+static int run_import(const char *collection, const char *file, uint64_t *imported, silver_buf *msg,
+		      void *vctx)
 {
 	struct review_ctx *rc = vctx;
 	char path[4200];

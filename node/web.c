@@ -2087,7 +2087,8 @@ static void import_preview(struct page *p)
 	if (rv != 0) {
 		why_text(rv, &why, c, reason, sizeof(reason));
 		if (why.row > 0)
-			snprintf(msg, sizeof(msg), _("%s, row %ld: %s; nothing imported."), name, why.row, reason);
+			snprintf(msg, sizeof(msg), _("%s, row %ld: %s; nothing imported."), name, why.row,
+				 reason);
 		else
 			snprintf(msg, sizeof(msg), _("%s: %s; nothing imported."), name, reason);
 		free(ref.rows);
@@ -2108,8 +2109,9 @@ static void import_preview(struct page *p)
 	out(p, "</p>");
 	if (pv.errors) {
 		out(p, "<p class=\"err\">");
-		esc(p, _("Nothing was written. Correct these rows in the file and upload it again (all rows are "
-			 "imported or none)."));
+		esc(p,
+		    _("Nothing was written. Correct these rows in the file and upload it again (all rows are "
+		      "imported or none)."));
 		out(p, "</p><table id=\"refused\"><tr><th>");
 		esc(p, _("Row"));
 		out(p, "</th><th>");
@@ -2119,8 +2121,8 @@ static void import_preview(struct page *p)
 		out(p, "</th></tr>");
 		for (size_t i = 0; i < ref.n; i++) {
 			const silver_why *y = &ref.rows[i];
-			const silver_field *f = y->field[0] ? silver_schema_field(c, y->field, strlen(y->field)) :
-							      NULL;
+			const silver_field *f =
+				y->field[0] ? silver_schema_field(c, y->field, strlen(y->field)) : NULL;
 			outf(p, "<tr><td>%ld</td><td>", y->row);
 			esc(p, f ? _(f->label) : y->field);
 			out(p, "</td><td>");

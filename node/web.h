@@ -21,8 +21,8 @@
 #define SILVER_WEB_PAGE 50		/* rows per list page */
 #define SILVER_WEB_MAX_BODY (64 * 1024) /* a larger POST is refused (413) */
 #define SILVER_WEB_MAX_FIELDS 128
-#define SILVER_WEB_MAX_UPLOAD (32u << 20) /* a larger POST to /import is refused (413) */
-#define SILVER_WEB_UPLOADS 16		  /* previewed files kept for confirming */
+#define SILVER_WEB_MAX_UPLOAD (32u << 20)	 /* a larger POST to /import is refused (413) */
+#define SILVER_WEB_UPLOADS 16			 /* previewed files kept for confirming */
 #define SILVER_WEB_UPLOAD_MS (15ull * 60 * 1000) /* an upload not confirmed within is removed */
 
 typedef struct silver_web silver_web;
