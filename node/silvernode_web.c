@@ -9,7 +9,9 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -45,6 +47,15 @@ struct conn {
 	int too_big, too_many;
 	silver_web_kv q[SILVER_WEB_MAX_FIELDS];
 	size_t nq;
+	/* POST /import: the multipart form's file, saved in a private
+	 * temporary file as it arrives (only the first file of the form) */
+	int import;	  /* the request is for /import: files taken, the larger limit */
+	int file;	  /* 0: none yet, 1: writing the file, 2: a later file, ignored */
+	int fd;		  /* the temporary file while it is written, else -1 */
+	int file_errno;	  /* writing it failed */
+	int kept;	  /* the pages took the file over (resp.upload_kept) */
+	char upath[4096]; /* its path, "" when none */
+	char *uname;	  /* the browser's name for it */
 };
 
 static void conn_free(struct conn *c)
@@ -53,6 +64,11 @@ static void conn_free(struct conn *c)
 		return;
 	if (c->pp)
 		MHD_destroy_post_processor(c->pp);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->upath[0] && !c->kept)
+		(void)unlink(c->upath);
+	free(c->uname);
 	for (size_t i = 0; i < c->nkv; i++) {
 		free(c->kv[i].key);
 		free(c->kv[i].val);
@@ -77,7 +93,43 @@ static MHD_RESULT post_field(void *cls, enum MHD_ValueKind kind, const char *key
 {
 	struct conn *c = cls;
 	silver_web_kv *kv;
-	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding;
+	(void)kind, (void)content_type, (void)transfer_encoding;
+	if (filename) {
+		/* A file: to /import, the first one goes to a temporary file
+		 * (mkstemp: mode 0600) in TMPDIR; anything else is dropped. */
+		if (!c->import || !*filename) /* a form sent without choosing a file */
+			return MHD_YES;
+		if (off == 0)
+			c->file = c->file == 0 ? 1 : 2;
+		if (c->file != 1 || c->file_errno)
+			return MHD_YES;
+		if (c->fd < 0 && !c->upath[0]) {
+			const char *tmp = getenv("TMPDIR");
+			if (!tmp || !*tmp)
+				tmp = "/tmp";
+			snprintf(c->upath, sizeof(c->upath), "%s/silver-import-XXXXXX", tmp);
+			if ((c->fd = mkstemp(c->upath)) < 0) {
+				c->file_errno = errno ? errno : EIO;
+				c->upath[0] = 0;
+				return MHD_YES;
+			}
+			(void)fchmod(c->fd, 0600);
+			if (!(c->uname = strdup(filename)))
+				c->file_errno = ENOMEM;
+		}
+		while (size > 0 && c->fd >= 0) {
+			ssize_t n = write(c->fd, data, size);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				c->file_errno = n < 0 ? errno : EIO;
+				break;
+			}
+			data += n;
+			size -= (size_t)n;
+		}
+		return MHD_YES;
+	}
 	/* A value may arrive in pieces: off > 0 continues the last field. */
 	if (off > 0 && c->nkv > 0 && strcmp(c->kv[c->nkv - 1].key, key) == 0) {
 		kv = &c->kv[c->nkv - 1];
@@ -156,6 +208,8 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	if (!c) {
 		if (!(c = calloc(1, sizeof(*c))))
 			return MHD_NO;
+		c->fd = -1;
+		c->import = strcmp(url, "/import") == 0;
 		*con_cls = c;
 		if (strcmp(method, "POST") == 0) {
 			c->pp = MHD_create_post_processor(con, 8192, post_field, c);
@@ -166,7 +220,7 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	}
 	if (*upload_size) {
 		c->body += *upload_size;
-		if (c->body > SILVER_WEB_MAX_BODY)
+		if (c->body > (c->import ? SILVER_WEB_MAX_UPLOAD : SILVER_WEB_MAX_BODY))
 			c->too_big = 1;
 		else if (c->pp && MHD_post_process(c->pp, upload, *upload_size) != MHD_YES)
 			c->too_big = 1;
@@ -174,7 +228,18 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 		return MHD_YES;
 	}
 	if (c->too_big)
-		return send_status(con, 413, "request too large\n");
+		return send_status(con, 413,
+				   c->import ?
+					   _("The file is too large: at most 32 MiB can be imported at once. "
+					     "Nothing was read; split the file and import the parts.\n") :
+					   "request too large\n");
+	if (c->fd >= 0) {
+		if (close(c->fd) != 0 && !c->file_errno)
+			c->file_errno = errno;
+		c->fd = -1;
+	}
+	if (c->file_errno)
+		return send_status(con, 500, _("The uploaded file could not be stored on this computer.\n"));
 	MHD_get_connection_values(con, MHD_GET_ARGUMENT_KIND, query_field, c);
 	if (c->too_many)
 		return send_status(con, 413, "too many fields\n");
@@ -199,9 +264,12 @@ static MHD_RESULT answer(void *cls, struct MHD_Connection *con, const char *url,
 	req.session = MHD_lookup_connection_value(con, MHD_COOKIE_KIND, "silver_session");
 	req.client = client;
 	req.now_ms = now_ms();
+	req.upload_path = c->upath[0] ? c->upath : NULL;
+	req.upload_name = c->uname;
 	memset(&resp, 0, sizeof(resp));
 	silver_buf_init(&resp.body);
 	(void)silver_web_handle(sv->w, &req, &resp);
+	c->kept = resp.upload_kept;
 
 	r = MHD_create_response_from_buffer(resp.body.len, resp.body.data, MHD_RESPMEM_MUST_COPY);
 	silver_buf_release(&resp.body);
@@ -282,58 +350,103 @@ struct review_ctx {
 	const char *dir;
 };
 
-static int run_review(const char *what, silver_buf *out, void *vctx)
+/* The path of one of our programs: beside this one in the build tree;
+ * installed, this one is in libexec and the others in the programs'
+ * directory. */
+static int program_path(const char *name, char *path, size_t n)
 {
-	struct review_ctx *rc = vctx;
-	char self[4096], path[4200];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash, *argv[6];
+	char self[4096];
+	ssize_t got = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+	if (got <= 0)
+		return SILVER_EIO;
+	self[got] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	snprintf(path, n, "%s/%s", slash ? self : ".", name);
+	if (access(path, X_OK) != 0)
+		snprintf(path, n, "%s/%s", SILVER_BINDIR, name);
+	return 0;
+}
+
+/* Start argv[0] with its stdout (and stderr, when err_fd is not NULL) on
+ * pipes; SIGINT and SIGTERM unblocked in the child. */
+static int spawn_piped(char *const argv[], pid_t *pid, int *out_fd, int *err_fd)
+{
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	int fds[2], status, rv = 0, sp;
+	int fo[2], fe[2] = { -1, -1 }, sp;
+
+	if (pipe(fo) != 0)
+		return SILVER_EIO;
+	if (err_fd && pipe(fe) != 0) {
+		close(fo[0]);
+		close(fo[1]);
+		return SILVER_EIO;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fo[1], STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fo[0]);
+	posix_spawn_file_actions_addclose(&fa, fo[1]);
+	if (err_fd) {
+		posix_spawn_file_actions_adddup2(&fa, fe[1], STDERR_FILENO);
+		posix_spawn_file_actions_addclose(&fa, fe[0]);
+		posix_spawn_file_actions_addclose(&fa, fe[1]);
+	}
+	/* The server blocks SIGINT and SIGTERM (sigwait); the child must not. */
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	sp = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fo[1]);
+	if (err_fd)
+		close(fe[1]);
+	if (sp != 0) {
+		close(fo[0]);
+		if (err_fd)
+			close(fe[0]);
+		return SILVER_EIO;
+	}
+	*out_fd = fo[0];
+	if (err_fd)
+		*err_fd = fe[0];
+	return 0;
+}
+
+static int child_status(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int run_review(const char *what, silver_buf *out, void *vctx)
+{
+	struct review_ctx *rc = vctx;
+	char path[4200];
+	char *argv[6];
+	int fd, rv = 0, st;
 	pid_t pid;
 
-	if (n <= 0)
+	if (program_path("silver-review", path, sizeof(path)) != 0)
 		return SILVER_EIO;
-	self[n] = 0;
-	if ((slash = strrchr(self, '/')))
-		*slash = 0;
-	/* beside us in the build tree; installed, we are in libexec and it is
-	 * in the programs' directory */
-	snprintf(path, sizeof(path), "%s/silver-review", slash ? self : ".");
-	if (access(path, X_OK) != 0)
-		snprintf(path, sizeof(path), "%s/silver-review", SILVER_BINDIR);
 	argv[0] = path;
 	argv[1] = "--dir";
 	argv[2] = (char *)rc->dir;
 	argv[3] = "--json";
 	argv[4] = (char *)what;
 	argv[5] = NULL;
-	if (pipe(fds) != 0)
+	if (spawn_piped(argv, &pid, &fd, NULL) != 0)
 		return SILVER_EIO;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	posix_spawn_file_actions_addclose(&fa, fds[1]);
-	/* The server blocks SIGINT and SIGTERM (sigwait); the child must not. */
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	sp = posix_spawn(&pid, path, &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (sp != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(fds[0]);
-		close(fds[1]);
-		return SILVER_EIO;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
 	for (;;) {
 		char b[65536];
-		ssize_t got = read(fds[0], b, sizeof(b));
+		ssize_t got = read(fd, b, sizeof(b));
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0)
@@ -344,12 +457,96 @@ static int run_review(const char *what, silver_buf *out, void *vctx)
 			break;
 		}
 	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (rv == 0 && (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+	close(fd);
+	st = child_status(pid);
+	if (rv == 0 && st != 0)
 		rv = SILVER_EIO;
 	return rv;
+}
+
+/* ---- the import: `silvernode import COLLECTION FILE`, all rows or none ---------------------------- */
+
+#define IMPORT_MAX_OUTPUT (64u << 10)
+
+static int run_import(const char *collection, const char *file, uint64_t *imported, silver_buf *msg,
+		      void *vctx)
+{
+	struct review_ctx *rc = vctx;
+	char path[4200];
+	char *argv[7];
+	silver_buf so;
+	struct pollfd pf[2];
+	int fo, fe, st;
+	pid_t pid;
+
+	*imported = 0;
+	if (program_path("silvernode", path, sizeof(path)) != 0)
+		return SILVER_EIO;
+	argv[0] = path;
+	argv[1] = "--dir";
+	argv[2] = (char *)rc->dir;
+	argv[3] = "import";
+	argv[4] = (char *)collection;
+	argv[5] = (char *)file;
+	argv[6] = NULL;
+	if (spawn_piped(argv, &pid, &fo, &fe) != 0)
+		return SILVER_EIO;
+	silver_buf_init(&so);
+	pf[0].fd = fo;
+	pf[1].fd = fe;
+	pf[0].events = pf[1].events = POLLIN;
+	/* both pipes read to their end: the child never blocks on a full one */
+	while (pf[0].fd >= 0 || pf[1].fd >= 0) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int i = 0; i < 2; i++) {
+			char b[4096];
+			ssize_t got;
+			silver_buf *to = i == 0 ? &so : msg;
+			if (pf[i].fd < 0 || !(pf[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			got = read(pf[i].fd, b, sizeof(b));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				close(pf[i].fd);
+				pf[i].fd = -1;
+				continue;
+			}
+			if (to->len + (size_t)got <= IMPORT_MAX_OUTPUT)
+				(void)silver_buf_append(to, b, (size_t)got);
+		}
+	}
+	for (int i = 0; i < 2; i++)
+		if (pf[i].fd >= 0)
+			close(pf[i].fd);
+	st = child_status(pid);
+	if (st == 0) {
+		/* "Imported N records into C." in whatever language: the first number */
+		size_t i = 0;
+		while (i < so.len && (so.data[i] < '0' || so.data[i] > '9'))
+			i++;
+		for (; i < so.len && so.data[i] >= '0' && so.data[i] <= '9'; i++)
+			*imported = *imported * 10 + (uint64_t)(so.data[i] - '0');
+		silver_buf_release(&so);
+		return 0;
+	}
+	silver_buf_release(&so);
+	/* the message without the program's name and the line break */
+	{
+		const char *pre = "silvernode: ";
+		size_t pl = strlen(pre);
+		while (msg->len && (msg->data[msg->len - 1] == '\n' || msg->data[msg->len - 1] == '\r'))
+			msg->len--;
+		if (msg->len >= pl && memcmp(msg->data, pre, pl) == 0) {
+			memmove(msg->data, msg->data + pl, msg->len - pl);
+			msg->len -= pl;
+		}
+	}
+	return st == SILVER_EXIT_INPUT || st == SILVER_EXIT_USAGE ? SILVER_EINVAL : SILVER_EIO;
 }
 
 static int cmd_web(silver_cli_opts *o)
@@ -409,6 +606,7 @@ static int cmd_web(silver_cli_opts *o)
 		static struct review_ctx rc;
 		rc.dir = o->dir;
 		silver_web_set_review(sv.w, run_review, &rc);
+		silver_web_set_import(sv.w, run_import, &rc);
 	}
 	/* SIGINT and SIGTERM are taken by sigwait below; MHD's thread inherits the mask. */
 	sigemptyset(&set);

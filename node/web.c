@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sodium.h>
@@ -22,6 +23,7 @@
 #include "cli.h"
 #include "stats_report.h"
 #include "stats_view.h"
+#include "silver_table.h"
 #include "store_int.h"
 #include "web.h"
 
@@ -47,6 +49,17 @@ struct limit {
 	uint64_t first_ms, locked_until_ms;
 };
 
+/* A previewed file without a refused row, waiting for its confirmation. */
+struct upload {
+	char token[65];	  /* named by the confirm form (never a path) */
+	char session[65]; /* the session that uploaded it: only it may confirm */
+	char path[4096];  /* the server's private temporary file */
+	char coll[SILVER_MAX_NAME + 1];
+	char name[256]; /* the browser's file name, for the page */
+	uint64_t rows, at_ms;
+	int used;
+};
+
 struct silver_web {
 	silver_store *s;
 	silver_users *u;
@@ -57,6 +70,9 @@ struct silver_web {
 	unsigned long journal_failures;
 	silver_web_review_fn review;
 	void *review_ctx;
+	silver_web_import_fn import;
+	void *import_ctx;
+	struct upload uploads[SILVER_WEB_UPLOADS];
 };
 
 /* One request being answered. */
@@ -191,6 +207,8 @@ static void head(struct page *p, const char *title)
 		esc(p, _("All collections"));
 		out(p, "</a><a href=\"/conflicts\">");
 		esc(p, _("Conflicts"));
+		out(p, "</a><a href=\"/import\">");
+		esc(p, _("Import"));
 		out(p, "</a>");
 		if (p->ses->role >= SILVER_USER_OFFICER) {
 			out(p, "<a href=\"/review\">");
@@ -1959,6 +1977,302 @@ static void do_delete(struct page *p)
 	redirect(p, where);
 }
 
+/* ---- import: a CSV or XLSX file previewed, then imported on confirmation ------------------ */
+
+void silver_web_set_import(silver_web *w, silver_web_import_fn fn, void *ctx)
+{
+	w->import = fn;
+	w->import_ctx = ctx;
+}
+
+static void upload_drop(struct upload *u)
+{
+	if (u->used && u->path[0])
+		(void)unlink(u->path);
+	sodium_memzero(u, sizeof(*u));
+}
+
+/* Uploads not confirmed within SILVER_WEB_UPLOAD_MS are removed (checked
+ * on every request, and all of them when the server stops). */
+static void uploads_sweep(silver_web *w, uint64_t now)
+{
+	for (size_t i = 0; i < SILVER_WEB_UPLOADS; i++)
+		if (w->uploads[i].used && now - w->uploads[i].at_ms > SILVER_WEB_UPLOAD_MS)
+			upload_drop(&w->uploads[i]);
+}
+
+#define PREVIEW_SHOWN 1000 /* refused rows listed; the others are counted */
+
+struct refused {
+	silver_why *rows;
+	size_t n;
+};
+
+static int preview_refused(const silver_why *why, void *vctx)
+{
+	struct refused *r = vctx;
+	if (r->n < PREVIEW_SHOWN)
+		r->rows[r->n++] = *why;
+	return 0;
+}
+
+static void import_form(struct page *p, const char *coll, const char *msg)
+{
+	uint32_t n;
+	const silver_collection *cs = silver_schema_collections(&n);
+	if (msg) {
+		out(p, "<p class=\"err\">");
+		esc(p, msg);
+		out(p, "</p>");
+	}
+	out(p, "<p>");
+	esc(p, _("A CSV (UTF-8 or GBK) or XLSX file whose first row names the fields (Chinese labels are "
+		 "fine), at most 32 MiB. Nothing is written until you have seen the preview and confirmed."));
+	out(p, "</p><form method=\"post\" action=\"/import\" enctype=\"multipart/form-data\">");
+	csrf_field(p);
+	out(p, "<p><label for=\"collection\">");
+	esc(p, _("Collection"));
+	out(p, "</label><select id=\"collection\" name=\"collection\">");
+	for (uint32_t i = 0; i < n; i++) {
+		out(p, "<option value=\"");
+		esc(p, cs[i].name);
+		out(p, coll && strcmp(coll, cs[i].name) == 0 ? "\" selected>" : "\">");
+		esc(p, coll_label(&cs[i]));
+		out(p, "</option>");
+	}
+	out(p, "</select></p><p><label for=\"file\">");
+	esc(p, _("File"));
+	out(p, "</label><input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,.xlsx\"></p><p><input "
+	       "type=\"submit\" id=\"preview\" value=\"");
+	esc(p, _("Preview"));
+	out(p, "\"></p></form>");
+}
+
+static void import_error(struct page *p, int status, const char *coll, const char *msg)
+{
+	p->resp->body.len = 0;
+	head(p, _("Import a table"));
+	p->resp->status = status;
+	import_form(p, coll, msg);
+	foot(p);
+}
+
+/* The preview: the rows read and every refused row; nothing written. */
+static void import_preview(struct page *p)
+{
+	const char *coll = farg(p->req, "collection");
+	const silver_collection *c = coll ? silver_schema_find(coll) : NULL;
+	const char *name = p->req->upload_name && *p->req->upload_name ? p->req->upload_name : "?";
+	struct refused ref = { NULL, 0 };
+	silver_preview pv;
+	silver_why why;
+	char msg[1200], reason[700], rbuf[300];
+	int rv;
+
+	if (!c) {
+		import_error(p, 400, NULL, _("Choose the collection the rows belong to."));
+		return;
+	}
+	if (!p->req->upload_path) {
+		import_error(p, 400, c->name, _("Choose a file to import."));
+		return;
+	}
+	if (!(ref.rows = calloc(PREVIEW_SHOWN, sizeof(*ref.rows)))) {
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
+	}
+	memset(&pv, 0, sizeof(pv));
+	memset(&why, 0, sizeof(why));
+	rv = silver_import_preview(p->w->s, c->name, p->req->upload_path, preview_refused, &ref, &pv, &why);
+	if (rv != 0) {
+		why_text(rv, &why, c, reason, sizeof(reason));
+		if (why.row > 0)
+			snprintf(msg, sizeof(msg), _("%s, row %ld: %s; nothing imported."), name, why.row,
+				 reason);
+		else
+			snprintf(msg, sizeof(msg), _("%s: %s; nothing imported."), name, reason);
+		free(ref.rows);
+		import_error(p, status_of(rv) == 500 ? 500 : 400, c->name, msg);
+		return;
+	}
+	head(p, _("Import preview"));
+	out(p, "<p>");
+	esc(p, _("File"));
+	out(p, ": <b>");
+	esc(p, name);
+	out(p, "</b> &rarr; ");
+	esc(p, coll_label(c));
+	out(p, "</p><p id=\"rows\">");
+	snprintf(msg, sizeof(msg), _("Rows read: %llu; can be imported: %llu; refused: %llu."),
+		 (unsigned long long)pv.rows, (unsigned long long)pv.ok, (unsigned long long)pv.errors);
+	esc(p, msg);
+	out(p, "</p>");
+	if (pv.errors) {
+		out(p, "<p class=\"err\">");
+		esc(p,
+		    _("Nothing was written. Correct these rows in the file and upload it again (all rows are "
+		      "imported or none)."));
+		out(p, "</p><table id=\"refused\"><tr><th>");
+		esc(p, _("Row"));
+		out(p, "</th><th>");
+		esc(p, _("Field"));
+		out(p, "</th><th>");
+		esc(p, _("Reason"));
+		out(p, "</th></tr>");
+		for (size_t i = 0; i < ref.n; i++) {
+			const silver_why *y = &ref.rows[i];
+			const silver_field *f =
+				y->field[0] ? silver_schema_field(c, y->field, strlen(y->field)) : NULL;
+			outf(p, "<tr><td>%ld</td><td>", y->row);
+			esc(p, f ? _(f->label) : y->field);
+			out(p, "</td><td>");
+			esc(p, y->reason[0] ? silver_cli_reason(y->reason, rbuf, sizeof(rbuf)) : "");
+			if (y->detail[0]) {
+				out(p, " (");
+				esc(p, y->detail);
+				out(p, ")");
+			}
+			out(p, "</td></tr>");
+		}
+		out(p, "</table>");
+		if (pv.errors > ref.n) {
+			out(p, "<p>");
+			snprintf(msg, sizeof(msg), _("(%llu more refused rows not shown)"),
+				 (unsigned long long)(pv.errors - ref.n));
+			esc(p, msg);
+			out(p, "</p>");
+		}
+		free(ref.rows);
+		import_form(p, c->name, NULL);
+		foot(p);
+		return;
+	}
+	free(ref.rows);
+	{
+		struct upload *u = NULL;
+		for (size_t i = 0; i < SILVER_WEB_UPLOADS && !u; i++)
+			if (!p->w->uploads[i].used)
+				u = &p->w->uploads[i];
+		if (!u) { /* all kept: the oldest gives way */
+			u = &p->w->uploads[0];
+			for (size_t i = 1; i < SILVER_WEB_UPLOADS; i++)
+				if (p->w->uploads[i].at_ms < u->at_ms)
+					u = &p->w->uploads[i];
+			upload_drop(u);
+		}
+		if (strlen(p->req->upload_path) >= sizeof(u->path)) {
+			error_page(p, 500, _(silver_strerror(SILVER_ELIMIT)));
+			return;
+		}
+		random_hex(u->token);
+		memcpy(u->session, p->ses->token, sizeof(u->session));
+		snprintf(u->path, sizeof(u->path), "%s", p->req->upload_path);
+		snprintf(u->coll, sizeof(u->coll), "%s", c->name);
+		snprintf(u->name, sizeof(u->name), "%s", name);
+		u->rows = pv.ok;
+		u->at_ms = p->req->now_ms;
+		u->used = 1;
+		p->resp->upload_kept = 1;
+		out(p, "<p class=\"ok\">");
+		esc(p, _("No row is refused. Nothing has been written yet."));
+		out(p, "</p><form method=\"post\" action=\"/import\">");
+		csrf_field(p);
+		out(p, "<input type=\"hidden\" name=\"confirm\" value=\"");
+		esc(p, u->token);
+		out(p, "\"><input type=\"submit\" id=\"confirm\" value=\"");
+		snprintf(msg, sizeof(msg), P_("Import %llu row", "Import %llu rows", pv.ok),
+			 (unsigned long long)pv.ok);
+		esc(p, msg);
+		out(p, "\"> <a href=\"/import\">");
+		esc(p, _("Cancel"));
+		out(p, "</a></form>");
+		foot(p);
+	}
+}
+
+/* The confirmation: the kept file imported, all rows or none, then removed. */
+static void import_confirm(struct page *p)
+{
+	const char *t = farg(p->req, "confirm");
+	struct upload *u = NULL;
+	const silver_collection *c;
+	uint64_t n = 0;
+	silver_buf m;
+	char msg[600];
+	int rv;
+
+	for (size_t i = 0; t && strlen(t) == 64 && i < SILVER_WEB_UPLOADS && !u; i++)
+		if (p->w->uploads[i].used && sodium_memcmp(p->w->uploads[i].token, t, 64) == 0 &&
+		    sodium_memcmp(p->w->uploads[i].session, p->ses->token, 64) == 0)
+			u = &p->w->uploads[i];
+	if (!u) {
+		import_error(p, 400, NULL,
+			     _("This upload is no longer waiting (it was imported, cancelled or expired): "
+			       "upload the file again."));
+		return;
+	}
+	c = silver_schema_find(u->coll);
+	if (!p->w->import || !c) {
+		upload_drop(u);
+		error_page(p, 500, _("Importing is not available in this program."));
+		return;
+	}
+	silver_buf_init(&m);
+	rv = p->w->import(c->name, u->path, &n, &m, p->w->import_ctx);
+	if (rv != 0) {
+		/* the program's message names the server's temporary file: say
+		 * the browser's name for it instead */
+		size_t pl = strlen(u->path), k = 0;
+		const char *t0 = (const char *)m.data;
+		msg[0] = 0;
+		for (size_t i = 0; m.len && i < m.len && k + 1 < sizeof(msg);) {
+			if (pl && i + pl <= m.len && memcmp(t0 + i, u->path, pl) == 0) {
+				k += (size_t)snprintf(msg + k, sizeof(msg) - k, "%s", u->name);
+				if (k >= sizeof(msg))
+					k = sizeof(msg) - 1;
+				i += pl;
+			} else {
+				msg[k++] = t0[i++];
+			}
+		}
+		msg[k] = 0;
+		if (!msg[0])
+			snprintf(msg, sizeof(msg), "%s", _(silver_strerror(rv)));
+		silver_buf_release(&m);
+		upload_drop(u);
+		import_error(p, status_of(rv), c->name, msg);
+		return;
+	}
+	upload_drop(u);
+	silver_buf_release(&m);
+	head(p, _("Imported"));
+	out(p, "<p class=\"ok\" id=\"imported\">");
+	snprintf(msg, sizeof(msg), P_("%llu record was added to %s.", "%llu records were added to %s.", n),
+		 (unsigned long long)n, coll_label(c));
+	esc(p, msg);
+	out(p, "</p><p><a href=\"/records/");
+	esc(p, c->name);
+	out(p, "\">");
+	esc(p, coll_label(c));
+	out(p, "</a> &nbsp; <a href=\"/import\">");
+	esc(p, _("Import another file"));
+	out(p, "</a></p>");
+	foot(p);
+}
+
+static void page_import(struct page *p, int post)
+{
+	if (!post) {
+		head(p, _("Import a table"));
+		import_form(p, qarg(p->req, "collection"), NULL);
+		foot(p);
+	} else if (farg(p->req, "confirm")) {
+		import_confirm(p);
+	} else {
+		import_preview(p);
+	}
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 int silver_web_new(silver_store *s, silver_users *u, silver_web **out)
@@ -1989,6 +2303,8 @@ void silver_web_destroy(silver_web **w)
 {
 	if (!w || !*w)
 		return;
+	for (size_t i = 0; i < SILVER_WEB_UPLOADS; i++)
+		upload_drop(&(*w)->uploads[i]);
 	silver_arena_destroy(&(*w)->a);
 	silver_arena_destroy(&(*w)->a2);
 	silver_buf_release(&(*w)->tmp);
@@ -2020,7 +2336,9 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 	resp->type = "text/html; charset=utf-8";
 	resp->location[0] = resp->cookie[0] = 0;
 	resp->body.len = 0;
+	resp->upload_kept = 0;
 	p->ses = session_find(w, req->session, req->now_ms);
+	uploads_sweep(w, req->now_ms);
 
 	if (!get && !post) {
 		error_page(p, 405, _("This address does not take that method."));
@@ -2098,6 +2416,10 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 	}
 	if (strcmp(req->path, "/delete") == 0 && post) {
 		do_delete(p);
+		return 0;
+	}
+	if (strcmp(req->path, "/import") == 0) {
+		page_import(p, post);
 		return 0;
 	}
 	if (strcmp(req->path, "/stats") == 0 && get) {

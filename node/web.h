@@ -21,6 +21,9 @@
 #define SILVER_WEB_PAGE 50		/* rows per list page */
 #define SILVER_WEB_MAX_BODY (64 * 1024) /* a larger POST is refused (413) */
 #define SILVER_WEB_MAX_FIELDS 128
+#define SILVER_WEB_MAX_UPLOAD (32u << 20)	 /* a larger POST to /import is refused (413) */
+#define SILVER_WEB_UPLOADS 16			 /* previewed files kept for confirming */
+#define SILVER_WEB_UPLOAD_MS (15ull * 60 * 1000) /* an upload not confirmed within is removed */
 
 typedef struct silver_web silver_web;
 
@@ -39,6 +42,11 @@ typedef struct silver_web_req {
 	const char *session; /* the silver_session cookie, or NULL */
 	const char *client;  /* the client's address, for rate limits */
 	uint64_t now_ms;
+	/* A file sent with a multipart form (POST /import): the server saved it
+	 * in a private temporary file (mode 0600) and removes it after the
+	 * request unless resp->upload_kept says the pages took it over. */
+	const char *upload_path; /* NULL: no file sent */
+	const char *upload_name; /* the file name the browser gave (shown, never used as a path) */
 } silver_web_req;
 
 typedef struct silver_web_resp {
@@ -47,6 +55,7 @@ typedef struct silver_web_resp {
 	const char *type;   /* Content-Type */
 	char location[600]; /* a redirect's target, or "" */
 	char cookie[200];   /* a Set-Cookie value, or "" */
+	int upload_kept;    /* the pages keep req->upload_path (and remove it later) */
 } silver_web_resp;
 
 /* The store and accounts stay the caller's; *out is freed by _destroy. */
@@ -65,6 +74,15 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
  * the review page says it is not available. */
 typedef int (*silver_web_review_fn)(const char *what, silver_buf *out, void *ctx);
 void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx);
+
+/* The import itself is `silvernode import`'s (all rows or none): the
+ * program that serves the pages gives a function that imports the file at
+ * path into collection, sets *imported to the records added and returns 0,
+ * or returns an error code with the reason (one line, the user's language)
+ * in msg.  Without one, the import page says it is not available. */
+typedef int (*silver_web_import_fn)(const char *collection, const char *path, uint64_t *imported,
+				    silver_buf *msg, void *ctx);
+void silver_web_set_import(silver_web *w, silver_web_import_fn fn, void *ctx);
 
 /* For tests and benchmarks: log in without the password check (no rate
  * limit), writing the session token (65 bytes) and its CSRF token. */

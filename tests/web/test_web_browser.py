@@ -182,6 +182,32 @@ class Browser(unittest.TestCase):
         self.assertIn("龙湖镇", d.find_element(By.TAG_NAME, "body").text)
         self.shot("web-stats")
 
+        # Import a table: a file chosen on the form and previewed; a refused
+        # row is shown and nothing is written; the corrected file is imported.
+        csv = os.path.join(self.node.tmp, "花名册.csv")
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("姓名,类别,性别,出生日期\n王秀英,退休,女,1935/6/7\n李国华,离休干部,男,1929年2月30日\n")
+        self.go("/import")
+        Select(d.find_element(By.ID, "collection")).select_by_visible_text("离退休干部")
+        d.find_element(By.ID, "file").send_keys(csv)
+        self.click(d.find_element(By.ID, "preview"))
+        self.assertIn("被拒绝 1 行", d.find_element(By.ID, "rows").text)
+        self.assertIn("出生日期", d.find_element(By.ID, "refused").text)
+        self.shot("web-import")
+        self.assertNotIn("王秀英", self.node.cli("list", "retiree").stdout)
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("姓名,类别,性别,出生日期\n王秀英,退休,女,1935/6/7\n李国华,离休干部,男,1929年2月3日\n")
+        Select(d.find_element(By.ID, "collection")).select_by_visible_text("离退休干部")
+        d.find_element(By.ID, "file").send_keys(csv)
+        self.click(d.find_element(By.ID, "preview"))
+        self.assertIn("读取 2 行", d.find_element(By.ID, "rows").text)
+        self.assertNotIn("王秀英", self.node.cli("list", "retiree").stdout)
+        self.click(d.find_element(By.ID, "confirm"))
+        self.assertIn("2 条记录", d.find_element(By.ID, "imported").text)
+        listed = self.node.cli("list", "retiree").stdout
+        self.assertIn("王秀英", listed)
+        self.assertIn("李国华", listed)
+
         # Log out: the pages are gone.
         self.click(d.find_element(By.CSS_SELECTOR, "#top input[type=submit]"))
         self.go("/records/retiree")

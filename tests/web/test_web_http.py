@@ -2,6 +2,7 @@
 """HTTP-level tests of the workbench (docs/WEB.md): authentication, CSRF,
 HTML escaping, roles, bad input, the login rate limit, and that a change
 made in the browser is the node's (silvernode show / history)."""
+import os
 import re
 import sys
 import unittest
@@ -22,7 +23,9 @@ class WebHttp(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.node = Node()
-        cls.node.start(lang="en")
+        cls.uploads = os.path.join(cls.node.tmp, "uploads")
+        os.mkdir(cls.uploads)
+        cls.node.start(lang="en", tmpdir=cls.uploads)
         cls.base = cls.node.base
 
     @classmethod
@@ -246,6 +249,161 @@ class WebHttp(unittest.TestCase):
         self.assertEqual(rows(p1), 50)
         self.assertEqual(rows(p2), 5)
 
+    # ---- import (/import): preview, then confirm ----
+
+    GOOD_CSV = "姓名,类别,性别,出生日期\r\n钱导入一,离休干部,男,1930/1/2\r\n孙导入二,退休干部,女,1931年5月6日\r\n"
+
+    def kept(self):
+        return len(os.listdir(self.uploads))
+
+    def test_import_refused_rows_write_nothing(self):
+        c = self.logged_in("clerk1")
+        before, digest = count(self.node, "retiree"), self.node.cli("digest").stdout
+        csv = ("姓名,类别,性别,出生日期\n"
+               "周导入,离休干部,男,1930-01-02\n"
+               "吴导入,不是类别,女,1930-01-02\n"
+               "郑导入,离休干部,男,1930-02-30\n").encode()
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "office.csv", csv)
+        self.assertEqual(status, 200, text)
+        self.assertIn("Rows read: 3; can be imported: 1; refused: 2.", text)
+        rows = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", text)
+        self.assertEqual([r[0] for r in rows], ["3", "4"], text)
+        self.assertIn("不是类别", rows[0][2])
+        self.assertNotIn('name="confirm"', text)  # nothing to confirm
+        self.assertEqual(count(self.node, "retiree"), before)
+        self.assertEqual(self.node.cli("digest").stdout, digest)
+        # A file that cannot be read at all: one sentence, nothing written.
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "empty.csv", "姓名,类别\n".encode())
+        self.assertEqual(status, 400, text)
+        self.assertIn("nothing imported", text)
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "nonesuch"},
+                                      "file", "a.csv", self.GOOD_CSV.encode())
+        self.assertEqual(status, 400, text)
+        self.assertEqual(count(self.node, "retiree"), before)
+
+    def test_import_preview_then_confirm(self):
+        c = self.logged_in("clerk1")
+        before, kept = count(self.node, "retiree"), self.kept()
+        token = c.csrf("/import")
+        status, _, text = c.post_file("/import", {"csrf": token, "collection": "retiree"},
+                                      "file", "好的.csv", self.GOOD_CSV.encode("utf-8"))
+        self.assertEqual(status, 200, text)
+        self.assertIn("Rows read: 2; can be imported: 2; refused: 0.", text)
+        self.assertIn('value="Import 2 rows"', text)
+        m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+        self.assertTrue(m, text)
+        self.assertEqual(count(self.node, "retiree"), before)  # the preview writes nothing
+        self.assertEqual(self.kept(), kept + 1)
+        files = os.listdir(self.uploads)
+        self.assertEqual(os.stat(os.path.join(self.uploads, files[-1])).st_mode & 0o777, 0o600)
+        # Without the CSRF token the confirmation is refused.
+        status, _, _ = c.post("/import", {"confirm": m.group(1)})
+        self.assertEqual(status, 403)
+        # Another session cannot confirm this one's upload.
+        o = self.logged_in("officer1")
+        status, _, _ = o.post("/import", {"csrf": o.csrf("/import"), "confirm": m.group(1)})
+        self.assertEqual(status, 400)
+        self.assertEqual(count(self.node, "retiree"), before)
+        status, _, text = c.post("/import", {"csrf": token, "confirm": m.group(1)})
+        self.assertEqual(status, 200, text)
+        self.assertIn("2 records were added to", text)
+        self.assertIn('href="/records/retiree"', text)
+        self.assertEqual(count(self.node, "retiree"), before + 2)
+        out = self.node.cli("list", "retiree").stdout
+        self.assertIn("钱导入一", out)
+        self.assertIn("孙导入二", out)
+        self.assertEqual(self.kept(), kept)  # the file is gone
+        # A second confirmation imports nothing again.
+        status, _, _ = c.post("/import", {"csrf": token, "confirm": m.group(1)})
+        self.assertEqual(status, 400)
+        self.assertEqual(count(self.node, "retiree"), before + 2)
+
+    def test_import_refused_at_confirm_writes_nothing(self):
+        """The store changed between the preview and the confirmation (the
+        retiree the rows name was deleted): the import refuses every row."""
+        c = self.logged_in("clerk1")
+        rid = self.add_retiree(c, name="冯导入", birth_date="1929-03-04")
+        csv = f"retiree,date,type\n{rid},2026-01-05,生日\n{rid},2026-02-05,重大节日\n".encode()
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "visit"},
+                                      "file", "走访.csv", csv)
+        m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+        self.assertTrue(m, text)
+        kept, visits = self.kept(), count(self.node, "visit")
+        self.node.cli("delete", rid)
+        status, _, text = c.post("/import", {"csrf": c.csrf("/import"), "confirm": m.group(1)})
+        self.assertEqual(status, 400, text)
+        self.assertIn("走访.csv", text)  # the browser's name for the file, not the server's
+        self.assertNotIn(self.uploads, text)
+        self.assertEqual(count(self.node, "visit"), visits)
+        self.assertEqual(self.kept(), kept - 1)
+
+    def test_import_xlsx_preview(self):
+        """An XLSX workbook (the node's own export) is previewed like a CSV file."""
+        c = self.logged_in("clerk1")
+        self.add_retiree(c, name="褚导出")
+        x = os.path.join(self.node.tmp, "花名册.xlsx")
+        self.node.cli("export", "retiree", x)
+        n = count(self.node, "retiree")
+        with open(x, "rb") as f:
+            data = f.read()
+        self.assertEqual(data[:2], b"PK")
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "花名册.xlsx", data)
+        self.assertEqual(status, 200, text)
+        self.assertIn(f"Rows read: {n}; can be imported: {n}; refused: 0.", text)
+        self.assertEqual(count(self.node, "retiree"), n)
+
+    def test_import_login_csrf_size(self):
+        anon = Client(self.base)
+        status, headers, _ = anon.get("/import")
+        self.assertEqual((status, headers["Location"]), (303, "/login"))
+        before = count(self.node, "retiree")
+        status, headers, _ = anon.post_file("/import", {"collection": "retiree"}, "file", "a.csv",
+                                            self.GOOD_CSV.encode())
+        self.assertEqual((status, headers["Location"]), (303, "/login"))
+        c = self.logged_in("clerk1")
+        self.assertEqual(c.get("/import")[0], 200)
+        self.assertEqual(self.logged_in("officer1").get("/import")[0], 200)
+        status, _, _ = c.post_file("/import", {"collection": "retiree"}, "file", "a.csv", self.GOOD_CSV.encode())
+        self.assertEqual(status, 403)
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "big.csv", b"x" * (33 << 20))
+        self.assertEqual(status, 413)
+        self.assertIn("32 MiB", text)
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "", b"")  # the form sent without a file chosen
+        self.assertEqual(status, 400)
+        self.assertIn("Choose a file to import.", text)
+        self.assertEqual(count(self.node, "retiree"), before)
+
+    def test_import_escaping(self):
+        c = self.logged_in("clerk1")
+        csv = ("姓名,类别,出生日期\n" + "x,<script>alert(1)</script>,1930-01-01\n").encode()
+        status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                      "file", "<script>alert(2)</script>.csv", csv)
+        self.assertEqual(status, 200, text)
+        self.assertNotIn("<script>", text)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", text)
+        self.assertIn("&lt;script&gt;alert(2)&lt;/script&gt;.csv", text)
+
+    def test_import_uploads_removed_at_stop(self):
+        node = Node()
+        try:
+            up = os.path.join(node.tmp, "uploads")
+            os.mkdir(up)
+            c = Client(node.start(lang="en", tmpdir=up))
+            c.login("clerk1", Node.PASSWORDS["clerk1"])
+            status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                          "file", "a.csv", self.GOOD_CSV.encode())
+            self.assertIn('name="confirm"', text)
+            self.assertEqual(len(os.listdir(up)), 1)
+            node.stop()
+            self.assertEqual(os.listdir(up), [])
+        finally:
+            node.cleanup()
+
 
 class WebChinese(unittest.TestCase):
     def test_chinese_first(self):
@@ -259,6 +417,13 @@ class WebChinese(unittest.TestCase):
             _, _, text = c.get("/new/retiree")
             self.assertIn("姓名", text)
             self.assertIn("离休干部", text)  # an enum's choice by its label, not its code
+            status, _, text = c.post_file("/import", {"csrf": c.csrf("/import"), "collection": "retiree"},
+                                          "file", "a.csv", WebHttp.GOOD_CSV.encode())
+            self.assertIn("读取 2 行；可导入 2 行；被拒绝 0 行。", text)
+            self.assertIn('value="导入 2 行"', text)
+            m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+            status, _, text = c.post("/import", {"csrf": c.csrf("/import"), "confirm": m.group(1)})
+            self.assertIn("已向离退休干部添加 2 条记录。", text)
         finally:
             node.cleanup()
 

@@ -38,10 +38,12 @@ class Node:
         self.proc = None
         self.base = None
 
-    def start(self, lang=None):
+    def start(self, lang=None, tmpdir=None):
         env = dict(os.environ)
         if lang:
             env["LANGUAGE"] = lang
+        if tmpdir:
+            env["TMPDIR"] = tmpdir  # where uploads are kept
         self.out = open(os.path.join(self.tmp, "web.out"), "w+")
         self.proc = subprocess.Popen([SILVERNODE, "--dir", self.dir, "web", "--listen", "127.0.0.1:0"],
                                      stdout=self.out, stderr=subprocess.STDOUT, env=env)
@@ -92,13 +94,13 @@ class Client:
         self.cookie = None
         self.opener = urllib.request.build_opener(NoRedirect)
 
-    def request(self, method, path, data=None, raw=None):
+    def request(self, method, path, data=None, raw=None, ctype="application/x-www-form-urlencoded"):
         body = raw
         if data is not None:
             body = urllib.parse.urlencode(data, doseq=True).encode()
         req = urllib.request.Request(self.base + path, data=body, method=method)
         if body is not None:
-            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+            req.add_header("Content-Type", ctype)
         if self.cookie:
             req.add_header("Cookie", "silver_session=" + self.cookie)
         try:
@@ -118,6 +120,17 @@ class Client:
 
     def post(self, path, data):
         return self.request("POST", path, data)
+
+    def post_file(self, path, fields, name, filename, content):
+        """A multipart/form-data POST: the fields and one file (bytes)."""
+        boundary = "----silver" + os.urandom(8).hex()
+        parts = []
+        for k, v in fields.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode())
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f'Content-Type: application/octet-stream\r\n\r\n'.encode() + content + b"\r\n")
+        parts.append(f"--{boundary}--\r\n".encode())
+        return self.request("POST", path, raw=b"".join(parts), ctype="multipart/form-data; boundary=" + boundary)
 
     def csrf(self, path):
         status, _, text = self.get(path)
