@@ -362,14 +362,6 @@ static void limit_fail(silver_web *w, const char *key, unsigned max, uint64_t no
 
 /* ---- records: values and names ------------------------------------------------------------ */
 
-static const silver_fieldstate *find_fs(const silver_record *r, const char *key)
-{
-	size_t n = strlen(key);
-	for (uint32_t k = 0; k < r->nfields; k++)
-		if (r->fields[k].field.n == n && memcmp(r->fields[k].field.p, key, n) == 0)
-			return r->fields[k].nheads ? &r->fields[k] : NULL;
-	return NULL;
-}
 
 /* The field's shown value as text (tmp), "" when unset. */
 static const char *value_text(silver_web *w, const silver_field *f, const silver_value *v, silver_buf *tmp)
@@ -382,7 +374,7 @@ static const char *value_text(silver_web *w, const silver_field *f, const silver
 
 static const char *field_text(silver_web *w, const silver_record *r, const silver_field *f, silver_buf *tmp)
 {
-	const silver_fieldstate *fs = find_fs(r, f->key);
+	const silver_fieldstate *fs = silver_record_field(r, f->key);
 	return value_text(w, f, fs ? &fs->heads[fs->winner].value : NULL, tmp);
 }
 
@@ -570,7 +562,7 @@ struct listing {
 static int matches(struct listing *l, const silver_record *r)
 {
 	for (uint32_t i = 0; i < l->nf; i++) {
-		const silver_fieldstate *fs = find_fs(r, l->fkey[i]);
+		const silver_fieldstate *fs = silver_record_field(r, l->fkey[i]);
 		const silver_value *v = fs ? &fs->heads[fs->winner].value : NULL;
 		if (!v || !silver_value_equal(v, &l->fval[i]))
 			return 0;
@@ -607,7 +599,7 @@ static int list_row(const silver_record *r, void *vctx)
 	snprintf(id, sizeof(id), "%.*s", (int)r->id.n, (const char *)r->id.p);
 	out(p, "<tr>");
 	for (int i = 0; i < l->ncols; i++) {
-		const silver_fieldstate *fs = find_fs(r, l->cols[i]->key);
+		const silver_fieldstate *fs = silver_record_field(r, l->cols[i]->key);
 		out(p, fs && fs->conflict ? "<td class=\"conflict\">" : "<td>");
 		if (i == 0) {
 			out(p, "<a href=\"/record/");
@@ -1359,7 +1351,7 @@ static void page_record(struct page *p, const char *id)
 	out(p, "<table id=\"record\">");
 	for (uint32_t i = 0; i < c->nfields; i++) {
 		const silver_field *f = &c->fields[i];
-		const silver_fieldstate *fs = find_fs(&r, f->key);
+		const silver_fieldstate *fs = silver_record_field(&r, f->key);
 		out(p, "<tr><th>");
 		esc(p, _(f->label));
 		out(p, "</th>");
@@ -1448,7 +1440,7 @@ static int conf_row(const char *id, const char *field, void *vctx)
 	char coll[SILVER_MAX_NAME + 1];
 
 	silver_arena_reset(p->w->a);
-	if (silver_store_get(p->w->s, id, p->w->a, &r) != 0 || !(fs = find_fs(&r, field)))
+	if (silver_store_get(p->w->s, id, p->w->a, &r) != 0 || !(fs = silver_record_field(&r, field)))
 		return 0;
 	snprintf(coll, sizeof(coll), "%.*s", (int)r.collection.n, (const char *)r.collection.p);
 	c = silver_schema_find(coll);
