@@ -18,7 +18,7 @@ from webtest import Node, run  # noqa: E402
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 
 SHOTS = os.environ.get("SILVER_WEB_SCREENSHOTS")
@@ -61,7 +61,19 @@ class Browser(unittest.TestCase):
         """Click, and wait for the next page (a click does not wait for it)."""
         page = self.d.find_element(By.TAG_NAME, "html")
         elem.click()
-        WebDriverWait(self.d, 20).until(EC.staleness_of(page))
+
+        def gone(_):
+            # The old page is gone when its root is stale.  Chromium may say
+            # so with a generic error while the new document replaces it
+            # ("Node with given id does not belong to the document").
+            try:
+                page.is_enabled()
+                return False
+            except WebDriverException:
+                return True
+
+        WebDriverWait(self.d, 20).until(gone)
+        WebDriverWait(self.d, 20).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def go(self, path):
         self.d.get(self.node.base + path)
