@@ -963,7 +963,7 @@ static int log_one(const silver_entry *e, void *vctx)
 	{
 		/* the fields by their names in the user's language */
 		const silver_collection *c = NULL;
-		const char *p = memchr(e->op.record.p, '/', e->op.record.n), *q;
+		const char *p = e->op.record.n ? memchr(e->op.record.p, '/', e->op.record.n) : NULL, *q;
 		if (p && (q = memchr(p + 1, '/', e->op.record.n - (size_t)(p + 1 - (const char *)e->op.record.p)))) {
 			char coll[SILVER_MAX_NAME + 1];
 			size_t n = (size_t)(q - p - 1);
