@@ -34,7 +34,7 @@ struct pageb {
 	const char *path;
 	const char *qk, *qv; /* one query field, or NULL */
 	int per_id;	     /* path is a prefix for a random record id */
-	int target;	     /* has the 50 ms target */
+	int slow;	     /* reads every record today: 5 runs, not 200 */
 };
 
 int main(void)
@@ -48,17 +48,17 @@ int main(void)
 	silver_users *u;
 	silver_web *w;
 	const struct pageb pages[] = {
-		{ "list_first", "/records/retiree", NULL, NULL, 0, 1 },
-		{ "list_page_20", "/records/retiree", "page", "20", 0, 1 },
-		{ "list_filtered", "/records/retiree", "category", "honorary", 0, 1 },
-		{ "record", "/record/", NULL, NULL, 1, 1 },
-		{ "edit_form", "/edit/", NULL, NULL, 1, 1 },
-		{ "new_visit_form", "/new/visit", NULL, NULL, 0, 1 },
-		{ "new_visit_for_retiree", "/new/visit", "retiree", NULL, 0, 1 },
-		{ "conflicts", "/conflicts", NULL, NULL, 0, 1 },
-		{ "dashboard", "/county", NULL, NULL, 0, 1 },
-		{ "statistics", "/stats", NULL, NULL, 0, 1 },
-		{ "search_all", "/records/retiree", "q", "no-such-name", 0, 0 },
+		{ "list_first", "/records/retiree", NULL, NULL, 0, 0 },
+		{ "list_page_20", "/records/retiree", "page", "20", 0, 0 },
+		{ "list_filtered", "/records/retiree", "category", "honorary", 0, 0 },
+		{ "record", "/record/", NULL, NULL, 1, 0 },
+		{ "edit_form", "/edit/", NULL, NULL, 1, 0 },
+		{ "new_visit_form", "/new/visit", NULL, NULL, 0, 0 },
+		{ "new_visit_for_retiree", "/new/visit", "retiree", NULL, 0, 0 },
+		{ "conflicts", "/conflicts", NULL, NULL, 0, 0 },
+		{ "dashboard", "/county", NULL, NULL, 0, 0 },
+		{ "statistics", "/stats", NULL, NULL, 0, 0 },
+		{ "search_all", "/records/retiree", "q", "no-such-name", 0, 1 },
 	};
 
 	if (!lat)
@@ -78,7 +78,7 @@ int main(void)
 
 	for (size_t k = 0; k < sizeof(pages) / sizeof(pages[0]); k++) {
 		const struct pageb *pg = &pages[k];
-		size_t bytes = 0, nruns = pg->target ? runs : (runs < 5 ? runs : 5);
+		size_t bytes = 0, nruns = pg->slow ? (runs < 5 ? runs : 5) : runs;
 		double med, p90;
 		char name[128];
 		for (size_t i = 0; i < nruns; i++) {
@@ -113,7 +113,9 @@ int main(void)
 		printf("%-22s on %zu records, %zu runs: median %8.3f ms, p90 %8.3f ms (%zu bytes)\n",
 		       pg->name, n, nruns, med, p90, bytes);
 		snprintf(name, sizeof(name), "web.%s.median_ms", pg->name);
-		bench_result(name, med, "ms", pg->target ? -1 : 0, pg->target ? 50 : 0);
+		/* every page has the 50 ms target, the free-text search too: it
+		 * reads every record (no index yet) and misses it at full size */
+		bench_result(name, med, "ms", -1, 50);
 		snprintf(name, sizeof(name), "web.%s.p90_ms", pg->name);
 		bench_result(name, p90, "ms", 0, 0);
 	}
