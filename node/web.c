@@ -140,6 +140,39 @@ static void esc(struct page *p, const char *s)
 	escn(p, s ? s : "", s ? strlen(s) : 0);
 }
 
+/* <p class="cls" id="id">text</p>, the text escaped; id may be NULL. */
+static void para(struct page *p, const char *cls, const char *id, const char *text)
+{
+	out(p, "<p class=\"");
+	out(p, cls);
+	if (id) {
+		out(p, "\" id=\"");
+		out(p, id);
+	}
+	out(p, "\">");
+	esc(p, text);
+	out(p, "</p>");
+}
+
+/* <table id="id"> and its row of column heads, each escaped; the heads end
+ * with NULL. */
+__attribute__((sentinel)) static void table_head(struct page *p, const char *id, ...)
+{
+	va_list ap;
+	const char *h;
+	out(p, "<table id=\"");
+	out(p, id);
+	out(p, "\"><tr>");
+	va_start(ap, id);
+	while ((h = va_arg(ap, const char *)) != NULL) {
+		out(p, "<th>");
+		esc(p, h);
+		out(p, "</th>");
+	}
+	va_end(ap);
+	out(p, "</tr>\n");
+}
+
 /* Percent-encode for a URL's query or path segment (ids keep their '/'). */
 static void urlenc(struct page *p, const char *s, int keep_slash)
 {
@@ -362,7 +395,6 @@ static void limit_fail(silver_web *w, const char *key, unsigned max, uint64_t no
 
 /* ---- records: values and names ------------------------------------------------------------ */
 
-
 /* The field's shown value as text (tmp), "" when unset. */
 static const char *value_text(silver_web *w, const silver_field *f, const silver_value *v, silver_buf *tmp)
 {
@@ -485,9 +517,7 @@ static void login_form(struct page *p, const char *msg)
 	}
 	head(p, _("Log in"));
 	if (msg) {
-		out(p, "<p class=\"err\">");
-		esc(p, msg);
-		out(p, "</p>");
+		para(p, "err", NULL, msg);
 	}
 	out(p, "<form method=\"post\" action=\"/login\">");
 	csrf_field(p);
@@ -726,9 +756,7 @@ static void page_list(struct page *p, const silver_collection *c)
 	}
 	out(p, "</table>");
 	if (!l.shown) {
-		out(p, "<p class=\"muted\">");
-		esc(p, _("No records."));
-		out(p, "</p>");
+		para(p, "muted", NULL, _("No records."));
 	}
 	out(p, "<p>");
 	for (int dir = -1; dir <= 1; dir += 2) {
@@ -854,9 +882,7 @@ static void record_form(struct page *p, const silver_collection *c, const char *
 		if (c->fields[i].type == SILVER_F_REF)
 			has_ref = 1;
 	if (msg) {
-		out(p, "<p class=\"err\" id=\"error\">");
-		esc(p, msg);
-		out(p, "</p>");
+		para(p, "err", "error", msg);
 	}
 	if (has_ref && strncmp(action, "/new/", 5) == 0) {
 		/* Searching a retiree by name or ID number: a GET form of its own. */
@@ -1344,9 +1370,7 @@ static void page_record(struct page *p, const char *id)
 	}
 	head(p, title);
 	if (r.deleted) {
-		out(p, "<p class=\"err\">");
-		esc(p, _("This record is deleted."));
-		out(p, "</p>");
+		para(p, "err", NULL, _("This record is deleted."));
 	}
 	out(p, "<table id=\"record\">");
 	for (uint32_t i = 0; i < c->nfields; i++) {
@@ -1402,21 +1426,14 @@ static void page_record(struct page *p, const char *id)
 	}
 	out(p, "</p><h2>");
 	esc(p, _("History"));
-	out(p, "</h2><table id=\"history\"><tr><th>");
-	esc(p, _("Time"));
-	out(p, "</th><th>");
-	esc(p, _("Office and operator"));
-	out(p, "</th><th>");
-	esc(p, _("Changes"));
-	out(p, "</th></tr>\n");
+	out(p, "</h2>");
+	table_head(p, "history", _("Time"), _("Office and operator"), _("Changes"), NULL);
 	h.p = p;
 	h.c = c;
 	rv = silver_store_history(p->w->s, id, hist_row, &h);
 	out(p, "</table>");
 	if (rv != 0) {
-		out(p, "<p class=\"err\">");
-		esc(p, _(silver_strerror(rv)));
-		out(p, "</p>");
+		para(p, "err", NULL, _(silver_strerror(rv)));
 	}
 	foot(p);
 }
@@ -1498,24 +1515,15 @@ static void page_conflicts(struct page *p)
 		out(p, " ");
 		esc(p, _("Settling conflicts needs an officer's account."));
 	}
-	out(p, "</p><table id=\"conflicts\"><tr><th>");
-	esc(p, _("Record"));
-	out(p, "</th><th>");
-	esc(p, _("Field"));
-	out(p, "</th><th>");
-	esc(p, _("Values"));
-	out(p, "</th></tr>\n");
+	out(p, "</p>");
+	table_head(p, "conflicts", _("Record"), _("Field"), _("Values"), NULL);
 	rv = silver_store_conflicts(p->w->s, conf_row, &cc);
 	out(p, "</table>");
 	if (rv < 0) {
-		out(p, "<p class=\"err\">");
-		esc(p, _(silver_strerror(rv)));
-		out(p, "</p>");
+		para(p, "err", NULL, _(silver_strerror(rv)));
 	}
 	if (!cc.n) {
-		out(p, "<p class=\"ok\" id=\"noconflicts\">");
-		esc(p, _("No conflicts waiting."));
-		out(p, "</p>");
+		para(p, "ok", "noconflicts", _("No conflicts waiting."));
 	}
 	foot(p);
 }
@@ -1664,15 +1672,8 @@ static void page_county(struct page *p)
 		outf(p, "<p>%llu %s, %llu %s, %llu %s</p>", (unsigned long long)dg.records, _("records"),
 		     (unsigned long long)dg.entries, _("entries"), (unsigned long long)dg.conflicts,
 		     _("open conflicts"));
-	out(p, "<table id=\"townships\"><tr><th>");
-	esc(p, _("Township"));
-	out(p, "</th><th>");
-	esc(p, _("Last data received"));
-	out(p, "</th><th>");
-	esc(p, _("Entries"));
-	out(p, "</th><th>");
-	esc(p, _("Conflicts waiting"));
-	out(p, "</th></tr>\n");
+	table_head(p, "townships", _("Township"), _("Last data received"), _("Entries"),
+		   _("Conflicts waiting"), NULL);
 	for (int i = 0; i < d->n; i++) {
 		char when[32] = "-";
 		if (d->rows[i].last_hlc)
@@ -1688,17 +1689,12 @@ static void page_county(struct page *p)
 	esc(p, _("Certificates never seen"));
 	out(p, "</h2><p class=\"muted\">");
 	esc(p, _("Offices certified by the county admin whose data this node has never received."));
-	out(p, "</p><table id=\"unseen\"><tr><th>");
-	esc(p, _("Name"));
-	out(p, "</th><th>");
-	esc(p, _("key"));
-	out(p, "</th></tr>");
+	out(p, "</p>");
+	table_head(p, "unseen", _("Name"), _("key"), NULL);
 	rv = silver_store_certs(p->w->s, dash_cert, d);
 	out(p, "</table>");
 	if (rv != 0) {
-		out(p, "<p class=\"err\">");
-		esc(p, _(silver_strerror(rv)));
-		out(p, "</p>");
+		para(p, "err", NULL, _(silver_strerror(rv)));
 	}
 	foot(p);
 	free(d);
@@ -1754,9 +1750,7 @@ static void page_stats(struct page *p)
 		struct view_grid g;
 		memset(&g, 0, sizeof(g));
 		if (view_grid_build(&r, (enum stats_sec)sec, &g) != 0) {
-			out(p, "<p class=\"err\">");
-			esc(p, _(silver_strerror(SILVER_ENOMEM)));
-			out(p, "</p>");
+			para(p, "err", NULL, _(silver_strerror(SILVER_ENOMEM)));
 			break;
 		}
 		outf(p, "<h2 id=\"sec_%s\">", stats_sections[sec].key);
@@ -1842,19 +1836,11 @@ static void page_review(struct page *p)
 	esc(p, _("Check them with the offices; nothing is changed here."));
 	out(p, "</p>");
 	if (!dups) {
-		out(p, "<p class=\"err\">");
-		esc(p, _("The review could not be read (silver-review)."));
-		out(p, "</p>");
+		para(p, "err", NULL, _("The review could not be read (silver-review)."));
 	} else if (!json_array_size(dups)) {
-		out(p, "<p class=\"ok\" id=\"nodups\">");
-		esc(p, _("No probable duplicate retirees across townships."));
-		out(p, "</p>");
+		para(p, "ok", "nodups", _("No probable duplicate retirees across townships."));
 	} else {
-		out(p, "<table id=\"duplicates\"><tr><th>");
-		esc(p, _("Why"));
-		out(p, "</th><th>");
-		esc(p, _("Retirees"));
-		out(p, "</th></tr>\n");
+		table_head(p, "duplicates", _("Why"), _("Retirees"), NULL);
 		json_array_foreach(dups, i, g)
 		{
 			out(p, "<tr><td>");
@@ -1885,23 +1871,11 @@ static void page_review(struct page *p)
 	    _("The same retiree paid the same amount on the same date by more than one office. When the offices confirm a copy, delete it: the deletion is a signed change and the history keeps the payment."));
 	out(p, "</p>");
 	if (!aid) {
-		out(p, "<p class=\"err\">");
-		esc(p, _("The review could not be read (silver-review)."));
-		out(p, "</p>");
+		para(p, "err", NULL, _("The review could not be read (silver-review)."));
 	} else if (!json_array_size(aid)) {
-		out(p, "<p class=\"ok\" id=\"noanomalies\">");
-		esc(p, _("No aid anomalies."));
-		out(p, "</p>");
+		para(p, "ok", "noanomalies", _("No aid anomalies."));
 	} else {
-		out(p, "<table id=\"anomalies\"><tr><th>");
-		esc(p, _("Retiree"));
-		out(p, "</th><th>");
-		esc(p, _("Date"));
-		out(p, "</th><th>");
-		esc(p, _("Amount (yuan)"));
-		out(p, "</th><th>");
-		esc(p, _("Payments"));
-		out(p, "</th></tr>\n");
+		table_head(p, "anomalies", _("Retiree"), _("Date"), _("Amount (yuan)"), _("Payments"), NULL);
 		json_array_foreach(aid, i, g)
 		{
 			out(p, "<tr><td>");
@@ -2013,9 +1987,7 @@ static void import_form(struct page *p, const char *coll, const char *msg)
 	uint32_t n;
 	const silver_collection *cs = silver_schema_collections(&n);
 	if (msg) {
-		out(p, "<p class=\"err\">");
-		esc(p, msg);
-		out(p, "</p>");
+		para(p, "err", NULL, msg);
 	}
 	out(p, "<p>");
 	esc(p, _("A CSV (UTF-8 or GBK) or XLSX file whose first row names the fields (Chinese labels are "
@@ -2104,13 +2076,8 @@ static void import_preview(struct page *p)
 		esc(p,
 		    _("Nothing was written. Correct these rows in the file and upload it again (all rows are "
 		      "imported or none)."));
-		out(p, "</p><table id=\"refused\"><tr><th>");
-		esc(p, _("Row"));
-		out(p, "</th><th>");
-		esc(p, _("Field"));
-		out(p, "</th><th>");
-		esc(p, _("Reason"));
-		out(p, "</th></tr>");
+		out(p, "</p>");
+		table_head(p, "refused", _("Row"), _("Field"), _("Reason"), NULL);
 		for (size_t i = 0; i < ref.n; i++) {
 			const silver_why *y = &ref.rows[i];
 			const silver_field *f =
