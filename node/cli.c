@@ -394,3 +394,41 @@ int silver_cli_main(const char *prog, const silver_cli_command *commands, void (
 	free(rest);
 	return rv;
 }
+
+#ifdef SILVER_BUILD_BIN
+/* Does this program run from the build tree's bin/?  Both sides canonical:
+ * the build directory may be reached through a link. */
+static int run_from_build_tree(void)
+{
+	char self[4096], *slash, *canon;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	int same;
+	if (n <= 0)
+		return 0;
+	self[n] = 0;
+	if ((slash = strrchr(self, '/')))
+		*slash = 0;
+	canon = realpath(SILVER_BUILD_BIN, NULL);
+	same = canon && strcmp(canon, self) == 0;
+	free(canon);
+	return same;
+}
+#endif
+
+const char *silver_cli_program(const char *name, const char *var, const char *installed, char *buf, size_t n)
+{
+	const char *env = var ? getenv(var) : NULL;
+	if (env && *env)
+		return env;
+#ifdef SILVER_BUILD_BIN
+	if (run_from_build_tree()) {
+		snprintf(buf, n, "%s/%s", SILVER_BUILD_BIN, name);
+		return buf;
+	}
+#else
+	(void)name;
+	(void)buf;
+	(void)n;
+#endif
+	return installed;
+}

@@ -70,6 +70,12 @@ int silver_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * standard error goes through it, so user data (a name, a CSV cell, a
  * peer's message) cannot forge a line or change the terminal. */
 void silver_cli_put_escaped(FILE *f, const char *s);
+/* Where one of our programs is: $var when set; else, when this program runs
+ * from the build tree's bin/ (SILVER_BUILD_BIN, only in builds that look
+ * there), the one built beside it (written to buf, n bytes); else installed,
+ * a path fixed when configuring.  So an installed program never runs a
+ * build tree's programs. */
+const char *silver_cli_program(const char *name, const char *var, const char *installed, char *buf, size_t n);
 /* prefix (as it is), then the formatted message escaped, then a newline, on stderr. */
 void silver_cli_vmessage(const char *prefix, const char *fmt, va_list ap);
 

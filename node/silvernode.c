@@ -1889,47 +1889,10 @@ static int cmd_forks(silver_cli_opts *o)
  * fixed when configuring).  A silvernode installed from a build tree never
  * runs that tree's programs. */
 
-#ifdef SILVER_BUILD_BIN
-static int run_from_build_tree(void)
-{
-	char self[4096], *slash, *canon;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	int same;
-	if (n <= 0)
-		return 0;
-	self[n] = 0;
-	if ((slash = strrchr(self, '/')))
-		*slash = 0;
-	/* both canonical: the build directory may be reached through a link */
-	canon = realpath(SILVER_BUILD_BIN, NULL);
-	same = canon && strcmp(canon, self) == 0;
-	free(canon);
-	return same;
-}
-#endif
-
-static const char *prog_path(const char *prog, const char *var, const char *installed, char *buf, size_t n)
-{
-	const char *env = getenv(var);
-	if (env && *env)
-		return env;
-#ifdef SILVER_BUILD_BIN
-	if (run_from_build_tree()) {
-		snprintf(buf, n, "%s/%s", SILVER_BUILD_BIN, prog);
-		return buf;
-	}
-#else
-	(void)prog;
-	(void)buf;
-	(void)n;
-#endif
-	return installed;
-}
-
 static int exec_prog(silver_cli_opts *o, const char *prog, const char *var, const char *installed, const char *cmd)
 {
 	char buf[4200];
-	const char *path = prog_path(prog, var, installed, buf, sizeof(buf));
+	const char *path = silver_cli_program(prog, var, installed, buf, sizeof(buf));
 	char **argv;
 	int k = 0;
 

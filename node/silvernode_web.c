@@ -350,22 +350,16 @@ struct review_ctx {
 	const char *dir;
 };
 
-/* The path of one of our programs: beside this one in the build tree;
- * installed, this one is in libexec and the others in the programs'
- * directory. */
+/* The path of one of our programs (silver_cli_program): silvernode-web is in
+ * libexec once installed, the others in the programs' directory. */
 static int program_path(const char *name, char *path, size_t n)
 {
-	char self[4096];
-	ssize_t got = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-	if (got <= 0)
-		return SILVER_EIO;
-	self[got] = 0;
-	if ((slash = strrchr(self, '/')))
-		*slash = 0;
-	snprintf(path, n, "%s/%s", slash ? self : ".", name);
-	if (access(path, X_OK) != 0)
-		snprintf(path, n, "%s/%s", SILVER_BINDIR, name);
+	char installed[4096];
+	const char *at;
+	snprintf(installed, sizeof(installed), "%s/%s", SILVER_BINDIR, name);
+	at = silver_cli_program(name, NULL, installed, path, n);
+	if (at != path)
+		snprintf(path, n, "%s", at);
 	return 0;
 }
 
