@@ -22,39 +22,9 @@ static int count_one(const uint8_t *p, size_t n, void *ctx)
 	return 0;
 }
 
-/* An errno from writing a file as a SILVER_E* code: a full disk (or quota)
- * says so, anything else is an I/O error. */
-static int write_err(int e)
-{
-	return e == ENOSPC || e == EDQUOT || e == EFBIG ? SILVER_EDISKFULL : SILVER_EIO;
-}
-
 static int write_one(const uint8_t *p, size_t n, void *ctx)
 {
-	return fwrite(p, 1, n, ctx) == n ? 0 : write_err(errno);
-}
-
-int silver__fsync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rv = 0;
-	if (!slash)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (!dir)
-		return SILVER_ENOMEM;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return SILVER_EIO;
-	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
-		rv = write_err(errno);
-	close(fd);
-	return rv;
+	return fwrite(p, 1, n, ctx) == n ? 0 : silver__errno_err(errno);
 }
 
 /* The .part file beside the bundle: a regular file of ours, or nothing.  A
@@ -72,7 +42,7 @@ static int open_part(const char *tmp, FILE **f)
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd < 0)
-		return errno == ENOENT ? SILVER_ENOTFOUND : write_err(errno);
+		return errno == ENOENT ? SILVER_ENOTFOUND : silver__errno_err(errno);
 	if (!(*f = fdopen(fd, "wb"))) {
 		close(fd);
 		unlink(tmp);
@@ -123,21 +93,21 @@ int silver_bundle_write(silver_store *s, const char *path, const silver_have *ha
 	if (rv == 0 && (rv = open_part(tmp, &f)) == 0)
 		made = 1;
 	if (rv == 0 && fwrite(hb.data, 1, hb.len, f) != hb.len)
-		rv = write_err(errno);
+		rv = silver__errno_err(errno);
 	if (rv == 0)
 		rv = silver__export(s, txn, have, nhave, filter, fctx, write_one, f);
 	silver__rtxn_end(s, txn);
 	if (f) {
 		if (rv == 0 && (fflush(f) != 0 || fsync(fileno(f)) != 0))
-			rv = write_err(errno);
+			rv = silver__errno_err(errno);
 		if (fclose(f) != 0 && rv == 0)
-			rv = write_err(errno);
+			rv = silver__errno_err(errno);
 	}
 	/* Checked again just before: the path may have been made meanwhile. */
 	if (rv == 0 && stat(path, &st) == 0 && !S_ISREG(st.st_mode))
 		rv = SILVER_EINVAL;
 	if (rv == 0 && rename(tmp, path) != 0)
-		rv = write_err(errno);
+		rv = silver__errno_err(errno);
 	if (rv == 0 && (rv = silver__fsync_dir_of(path)) != 0) {
 		/* The rename itself must survive a power cut; when that cannot be
 		 * made sure, no bundle is better than one that may vanish. */

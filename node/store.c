@@ -229,6 +229,8 @@ int silver__mdb_err(int rc)
 	case MDB_VERSION_MISMATCH:
 		return SILVER_EVERSION;
 	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
 		return SILVER_EDISKFULL;
 	case ENOMEM:
 		return SILVER_ENOMEM;
@@ -262,8 +264,7 @@ static int disk_nearly_full(const char *dir)
 	return statvfs(dir, &vs) == 0 && (uint64_t)vs.f_bavail * vs.f_frsize < MIN_FREE_BYTES;
 }
 
-/* errno after a failed write, fsync or close as a SILVER_E* code. */
-static int errno_err(int e)
+int silver__errno_err(int e)
 {
 	return e == ENOSPC || e == EDQUOT || e == EFBIG ? SILVER_EDISKFULL : SILVER_EIO;
 }
@@ -411,27 +412,38 @@ static int store_alloc(const char *dir, unsigned flags, silver_store **out)
 	return 0;
 }
 
-/* fsync a directory, so that the names created or renamed in it last. */
-static int dir_sync(const char *dir)
+int silver__fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rv;
+	int rv = 0;
 	if (fd < 0)
 		return SILVER_EIO;
-	rv = fsync(fd) == 0 ? 0 : errno_err(errno);
+	/* some filesystems cannot sync a directory; they keep names anyway */
+	if (fsync(fd) != 0 && errno != EINVAL && errno != EROFS)
+		rv = silver__errno_err(errno);
 	close(fd);
 	return rv;
 }
 
-/* The directory that holds dir's last component ("." for a bare name). */
-static char *parent_of(const char *dir)
+char *silver__parent_dir(const char *path)
 {
-	const char *slash = strrchr(dir, '/');
+	const char *slash = strrchr(path, '/');
 	if (!slash)
 		return strdup(".");
-	if (slash == dir)
+	if (slash == path)
 		return strdup("/");
-	return strndup(dir, (size_t)(slash - dir));
+	return strndup(path, (size_t)(slash - path));
+}
+
+int silver__fsync_dir_of(const char *path)
+{
+	char *dir = silver__parent_dir(path);
+	int rv;
+	if (!dir)
+		return SILVER_ENOMEM;
+	rv = silver__fsync_dir(dir);
+	free(dir);
+	return rv;
 }
 
 /* 0 if dir does not exist or is an empty directory; SILVER_EEXIST if it
@@ -480,14 +492,14 @@ static int write_key(const char *dir, const char hex[65])
 	fd = path ? open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
 	free(path);
 	if (fd < 0)
-		return errno_err(errno);
+		return silver__errno_err(errno);
 	w = write(fd, hex, 65);
 	if (w == 65)
-		rv = fsync(fd) == 0 ? 0 : errno_err(errno);
+		rv = fsync(fd) == 0 ? 0 : silver__errno_err(errno);
 	else /* a short write means no room for the rest */
-		rv = w >= 0 ? SILVER_EDISKFULL : errno_err(errno);
+		rv = w >= 0 ? SILVER_EDISKFULL : silver__errno_err(errno);
 	if (close(fd) != 0 && rv == 0)
-		rv = errno_err(errno);
+		rv = silver__errno_err(errno);
 	return rv;
 }
 
@@ -572,7 +584,7 @@ int silver_store_create_pinned(const char *dir, const char *township, const char
 	/* A new store needs a few pages of data.mdb and lock.mdb; LMDB maps
 	 * lock.mdb after only extending it, so on a disk without room the first
 	 * touch of it is a SIGBUS, not an error: ask first. */
-	if ((parent = parent_of(target)) == NULL) {
+	if ((parent = silver__parent_dir(target)) == NULL) {
 		rv = SILVER_ENOMEM;
 		goto out;
 	}
@@ -581,16 +593,16 @@ int silver_store_create_pinned(const char *dir, const char *township, const char
 		goto out;
 	}
 	if (mkdir(partial, 0700) != 0) {
-		rv = errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
+		rv = errno == EEXIST ? SILVER_EEXIST : silver__errno_err(errno);
 		goto out;
 	}
-	if ((rv = create_in(partial, township, name, admin)) == 0 && (rv = dir_sync(partial)) == 0) {
+	if ((rv = create_in(partial, township, name, admin)) == 0 && (rv = silver__fsync_dir(partial)) == 0) {
 		/* rename(2) replaces an empty directory, so "mkdir x; init x" works */
 		if (rename(partial, target) != 0)
-			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
-		else if ((rv = dir_sync(parent)) != 0 && rename(target, partial) != 0)
-			rv = errno_err(errno);
-		/* dir_sync makes the new name last; when it fails, the node (which
+			rv = errno == ENOTEMPTY || errno == EEXIST ? SILVER_EEXIST : silver__errno_err(errno);
+		else if ((rv = silver__fsync_dir(parent)) != 0 && rename(target, partial) != 0)
+			rv = silver__errno_err(errno);
+		/* the parent's sync makes the new name last; when it fails, the node (which
 		 * nothing has used yet) is taken back and removed below, so that a
 		 * failed init leaves nothing, as it says */
 	}
@@ -847,17 +859,17 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 		ssize_t k = write(out, buf, (size_t)n);
 		if (k != n) {
 			/* A short write means the disk filled up under it. */
-			rv = k >= 0 ? SILVER_EDISKFULL : errno_err(errno);
+			rv = k >= 0 ? SILVER_EDISKFULL : silver__errno_err(errno);
 			break;
 		}
 	}
 	if (rv == 0 && n < 0)
 		rv = SILVER_EIO;
 	if (rv == 0 && fsync(out) != 0)
-		rv = errno_err(errno);
+		rv = silver__errno_err(errno);
 	close(in);
 	if (close(out) != 0 && rv == 0)
-		rv = errno_err(errno);
+		rv = silver__errno_err(errno);
 	return rv;
 }
 
@@ -866,11 +878,11 @@ int silver_store_backup(silver_store *s, const char *dir)
 	char *from, *to;
 	int rv, rc;
 	if (mkdir(dir, 0700) != 0)
-		return errno == EEXIST ? SILVER_EEXIST : errno_err(errno);
+		return errno == EEXIST ? SILVER_EEXIST : silver__errno_err(errno);
 	/* A consistent, compacted copy taken in a read transaction: writers go on. */
 	rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
 	if (rc != 0)
-		rv = rc == ENOSPC || rc == EDQUOT || rc == EFBIG ? SILVER_EDISKFULL : silver__mdb_err(rc);
+		rv = silver__mdb_err(rc);
 	else
 		rv = 0;
 	if (rv == 0) {

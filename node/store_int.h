@@ -80,7 +80,14 @@ int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v)
 int silver__meta_put(silver_store *s, MDB_txn *txn, const char *key, const void *p, size_t n);
 void silver__vpool_destroy(silver_store *s); /* ingest.c: stop the verification threads */
 uint64_t silver__now_ms(void);
-int silver__fsync_dir_of(const char *path); /* bundle.c: fsync the directory holding path */
+/* An errno from writing, syncing or closing a file as a SILVER_E* code: a
+ * full disk or quota (ENOSPC, EDQUOT, EFBIG) says so, anything else is EIO. */
+int silver__errno_err(int e);
+/* fsync directory dir, so that names created or renamed in it last (a
+ * filesystem that cannot sync a directory is not an error). */
+int silver__fsync_dir(const char *dir);
+int silver__fsync_dir_of(const char *path); /* the directory holding path */
+char *silver__parent_dir(const char *path); /* malloc'd; "." for a bare name */
 void silver__map_note(silver_store *s);    /* the env's map moved or grew: tell the fault check */
 
 /* feed.c: feed records and appending our own entries */
