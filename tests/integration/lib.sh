@@ -199,6 +199,28 @@ digest_of() {
 	"$SN" --dir "$1" digest 2>&1 || echo "digest failed: exit $?"
 }
 
+# refused_in DIR QUIET CODE TEXT... -- CMD...: CMD exits CODE, its stderr
+# holds every TEXT, with QUIET 1 its stdout is empty, and the digest of the
+# node in DIR does not move (a refusal changes nothing).
+refused_in() {
+	local dir=$1 quiet=$2 code=$3 before texts=()
+	shift 3
+	while [[ $1 != -- ]]; do
+		texts+=("$1")
+		shift
+	done
+	shift
+	before=$(digest_of "$dir")
+	if expect_exit "$code" "$@"; then
+		local t
+		for t in "${texts[@]}"; do
+			expect_stderr_contains "$t"
+		done
+		((quiet)) && expect_stdout_empty
+	fi
+	expect_same_digest "$*" "$before" "$dir"
+}
+
 expect_same_digest() {
 	local what=$1 before=$2 after
 	after=$(digest_of "$3")

@@ -12,26 +12,8 @@ A=$(sn "$N" add aid retiree="$R" date=2025-02-01 amount=300 reason=old_age) || d
 V=$(sn "$N" add visit retiree="$R" date=2025-02-02 type=birthday) || die "add visit failed"
 sn "$N" delete "$V" >/dev/null || die "delete failed"
 
-# refused CODE TEXT... -- CMD...: CMD exits CODE, its stderr holds every
-# TEXT, its stdout is empty, and the digest does not move.
-refused() {
-	local code=$1 before texts=()
-	shift
-	while [[ $1 != -- ]]; do
-		texts+=("$1")
-		shift
-	done
-	shift
-	before=$(digest_of "$N")
-	if expect_exit "$code" "$@"; then
-		local t
-		for t in "${texts[@]}"; do
-			expect_stderr_contains "$t"
-		done
-		expect_stdout_empty
-	fi
-	expect_same_digest "$*" "$before" "$N"
-}
+# refused CODE TEXT... -- CMD... (lib.sh), and stdout stays empty
+refused() { refused_in "$N" 1 "$@"; }
 
 GOOD=(name=李四 category=retired birth_date=1950-01-01)
 

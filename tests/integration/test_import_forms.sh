@@ -10,25 +10,8 @@
 N=$T/node
 sn "$N" init --township longhu >/dev/null 2>&1 || die "init failed"
 
-# refused CODE TEXT... -- CMD...: CMD exits CODE, stderr holds every TEXT,
-# and the node's digest does not move.
-refused() {
-	local code=$1 before texts=()
-	shift
-	while [[ $1 != -- ]]; do
-		texts+=("$1")
-		shift
-	done
-	shift
-	before=$(digest_of "$N")
-	if expect_exit "$code" "$@"; then
-		local t
-		for t in "${texts[@]}"; do
-			expect_stderr_contains "$t"
-		done
-	fi
-	expect_same_digest "$*" "$before" "$N"
-}
+# refused CODE TEXT... -- CMD... (lib.sh)
+refused() { refused_in "$N" 0 "$@"; }
 csv() { printf '%b' "$2" >"$T/$1"; }
 # the winning value of FIELD in the one record of COLLECTION whose FIELD2 is VALUE2
 value_of() {
