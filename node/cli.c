@@ -432,3 +432,46 @@ const char *silver_cli_program(const char *name, const char *var, const char *in
 #endif
 	return installed;
 }
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void silver_cli_progress_begin(silver_cli_progress *p)
+{
+	p->on = isatty(STDERR_FILENO);
+	p->t0 = mono_ms();
+	p->shown = 0;
+}
+
+uint64_t silver_cli_progress_due(silver_cli_progress *p)
+{
+	uint64_t t;
+	if (!p->on)
+		return 0;
+	t = mono_ms();
+	if (t - p->t0 < 1000 || (p->shown && t - p->shown < 250))
+		return 0;
+	p->shown = t;
+	return t - p->t0;
+}
+
+void silver_cli_progress_print(const char *fmt, ...)
+{
+	va_list ap;
+	fputc('\r', stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("   ", stderr);
+}
+
+void silver_cli_progress_end(silver_cli_progress *p)
+{
+	if (p->shown)
+		fprintf(stderr, "\r%79s\r", "");
+	p->shown = 0;
+}

@@ -70,6 +70,21 @@ int silver_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  * standard error goes through it, so user data (a name, a CSV cell, a
  * peer's message) cannot forge a line or change the terminal. */
 void silver_cli_put_escaped(FILE *f, const char *s);
+/* A progress line for a long command, on a terminal only: begin, then call
+ * silver_cli_progress_due often; when it returns non-zero (the command has
+ * run a second, and a quarter second has passed since the last line) it is
+ * the milliseconds since begin, and the caller prints the line with
+ * silver_cli_progress_print.  end clears the line if one was shown. */
+typedef struct silver_cli_progress {
+	int on;
+	uint64_t t0, shown; /* ms (monotonic): the start, the last line (0: none yet) */
+} silver_cli_progress;
+void silver_cli_progress_begin(silver_cli_progress *p);
+uint64_t silver_cli_progress_due(silver_cli_progress *p);
+/* The line itself: \r, the formatted text, spaces over a longer last line. */
+void silver_cli_progress_print(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void silver_cli_progress_end(silver_cli_progress *p);
+
 /* Where one of our programs is: $var when set; else, when this program runs
  * from the build tree's bin/ (SILVER_BUILD_BIN, only in builds that look
  * there), the one built beside it (written to buf, n bytes); else installed,

@@ -26,6 +26,7 @@ struct ex {
 	size_t offs[SILVER_MAX_WRITES + 1];
 	unsigned long rows;
 	int rv;
+	silver_cli_progress pg; /* on a terminal: the records written */
 };
 
 static int put(silver_buf *b, const void *p, size_t n)
@@ -77,6 +78,12 @@ static int ex_one(const silver_record *r, void *vctx)
 		cells[i] = (const char *)x->vals.data + x->offs[i];
 	silver_buf_release(&tmp);
 	x->rows++;
+	{
+		uint64_t ms = silver_cli_progress_due(&x->pg);
+		if (ms)
+			silver_cli_progress_print(_("exporting: %lu records, %.0f records/s"), x->rows,
+				(double)x->rows * 1000.0 / (double)ms);
+	}
 	return silver_sheet_row(x->w, cells, n);
 nomem:
 	silver_buf_release(&tmp);
@@ -116,28 +123,35 @@ int silver_cmd_export(silver_cli_opts *o)
 	if ((rv = silver_cli_open(o->dir, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
 	if ((rv = silver_sheet_create(o->argv[1], xlsx, o->argv[0], &x.w)) != 0) {
-		silver_cli_error(_("export: cannot write %s"), o->argv[1]);
+		silver_cli_error(_("export: cannot write %s (check that its folder exists and may be written)"),
+				 o->argv[1]);
 		silver_store_close(&s);
 		return SILVER_EXIT_NOTFOUND;
 	}
 	for (uint32_t i = 0; i < x.c->nfields; i++)
 		hdr[i] = _(x.c->fields[i].label);
 	silver_buf_init(&x.vals);
+	silver_cli_progress_begin(&x.pg);
 	rv = silver_sheet_row(x.w, hdr, x.c->nfields);
 	if (rv == 0)
 		rv = silver_store_list(s, x.c->name, ex_one, &x);
 	silver_buf_release(&x.vals);
 	silver_store_close(&s);
+	/* a workbook is written out at the close: as long again as the rows */
+	if (rv == 0 && xlsx && x.pg.shown)
+		silver_cli_progress_print(_("writing the workbook %s (%lu records) ..."), o->argv[1], x.rows);
 	if (rv == 0)
 		rv = silver_sheet_close(&x.w);
 	else
 		silver_sheet_abort(&x.w);
+	silver_cli_progress_end(&x.pg);
 	if (rv == SILVER_EIO) {
-		silver_cli_error(_("export: cannot write %s"), o->argv[1]);
+		silver_cli_error(_("export: cannot write %s (check that its folder exists and may be written)"),
+				 o->argv[1]);
 		return SILVER_EXIT_NOTFOUND;
 	}
 	if (rv != 0)
 		return silver_cli_fail(rv, NULL, _("export: "));
-	printf(_("Exported %lu records of %s to %s.\n"), x.rows, x.c->name, o->argv[1]);
+	printf(_("Exported %lu records of %s to %s.\n"), x.rows, _(x.c->label), o->argv[1]);
 	return SILVER_EXIT_OK;
 }

@@ -115,27 +115,17 @@ struct import {
 	/* the writer's own */
 	size_t imported;
 	silver_why why;
-	int progress;	    /* stderr is a terminal: show the rows written */
-	uint64_t t0, shown; /* ms: the start, the last progress line (0: none yet) */
+	silver_cli_progress pg; /* on a terminal: the rows written */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* On a terminal, once the import has run a second: the rows written so far
  * (counted again from the first when the map fills and the write restarts). */
 static void progress(struct import *im)
 {
-	uint64_t t = now_ms();
-	if (!im->progress || t - im->t0 < 1000 || (im->shown && t - im->shown < 250))
-		return;
-	im->shown = t;
-	fprintf(stderr, _("\rimporting: %zu rows written, %.0f rows/s   "), im->imported,
-		(double)im->imported * 1000.0 / (double)(t - im->t0));
+	uint64_t ms = silver_cli_progress_due(&im->pg);
+	if (ms)
+		silver_cli_progress_print(_("importing: %zu rows written, %.0f rows/s"), im->imported,
+			(double)im->imported * 1000.0 / (double)ms);
 }
 
 static struct chunk *chunk_new(void)
@@ -692,11 +682,9 @@ int silver_cmd_import(silver_cli_opts *o)
 		rv = nothing_imported(im.path, SILVER_ENOMEM, NULL);
 		goto out_store;
 	}
-	im.progress = isatty(2);
-	im.t0 = now_ms();
+	silver_cli_progress_begin(&im.pg);
 	rv = silver_store_write(s, do_import, &im);
-	if (im.shown)
-		fprintf(stderr, "\r%79s\r", "");
+	silver_cli_progress_end(&im.pg);
 	pthread_mutex_lock(&im.mu);
 	im.stop = 1;
 	pthread_cond_broadcast(&im.cv);

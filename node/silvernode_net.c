@@ -193,24 +193,19 @@ static int server_key_for(silver_cli_opts *o, const char *endpoint, const char *
 	return SILVER_EXIT_USAGE;
 }
 
-struct progress_ctx {
-	int shown;
-};
-
 static void sync_progress(const silver_sync_report *r, void *ctx)
 {
-	struct progress_ctx *p = ctx;
 	double s = r->ms / 1000.0, rate = s > 0 ? (r->sent + r->received) / s : 0;
 	char left[48] = "";
 
-	if (r->ms < 1000)
+	if (!silver_cli_progress_due(ctx))
 		return;
 	if (r->to_send > r->sent && r->sent > 0 && s > 0)
 		snprintf(left, sizeof(left), _(", about %.0f s left"), (double)(r->to_send - r->sent) * s / (double)r->sent);
-	fprintf(stderr, _("\rsent %llu/%llu, received %llu entries, %.1f MiB, %.0f entries/s%s   "),
-		(unsigned long long)r->sent, (unsigned long long)r->to_send, (unsigned long long)r->received,
-		(double)(r->bytes_sent + r->bytes_received) / 1048576.0, rate, left);
-	p->shown = 1;
+	silver_cli_progress_print(_("sent %llu/%llu, received %llu entries, %.1f MiB, %.0f entries/s%s"),
+				  (unsigned long long)r->sent, (unsigned long long)r->to_send,
+				  (unsigned long long)r->received,
+				  (double)(r->bytes_sent + r->bytes_received) / 1048576.0, rate, left);
 }
 
 /* One session; the summary goes to stdout (or a log line when quiet). */
@@ -219,18 +214,18 @@ static int sync_once(silver_cli_opts *o, silver_store *s, const char *endpoint, 
 {
 	silver_sync_report rep;
 	silver_why why;
-	struct progress_ctx pc = {0};
+	silver_cli_progress pc;
 	silver_sync_opts local = *so;
 	char err[600] = "";
 	int rv;
 
-	if (!daemon_mode && isatty(2)) {
+	silver_cli_progress_begin(&pc);
+	if (!daemon_mode && pc.on) {
 		local.progress = sync_progress;
 		local.progress_ctx = &pc;
 	}
 	rv = silver_sync_client(s, endpoint, key, &local, &rep, &why);
-	if (pc.shown)
-		fprintf(stderr, "\r%79s\r", "");
+	silver_cli_progress_end(&pc);
 	if (rv != 0) {
 		if (why.reason[0] && why.detail[0])
 			snprintf(err, sizeof(err), "%s (%s)", _(why.reason), why.detail);
