@@ -55,15 +55,6 @@ int silver_cli_exit_code(int err)
 	}
 }
 
-/* Does c stay as it is in a message?  Not the control characters, the
- * line and paragraph separators, or the bidirectional controls that make
- * text display as something else. */
-static int shown_as_is(utf8proc_int32_t c)
-{
-	return !(c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-		 (c >= 0x2066 && c <= 0x2069) || c == 0x200e || c == 0x200f || c == 0x061c);
-}
-
 void silver_cli_put_escaped(FILE *f, const char *s)
 {
 	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
@@ -73,7 +64,7 @@ void silver_cli_put_escaped(FILE *f, const char *s)
 		if (n <= 0) {
 			fprintf(f, "\\x%02x", *p); /* not UTF-8: the byte, in hex */
 			p++;
-		} else if (shown_as_is(c)) {
+		} else if (silver_char_plain(c)) {
 			fwrite(p, 1, (size_t)n, f);
 			p += n;
 		} else {

@@ -53,7 +53,7 @@ int silver_township_ok(const char *code)
 	return code && silver_name_check((const uint8_t *)code, strlen(code), SILVER_NAME_TOWNSHIP) == 0;
 }
 
-static int label_char_ok(utf8proc_int32_t c)
+int silver_char_plain(int32_t c)
 {
 	if (c < 0x20 || (c >= 0x7f && c <= 0x9f))
 		return 0; /* C0, DEL, C1 */
@@ -78,7 +78,7 @@ int silver_label_check(const uint8_t *p, size_t n)
 	while (at < n) {
 		utf8proc_int32_t c;
 		utf8proc_ssize_t k = utf8proc_iterate(p + at, (utf8proc_ssize_t)(n - at), &c);
-		if (k <= 0 || !label_char_ok(c))
+		if (k <= 0 || !silver_char_plain(c))
 			return SILVER_EMALFORMED;
 		at += (size_t)k;
 	}

@@ -256,6 +256,10 @@ int silver_township_ok(const char *code);
  * without control characters, line/paragraph separators or bidirectional
  * controls.  Returns 0, SILVER_EMALFORMED, SILVER_ELIMIT or SILVER_EINVAL. */
 int silver_label_check(const uint8_t *p, size_t n) SILVER_WUR;
+/* 1 if code point c may stand in a label or a message as it is; 0 for the
+ * control characters, line/paragraph separators and bidirectional controls
+ * (the set silver_label_check refuses and messages escape). */
+int silver_char_plain(int32_t c);
 
 /* ---- hybrid logical clock ------------------------------------------------
  * 64 bits: milliseconds since the Unix epoch << 16 | a 16-bit counter. */
