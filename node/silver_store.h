@@ -75,16 +75,24 @@ const char *silver_store_name(const silver_store *s);
 
 /* ---- backups ------------------------------------------------------------- */
 
+/* Copies what lives beside the store in a node directory and is not part of
+ * it (the workbench's accounts, silver_users_copy) from node directory from
+ * into to: 0, SILVER_ENOTFOUND when there is nothing to copy, or an error
+ * after which it has left nothing behind. */
+typedef int (*silver_copy_fn)(const char *from, const char *to);
+
 /* A consistent, compacted copy of the store and the key file into a new
- * directory dir (mode 0700), taken while writers go on. */
-int silver_store_backup(silver_store *s, const char *dir) SILVER_WUR;
+ * directory dir (mode 0700), taken while writers go on, then what extra
+ * copies (may be NULL).  On failure nothing is left. */
+int silver_store_backup(silver_store *s, const char *dir, silver_copy_fn extra) SILVER_WUR;
 /* Make a node in dir (which must hold none) from a backup directory and mark
  * it restored: it refuses local writes (SILVER_ECATCHUP) until it receives
  * its own feed's entries newer than the backup, or silver_store_caught_up is
  * called by an operator who knows nothing newer exists.  Writing before
  * that could sign a second history for seqs the lost copy already used: a
- * fork that every other node would refuse. */
-int silver_store_restore(const char *backup, const char *dir) SILVER_WUR;
+ * fork that every other node would refuse.  extra (may be NULL) copies
+ * what else the backup holds (its accounts); on failure nothing is left. */
+int silver_store_restore(const char *backup, const char *dir, silver_copy_fn extra) SILVER_WUR;
 int silver_store_caught_up(silver_store *s) SILVER_WUR;
 /* 1 (and the own feed's seq at restore) while restored, 0 when not. */
 int silver_store_restored(silver_store *s, uint64_t *tip);

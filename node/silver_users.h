@@ -59,6 +59,13 @@ typedef int (*silver_user_fn)(const char *name, int role, void *ctx);
 int silver_users_list(silver_users *u, silver_user_fn fn, void *ctx) SILVER_WUR;
 int silver_users_delete(silver_users *u, const char *name) SILVER_WUR;
 
+/* Copy the accounts of node directory from into node directory to (a
+ * backup, or a restore from one): from/accounts is copied to to/accounts,
+ * compacted, mode 0600 in a 0700 directory, synced.  SILVER_ENOTFOUND when
+ * from has no accounts (nothing is made), SILVER_EEXIST when to/accounts
+ * exists; on any failure nothing is left at to/accounts. */
+int silver_users_copy(const char *from, const char *to) SILVER_WUR;
+
 /* The operator journal. */
 int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
 		      const char *name) SILVER_WUR;

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "county.h"
 #include "import.h"
+#include "silver_users.h"
 #include "silver_store.h"
 
 static const silver_cli_command commands[];
@@ -1741,7 +1742,7 @@ static int cmd_backup(silver_cli_opts *o)
 	}
 	if ((rv = open_store(o, SILVER_OPEN_RDONLY, &s)) != 0)
 		return rv;
-	rv = silver_store_backup(s, o->argv[0]);
+	rv = silver_store_backup(s, o->argv[0], silver_users_copy);
 	silver_store_close(&s);
 	if (rv == SILVER_EEXIST) {
 		silver_cli_error(_("backup: %s already exists; give a new directory"), o->argv[0]);
@@ -1749,7 +1750,9 @@ static int cmd_backup(silver_cli_opts *o)
 	}
 	if (rv != 0)
 		return silver_cli_fail(rv, NULL, _("backup: "));
-	printf(_("Backed up to %s (the store and the key file: keep it as safe as the laptop).\n"), o->argv[0]);
+	printf(_("Backed up to %s (the store, the key file and the workbench's accounts: keep it as safe as the "
+		 "laptop).\n"),
+	       o->argv[0]);
 	return 0;
 }
 
@@ -1760,7 +1763,7 @@ static int cmd_restore(silver_cli_opts *o)
 		silver_cli_error(_("restore: usage: silvernode --dir NEW-DIR restore --from BACKUP-DIR"));
 		return SILVER_EXIT_USAGE;
 	}
-	rv = silver_store_restore(o->argv[1], o->dir);
+	rv = silver_store_restore(o->argv[1], o->dir, silver_users_copy);
 	if (rv == SILVER_EEXIST) {
 		silver_cli_error(_("restore: %s already holds a node; restore into a new directory"), o->dir);
 		return SILVER_EXIT_INPUT;

@@ -873,7 +873,26 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 	return rv;
 }
 
-int silver_store_backup(silver_store *s, const char *dir)
+/* Remove the files a backup or a restore made in dir (and dir itself when
+ * made empty), so that a failed one leaves nothing to be taken for good. */
+static void copy_undo(const char *dir, int accounts, int rm_dir)
+{
+	static const char *const made[] = {"identity.key", "data.mdb", "accounts/data.mdb"};
+	char *to;
+	for (size_t i = 0; i < (accounts ? 3u : 2u); i++)
+		if ((to = path_join(dir, made[i])) != NULL) {
+			unlink(to);
+			free(to);
+		}
+	if (accounts && (to = path_join(dir, "accounts")) != NULL) {
+		rmdir(to);
+		free(to);
+	}
+	if (rm_dir)
+		rmdir(dir);
+}
+
+int silver_store_backup(silver_store *s, const char *dir, silver_copy_fn extra)
 {
 	char *from, *to;
 	int rv, rc;
@@ -900,21 +919,16 @@ int silver_store_backup(silver_store *s, const char *dir)
 			rv = silver__fsync_dir_of(to);
 		free(to);
 	}
-	if (rv != 0) {
-		/* Half a backup would block the retry ("already exists") and could
-		 * be mistaken for a good one: remove what this call made. */
-		static const char *const made[] = {"identity.key", "data.mdb"};
-		for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
-			if ((to = path_join(dir, made[i])) != NULL) {
-				unlink(to);
-				free(to);
-			}
-		rmdir(dir);
-	}
+	if (rv == 0 && extra && (rc = extra(s->dir, dir)) != 0 && rc != SILVER_ENOTFOUND)
+		rv = rc;
+	/* Half a backup would block the retry ("already exists") and could be
+	 * mistaken for a good one: remove what this call made. */
+	if (rv != 0)
+		copy_undo(dir, 1, 1);
 	return rv;
 }
 
-int silver_store_restore(const char *from, const char *dir)
+int silver_store_restore(const char *from, const char *dir, silver_copy_fn extra)
 {
 	silver_store *s;
 	silver_feedrec fr;
@@ -941,8 +955,14 @@ int silver_store_restore(const char *from, const char *dir)
 		free(a);
 		free(b);
 	}
-	if (rv != 0)
+	if (rv == 0 && extra && (rv = extra(from, dir)) == SILVER_ENOTFOUND)
+		rv = 0; /* a backup without accounts */
+	if (rv != 0) {
+		/* A later restore into dir must not find half of this one; the
+		 * accounts (extra) leave nothing when they fail. */
+		copy_undo(dir, 0, 0);
 		return rv;
+	}
 	if ((rv = silver_store_open(dir, 0, &s)) != 0)
 		return rv;
 	/* Mark it: no local write until this node has received its own feed

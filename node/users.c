@@ -2,15 +2,18 @@
  * users.c - local accounts and the operator journal (silver_users.h).
  *
  * A small LMDB environment of its own (DIR/accounts) so that accounts are
- * never part of the replicated store, its backups or its digests.
+ * never part of the replicated store, its bundles or its digests; backups
+ * copy it beside the store (silver_users_copy).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "silver_users.h"
 
@@ -296,4 +299,53 @@ int silver_users_operator(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTE
 	}
 	mdb_txn_abort(txn);
 	return mdb_err(rc);
+}
+
+/* Copy from/accounts to to/accounts as a compacted LMDB copy taken in a
+ * read transaction (the workbench may go on using it). */
+int silver_users_copy(const char *from, const char *to)
+{
+	char src[4096], dst[4096], file[4200];
+	MDB_env *env = NULL;
+	int rc, rv;
+
+	if (snprintf(src, sizeof(src), "%s/accounts", from) >= (int)sizeof(src) ||
+	    snprintf(dst, sizeof(dst), "%s/accounts", to) >= (int)sizeof(dst))
+		return SILVER_EINVAL;
+	snprintf(file, sizeof(file), "%s/data.mdb", src);
+	if (access(file, F_OK) != 0)
+		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
+	if (mkdir(dst, 0700) != 0)
+		return errno == EEXIST ? SILVER_EEXIST : errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL : SILVER_EIO;
+	if ((rc = mdb_env_create(&env)) == 0) {
+		mdb_env_set_maxdbs(env, 4);
+		rc = mdb_env_open(env, src, MDB_RDONLY, 0600);
+	}
+	if (rc == 0)
+		rc = mdb_env_copy2(env, dst, MDB_CP_COMPACT);
+	if (env)
+		mdb_env_close(env);
+	rv = mdb_err(rc);
+	snprintf(file, sizeof(file), "%s/data.mdb", dst);
+	if (rv == 0 && chmod(file, 0600) != 0)
+		rv = SILVER_EIO;
+	if (rv == 0) {
+		int fd = open(file, O_RDONLY);
+		if (fd < 0 || fsync(fd) != 0)
+			rv = errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL : SILVER_EIO;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rv == 0) {
+		int fd = open(to, O_RDONLY | O_DIRECTORY);
+		if (fd >= 0) {
+			(void)fsync(fd); /* a filesystem that cannot sync a directory is not an error */
+			close(fd);
+		}
+	}
+	if (rv != 0) {
+		unlink(file);
+		rmdir(dst);
+	}
+	return rv;
 }

@@ -9,11 +9,19 @@
 sn "$T/hub" init --township county >/dev/null
 sn "$T/a" init --township longhu --name 龙湖镇 >/dev/null
 id=$(sn "$T/a" add retiree name=甲 category=retired birth_date=1950-01-01)
+# The workbench's accounts go with the backup (the hub has none: no copy).
+printf 'a-long-password\n' | sn "$T/a" user add clerk1 --role clerk >/dev/null
 
 expect_exit 0 sn "$T/a" backup "$T/bak"
 expect_stdout_contains "Backed up"
 mode=$(stat -c %a "$T/bak/identity.key")
 expect_eq "key file mode in the backup" "$mode" 600
+mode=$(stat -c %a "$T/bak/accounts/data.mdb")
+expect_eq "accounts mode in the backup" "$mode" 600
+mode=$(stat -c %a "$T/bak/accounts")
+expect_eq "accounts directory mode in the backup" "$mode" 700
+expect_exit 0 sn "$T/hub" backup "$T/hubbak"
+expect_eq "a node without accounts backs up none" "$(ls "$T/hubbak")" "$(printf 'data.mdb\nidentity.key')"
 expect_exit 3 sn "$T/a" backup "$T/bak"
 expect_stderr_contains "already exists"
 
@@ -28,6 +36,8 @@ expect_exit 4 sn "$T/r" restore --from "$T/nothing-here"
 rm -rf "$T/r"
 expect_exit 0 sn "$T/r" restore --from "$T/bak"
 expect_stdout_contains "will not write"
+expect_exit 0 sn "$T/r" user list
+expect_stdout_contains "clerk1"
 
 before=$(digest_of "$T/r")
 expect_exit 6 sn "$T/r" set "$id" phone=222
