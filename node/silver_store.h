@@ -366,6 +366,10 @@ typedef struct silver_digest {
 	uint64_t conflicts;
 } silver_digest;
 int silver_store_digest(silver_store *s, silver_digest *out) SILVER_WUR;
+/* A number that grows with every committed write to the store, by this
+ * process or another: equal numbers mean nothing was written in between.
+ * (LMDB's last transaction id; reads nothing.) */
+uint64_t silver_store_generation(silver_store *s);
 /* The same for one township's scope: the log digest over the feeds of that
  * township only, and the state digest of its records (records and conflicts
  * are not counted: 0).  Nodes that share a township compare these. */

@@ -348,16 +348,17 @@ extern char **environ;
 
 struct review_ctx {
 	const char *dir;
+	silver_store *s;
 };
 
 /* The path of one of our programs (silver_cli_program): silvernode-web is in
  * libexec once installed, the others in the programs' directory. */
-static int program_path(const char *name, char *path, size_t n)
+static int program_path(const char *name, const char *var, char *path, size_t n)
 {
 	char installed[4096];
 	const char *at;
 	snprintf(installed, sizeof(installed), "%s/%s", SILVER_BINDIR, name);
-	at = silver_cli_program(name, NULL, installed, path, n);
+	at = silver_cli_program(name, var, installed, path, n);
 	if (at != path)
 		snprintf(path, n, "%s", at);
 	return 0;
@@ -420,42 +421,175 @@ static int child_status(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static int run_review(const char *what, silver_buf *out, void *vctx)
+/* silver-review reads the whole store: seconds on a county of a million
+ * records.  So a check runs beside the server, its output into an unlinked
+ * temporary file, and the page shows the newest finished check: one of the
+ * store as it is when no write came after it, else the last one with the
+ * time it started while a new check runs.  A page waits for a running check
+ * at most REVIEW_WAIT_MS (a county's real store is checked well within it),
+ * and for the first check of all until it ends. */
+#define REVIEW_WAIT_MS 40
+
+struct review_run {
+	const char *what;
+	pid_t pid;	  /* a check running, or 0 */
+	int fd;		  /* its output file */
+	uint64_t gen;	  /* the store's generation when it started */
+	time_t started;
+	silver_buf out;	  /* the newest finished check's output */
+	int have;	  /* out holds one */
+	uint64_t out_gen; /* its generation, start time */
+	time_t out_at;
+};
+
+static struct review_run review_runs[2] = { { .what = "duplicates" }, { .what = "aid-anomalies" } };
+
+/* An unlinked file in $TMPDIR (else /tmp) for a check's output. */
+static int anon_file(void)
 {
-	struct review_ctx *rc = vctx;
+	const char *tmp = getenv("TMPDIR");
+	char t[4200];
+	int fd;
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	if (snprintf(t, sizeof(t), "%s/silver-review-XXXXXX", tmp) >= (int)sizeof(t))
+		return -1;
+	if ((fd = mkstemp(t)) >= 0)
+		unlink(t);
+	return fd;
+}
+
+static int review_start(struct review_ctx *rc, struct review_run *r)
+{
 	char path[4200];
 	char *argv[6];
-	int fd, rv = 0, st;
-	pid_t pid;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none;
+	int fd, sp;
 
-	if (program_path("silver-review", path, sizeof(path)) != 0)
+	if (program_path("silver-review", "SILVER_REVIEW", path, sizeof(path)) != 0)
+		return SILVER_EIO;
+	if ((fd = anon_file()) < 0)
 		return SILVER_EIO;
 	argv[0] = path;
 	argv[1] = "--dir";
 	argv[2] = (char *)rc->dir;
 	argv[3] = "--json";
-	argv[4] = (char *)what;
+	argv[4] = (char *)r->what;
 	argv[5] = NULL;
-	if (spawn_piped(argv, &pid, &fd, NULL) != 0)
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fd);
+	posix_spawnattr_init(&attr);
+	sigemptyset(&none);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+	r->gen = silver_store_generation(rc->s);
+	sp = posix_spawn(&r->pid, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	if (sp != 0) {
+		close(fd);
+		r->pid = 0;
 		return SILVER_EIO;
+	}
+	r->fd = fd;
+	r->started = time(NULL);
+	return 0;
+}
+
+/* Has the running check ended (waiting up to wait_ms)?  When it has, its
+ * output replaces the shown one if it succeeded.  1 ended, 0 running. */
+static int review_reap(struct review_run *r, long wait_ms)
+{
+	struct timespec nap = { 0, 2 * 1000 * 1000 };
+	int status = 0, ok;
+	pid_t got;
+	long waited = 0;
+
 	for (;;) {
-		char b[65536];
-		ssize_t got = read(fd, b, sizeof(b));
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0)
+		got = waitpid(r->pid, &status, WNOHANG);
+		if (got == r->pid || (got < 0 && errno != EINTR))
 			break;
-		if (out->len + (size_t)got > REVIEW_MAX_OUTPUT ||
-		    silver_buf_append(out, b, (size_t)got) != 0) {
-			rv = SILVER_ELIMIT;
-			break;
+		if (wait_ms >= 0 && waited >= wait_ms)
+			return 0;
+		nanosleep(&nap, NULL);
+		waited += 2;
+	}
+	ok = got == r->pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	if (ok) {
+		silver_buf b;
+		off_t at = 0;
+		silver_buf_init(&b);
+		for (;;) {
+			char chunk[65536];
+			ssize_t n = pread(r->fd, chunk, sizeof(chunk), at);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				ok = n == 0;
+				break;
+			}
+			at += n;
+			if (b.len + (size_t)n > REVIEW_MAX_OUTPUT || silver_buf_append(&b, chunk, (size_t)n) != 0) {
+				ok = 0;
+				break;
+			}
+		}
+		if (ok) {
+			silver_buf_release(&r->out);
+			r->out = b;
+			r->have = 1;
+			r->out_gen = r->gen;
+			r->out_at = r->started;
+		} else {
+			silver_buf_release(&b);
 		}
 	}
-	close(fd);
-	st = child_status(pid);
-	if (rv == 0 && st != 0)
-		rv = SILVER_EIO;
-	return rv;
+	close(r->fd);
+	r->pid = 0;
+	return 1;
+}
+
+static int run_review(const char *what, silver_buf *out, time_t *as_of, int *checking, void *vctx)
+{
+	struct review_ctx *rc = vctx;
+	struct review_run *r = NULL;
+	uint64_t now;
+
+	for (size_t i = 0; i < sizeof(review_runs) / sizeof(review_runs[0]); i++)
+		if (strcmp(review_runs[i].what, what) == 0)
+			r = &review_runs[i];
+	if (!r)
+		return SILVER_EINVAL;
+	now = silver_store_generation(rc->s);
+	if (r->pid)
+		review_reap(r, r->have ? REVIEW_WAIT_MS : -1);
+	if (!r->pid && (!r->have || r->out_gen != now)) {
+		if (review_start(rc, r) != 0)
+			return SILVER_EIO;
+		review_reap(r, r->have ? REVIEW_WAIT_MS : -1);
+	}
+	if (!r->have)
+		return SILVER_EIO;
+	*checking = r->pid != 0 || r->out_gen != now;
+	*as_of = *checking ? r->out_at : 0;
+	return silver_buf_append(out, r->out.data, r->out.len);
+}
+
+/* Stop the checks still running (the server is stopping). */
+static void review_stop(void)
+{
+	for (size_t i = 0; i < sizeof(review_runs) / sizeof(review_runs[0]); i++) {
+		struct review_run *r = &review_runs[i];
+		if (r->pid) {
+			kill(r->pid, SIGTERM);
+			review_reap(r, -1);
+		}
+		silver_buf_release(&r->out);
+		r->have = 0;
+	}
 }
 
 /* ---- the import: `silvernode import COLLECTION FILE`, all rows or none ---------------------------- */
@@ -474,7 +608,7 @@ static int run_import(const char *collection, const char *file, uint64_t *import
 	pid_t pid;
 
 	*imported = 0;
-	if (program_path("silvernode", path, sizeof(path)) != 0)
+	if (program_path("silvernode", NULL, path, sizeof(path)) != 0)
 		return SILVER_EIO;
 	argv[0] = path;
 	argv[1] = "--dir";
@@ -599,6 +733,7 @@ static int cmd_web(silver_cli_opts *o)
 	{
 		static struct review_ctx rc;
 		rc.dir = o->dir;
+		rc.s = s;
 		silver_web_set_review(sv.w, run_review, &rc);
 		silver_web_set_import(sv.w, run_import, &rc);
 	}
@@ -631,6 +766,7 @@ static int cmd_web(silver_cli_opts *o)
 	while (sigwait(&set, &sig) == 0 && sig != SIGINT && sig != SIGTERM)
 		;
 	MHD_stop_daemon(d);
+	review_stop();
 	silver_web_destroy(&sv.w);
 	silver_users_close(&u);
 	silver_store_close(&s);

@@ -342,6 +342,14 @@ static int digest_feed(const silver_feedinfo *f, void *vctx)
 	return 0;
 }
 
+uint64_t silver_store_generation(silver_store *s)
+{
+	MDB_envinfo info;
+	if (mdb_env_info(s->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
+}
+
 int silver_store_digest(silver_store *s, silver_digest *out)
 {
 	struct digest_ctx d;

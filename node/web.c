@@ -1792,13 +1792,13 @@ static const char *jstr(json_t *o, const char *key)
 	return v ? v : "";
 }
 
-static json_t *review_json(struct page *p, const char *what)
+static json_t *review_json(struct page *p, const char *what, time_t *as_of, int *checking)
 {
 	silver_buf b;
 	json_t *j = NULL;
 	json_error_t err;
 	silver_buf_init(&b);
-	if (p->w->review && p->w->review(what, &b, p->w->review_ctx) == 0)
+	if (p->w->review && p->w->review(what, &b, as_of, checking, p->w->review_ctx) == 0)
 		j = json_loadb((const char *)b.data, b.len, 0, &err);
 	silver_buf_release(&b);
 	if (j && !json_is_array(j)) {
@@ -1817,19 +1817,66 @@ static void record_link(struct page *p, const char *id, const char *name)
 	out(p, "</a>");
 }
 
+/* Is the record live now?  (The review shown may be older than the store.) */
+static int review_live(struct page *p, const char *id)
+{
+	silver_record r;
+	silver_arena_reset(p->w->a2);
+	return silver_store_get(p->w->s, id, p->w->a2, &r) == 0 && !r.deleted;
+}
+
+/* The members of a group still live; a group of fewer than two is settled. */
+static size_t review_count_live(struct page *p, json_t *members, const char *idkey)
+{
+	size_t k, n = 0;
+	json_t *m;
+	json_array_foreach(members, k, m)
+	{
+		if (review_live(p, jstr(m, idkey)))
+			n++;
+	}
+	return n;
+}
+
+static size_t review_groups_live(struct page *p, json_t *groups, const char *key)
+{
+	size_t i, n = 0;
+	json_t *g;
+	json_array_foreach(groups, i, g)
+	{
+		if (review_count_live(p, json_object_get(g, key), "id") >= 2)
+			n++;
+	}
+	return n;
+}
+
 static void page_review(struct page *p)
 {
 	json_t *dups, *aid;
 	size_t i, k;
 	json_t *g, *m;
+	time_t at1 = 0, at2 = 0;
+	int chk1 = 0, chk2 = 0;
 
 	if (p->ses->role < SILVER_USER_OFFICER) {
 		error_page(p, 403, _("Reviewing needs an officer's account."));
 		return;
 	}
-	dups = review_json(p, "duplicates");
-	aid = review_json(p, "aid-anomalies");
+	dups = review_json(p, "duplicates", &at1, &chk1);
+	aid = review_json(p, "aid-anomalies", &at2, &chk2);
 	head(p, _("Review"));
+	if ((dups && chk1) || (aid && chk2)) {
+		/* an earlier check is shown while the newest changes are checked */
+		char when[32], msg[300];
+		time_t at = at1 && at2 ? (at1 < at2 ? at1 : at2) : at1 ? at1 : at2;
+		struct tm tm;
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&at, &tm));
+		snprintf(msg, sizeof(msg),
+			 _("Shown: the check of %s. The changes since then are being checked; reload this page in a "
+			   "moment to see them. Records deleted since then are left out."),
+			 when);
+		para(p, "muted", "checking", msg);
+	}
 	out(p, "<h2>");
 	esc(p, _("Probable duplicate retirees across townships"));
 	out(p, "</h2><p class=\"muted\">");
@@ -1837,12 +1884,14 @@ static void page_review(struct page *p)
 	out(p, "</p>");
 	if (!dups) {
 		para(p, "err", NULL, _("The review could not be read (silver-review)."));
-	} else if (!json_array_size(dups)) {
+	} else if (!review_groups_live(p, dups, "retirees")) {
 		para(p, "ok", "nodups", _("No probable duplicate retirees across townships."));
 	} else {
 		table_head(p, "duplicates", _("Why"), _("Retirees"), NULL);
 		json_array_foreach(dups, i, g)
 		{
+			if (review_count_live(p, json_object_get(g, "retirees"), "id") < 2)
+				continue;
 			out(p, "<tr><td>");
 			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ?
 				       _("Same ID card number") :
@@ -1850,6 +1899,8 @@ static void page_review(struct page *p)
 			out(p, "</td><td>");
 			json_array_foreach(json_object_get(g, "retirees"), k, m)
 			{
+				if (!review_live(p, jstr(m, "id")))
+					continue;
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "name"));
 				out(p, " · ");
@@ -1872,12 +1923,14 @@ static void page_review(struct page *p)
 	out(p, "</p>");
 	if (!aid) {
 		para(p, "err", NULL, _("The review could not be read (silver-review)."));
-	} else if (!json_array_size(aid)) {
+	} else if (!review_groups_live(p, aid, "payments")) {
 		para(p, "ok", "noanomalies", _("No aid anomalies."));
 	} else {
 		table_head(p, "anomalies", _("Retiree"), _("Date"), _("Amount (yuan)"), _("Payments"), NULL);
 		json_array_foreach(aid, i, g)
 		{
+			if (review_count_live(p, json_object_get(g, "payments"), "id") < 2)
+				continue;
 			out(p, "<tr><td>");
 			record_link(p, jstr(g, "retiree"), jstr(g, "name"));
 			out(p, "</td><td>");
@@ -1887,6 +1940,8 @@ static void page_review(struct page *p)
 			out(p, "</td><td>");
 			json_array_foreach(json_object_get(g, "payments"), k, m)
 			{
+				if (!review_live(p, jstr(m, "id")))
+					continue;
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "id"));
 				out(p, " · ");

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "silver_store.h"
 #include "silver_users.h"
@@ -69,10 +70,14 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 
 /* The review lists (probable duplicate retirees, possible double aid
  * payments) are silver-review's: the program that serves the pages gives a
- * function that writes `silver-review --json WHAT` (WHAT is "duplicates" or
- * "aid-anomalies") into out and returns 0 or an error code.  Without one,
- * the review page says it is not available. */
-typedef int (*silver_web_review_fn)(const char *what, silver_buf *out, void *ctx);
+ * function that writes the output of `silver-review --json WHAT` (WHAT is
+ * "duplicates" or "aid-anomalies") into out and returns 0 or an error code.
+ * The output may be that of an earlier run while a check of the newest
+ * changes goes on: then *as_of is when that run started (0 when the output
+ * is of the store as it is) and *checking is 1.  Without a function the
+ * review page says it is not available. */
+typedef int (*silver_web_review_fn)(const char *what, silver_buf *out, time_t *as_of, int *checking,
+				    void *ctx);
 void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx);
 
 /* The import itself is `silvernode import`'s (all rows or none): the

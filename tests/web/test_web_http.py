@@ -5,6 +5,7 @@ made in the browser is the node's (silvernode show / history)."""
 import os
 import re
 import sys
+import time
 import unittest
 import urllib.parse
 
@@ -403,6 +404,72 @@ class WebHttp(unittest.TestCase):
             self.assertEqual(os.listdir(up), [])
         finally:
             node.cleanup()
+
+
+class WebReviewChecking(unittest.TestCase):
+    """The review page shows the newest finished silver-review check while a
+    newer one runs (a whole-store check takes seconds on a large hub): here
+    silver-review is slowed down by 1.5 s (SILVER_REVIEW names a wrapper)."""
+
+    @classmethod
+    def setUpClass(cls):
+        from webtest import BIN
+        cls.node = Node()
+        real = os.path.abspath(os.path.join(BIN, "silver-review"))
+        cls.wrapper = os.path.join(cls.node.tmp, "slow-review")
+        with open(cls.wrapper, "w") as f:
+            f.write("#!/usr/bin/env python3\nimport os, sys, time\ntime.sleep(1.5)\n"
+                    f"os.execv({real!r}, [{real!r}] + sys.argv[1:])\n")
+        os.chmod(cls.wrapper, 0o755)
+        cls.node.start(lang="en", env_extra={"SILVER_REVIEW": cls.wrapper})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.node.cleanup()
+
+    def review_until_checked(self, c):
+        for _ in range(40):  # at most 20 s
+            status, _, text = c.get("/review")
+            self.assertEqual(status, 200)
+            if 'id="checking"' not in text:
+                return text
+            time.sleep(0.5)
+        self.fail("the review check did not finish")
+
+    def test_stale_check_shown_then_replaced(self):
+        from webtest import run
+        c = Client(self.node.base)
+        c.login("officer1", Node.PASSWORDS["officer1"])
+        # The first check of all is waited for.
+        status, _, text = c.get("/review")
+        self.assertEqual(status, 200)
+        self.assertIn('id="nodups"', text)
+        self.assertNotIn('id="checking"', text)
+        # A duplicate arrives from another township (a bundle).
+        rid = self.node.cli("add", "retiree", "name=王重", "category=retired", "birth_date=1931-02-03",
+                            "id_number=410184193102030011").stdout.strip()
+        other = os.path.join(self.node.tmp, "guodian")
+        run(other, "init", "--township", "guodian", "--name", "郭店镇")
+        run(other, "add", "retiree", "name=王重", "category=retired", "birth_date=1931-02-03",
+            "id_number=410184193102030011")
+        b = os.path.join(self.node.tmp, "guodian.bundle")
+        run(other, "export-bundle", b)
+        self.node.cli("import-bundle", b)
+        # At once: the earlier check, saying a newer one runs.
+        status, _, text = c.get("/review")
+        self.assertEqual(status, 200)
+        self.assertIn('id="checking"', text)
+        self.assertIn('id="nodups"', text)
+        # Then the newer one.
+        text = self.review_until_checked(c)
+        self.assertIn('id="duplicates"', text)
+        self.assertEqual(text.count("王重"), 2)
+        # A record deleted since the shown check is left out of it at once.
+        self.node.cli("delete", rid)
+        status, _, text = c.get("/review")
+        self.assertIn('id="checking"', text)
+        self.assertIn('id="nodups"', text)
+        self.assertIn('id="nodups"', self.review_until_checked(c))
 
 
 class WebChinese(unittest.TestCase):

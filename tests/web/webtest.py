@@ -38,8 +38,9 @@ class Node:
         self.proc = None
         self.base = None
 
-    def start(self, lang=None, tmpdir=None):
+    def start(self, lang=None, tmpdir=None, env_extra=None):
         env = dict(os.environ)
+        env.update(env_extra or {})
         if lang:
             env["LANGUAGE"] = lang
         if tmpdir:
