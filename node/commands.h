@@ -54,7 +54,7 @@ SILVER_NET("status", cmd_status, "[--offices] [--stale-days N] [--county FILE] [
 	   N_("per peer: last successful sync, entries waiting; at the hub, every office and how current its data is"))
 SILVER_LOCAL("web", cmd_web, "[--listen HOST:PORT]",
 	     N_("serve the office workbench to a browser (default 127.0.0.1:8470)"))
-SILVER_LOCAL("user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
+SILVER_LOCAL("user", cmd_user, "add NAME --role clerk|officer|admin [--replace] | list | delete NAME",
 	     N_("the workbench's accounts (the password is read from stdin)"))
 SILVER_LOCAL("help", cmd_help, "", N_("this help"))
 

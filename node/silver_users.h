@@ -54,6 +54,13 @@ int silver_users_add(silver_users *u, const char *name, int role, const char *pa
  * account is unknown or the password wrong (the same work is done either
  * way, so timing does not tell which). */
 int silver_users_check(silver_users *u, const char *name, const char *password, int *role) SILVER_WUR;
+/* The account's role and a stamp of its record (BLAKE2b of role and
+ * password hash): a session keeps the stamp of its login and ends when the
+ * stamp changes, i.e. when the account is deleted, its password changed or
+ * its role changed, by any process.  SILVER_ENOTFOUND for no such account. */
+#define SILVER_USER_STAMP 16
+int silver_users_stamp(silver_users *u, const char *name, int *role,
+		       uint8_t stamp[SILVER_USER_STAMP]) SILVER_WUR;
 /* Calls fn for every account in name order. */
 typedef int (*silver_user_fn)(const char *name, int role, void *ctx);
 int silver_users_list(silver_users *u, silver_user_fn fn, void *ctx) SILVER_WUR;

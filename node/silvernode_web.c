@@ -432,9 +432,9 @@ static int child_status(pid_t pid)
 
 struct review_run {
 	const char *what;
-	pid_t pid;	  /* a check running, or 0 */
-	int fd;		  /* its output file */
-	uint64_t gen;	  /* the store's generation when it started */
+	pid_t pid;    /* a check running, or 0 */
+	int fd;	      /* its output file */
+	uint64_t gen; /* the store's generation when it started */
 	time_t started;
 	silver_buf out;	  /* the newest finished check's output */
 	int have;	  /* out holds one */
@@ -532,7 +532,8 @@ static int review_reap(struct review_run *r, long wait_ms)
 				break;
 			}
 			at += n;
-			if (b.len + (size_t)n > REVIEW_MAX_OUTPUT || silver_buf_append(&b, chunk, (size_t)n) != 0) {
+			if (b.len + (size_t)n > REVIEW_MAX_OUTPUT ||
+			    silver_buf_append(&b, chunk, (size_t)n) != 0) {
 				ok = 0;
 				break;
 			}
@@ -825,10 +826,12 @@ static int cmd_user(silver_cli_opts *o)
 	if (strcmp(sub, "add") == 0) {
 		const char *name = NULL, *rolename = NULL;
 		char *pw, *pw2;
-		int role = 0;
+		int role = 0, replace = 0, existed = 0;
 		for (int i = 1; i < o->argc; i++) {
 			if (strcmp(o->argv[i], "--role") == 0 && i + 1 < o->argc)
 				rolename = o->argv[++i];
+			else if (strcmp(o->argv[i], "--replace") == 0)
+				replace = 1;
 			else if (!name && o->argv[i][0] != '-')
 				name = o->argv[i];
 			else {
@@ -866,12 +869,22 @@ static int cmd_user(silver_cli_opts *o)
 			ex = SILVER_EXIT_INPUT;
 			goto out;
 		}
-		rv = silver_users_add(u, name, role, pw, 0);
+		if (replace) {
+			uint8_t stamp[SILVER_USER_STAMP];
+			int had;
+			existed = silver_users_stamp(u, name, &had, stamp) == 0;
+		}
+		rv = silver_users_add(u, name, role, pw, replace);
 		if (rv == SILVER_EEXIST) {
-			silver_cli_error(_("user add: account '%s' exists"), name);
+			silver_cli_error(
+				_("user add: account '%s' exists (--replace gives it a new password and role)"),
+				name);
 			ex = SILVER_EXIT_INPUT;
 		} else if (rv != 0) {
 			ex = silver_cli_fail(rv, NULL, _("user add: "));
+		} else if (existed) {
+			printf(_("Account %s (%s): new password and role; its browsers are logged out.\n"),
+			       name, rolename);
 		} else {
 			printf(_("Account %s (%s) added.\n"), name, rolename);
 		}
@@ -899,7 +912,7 @@ out:
 		}
 		return rv ? silver_cli_fail(rv, NULL, "user delete: ") : 0;
 	}
-	silver_cli_error(_("user: add NAME --role clerk|officer|admin | list | delete NAME"));
+	silver_cli_error(_("user: add NAME --role clerk|officer|admin [--replace] | list | delete NAME"));
 	return SILVER_EXIT_USAGE;
 }
 
@@ -908,7 +921,7 @@ static int cmd_help(silver_cli_opts *o);
 static const silver_cli_command commands[] = {
 	{ "web", cmd_web, "[--listen HOST:PORT]",
 	  N_("serve the office workbench to a browser (default 127.0.0.1:8470)") },
-	{ "user", cmd_user, "add NAME --role clerk|officer|admin | list | delete NAME",
+	{ "user", cmd_user, "add NAME --role clerk|officer|admin [--replace] | list | delete NAME",
 	  N_("the workbench's accounts (the password is read from stdin)") },
 	{ "help", cmd_help, "", N_("this help") },
 	{ NULL, NULL, NULL, NULL },
@@ -918,7 +931,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		_("Usage: silvernode [--dir DIR] web [--listen HOST:PORT]\n"
-		  "       silvernode [--dir DIR] user add NAME --role clerk|officer|admin | list | delete NAME\n"));
+		  "       silvernode [--dir DIR] user add NAME --role clerk|officer|admin [--replace] | list | delete NAME\n"));
 }
 
 static int cmd_help(silver_cli_opts *o)

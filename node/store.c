@@ -877,7 +877,7 @@ static int copy_file(const char *from, const char *to, mode_t mode)
  * made empty), so that a failed one leaves nothing to be taken for good. */
 static void copy_undo(const char *dir, int accounts, int rm_dir)
 {
-	static const char *const made[] = {"identity.key", "data.mdb", "accounts/data.mdb"};
+	static const char *const made[] = { "identity.key", "data.mdb", "accounts/data.mdb" };
 	char *to;
 	for (size_t i = 0; i < (accounts ? 3u : 2u); i++)
 		if ((to = path_join(dir, made[i])) != NULL) {

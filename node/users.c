@@ -199,6 +199,33 @@ int silver_users_check(silver_users *u, const char *name, const char *password, 
 	return silver_user_role_name(*role) ? 0 : SILVER_ECORRUPT;
 }
 
+int silver_users_stamp(silver_users *u, const char *name, int *role, uint8_t stamp[SILVER_USER_STAMP])
+{
+	MDB_txn *txn;
+	MDB_val k, v;
+	int rc;
+
+	*role = 0;
+	if (!silver_user_name_ok(name))
+		return SILVER_ENOTFOUND;
+	if ((rc = mdb_txn_begin(u->env, NULL, MDB_RDONLY, &txn)) != 0)
+		return mdb_err(rc);
+	k.mv_data = (void *)name;
+	k.mv_size = strlen(name);
+	if ((rc = mdb_get(txn, u->users, &k, &v)) == 0) {
+		if (v.mv_size < 2) {
+			rc = -1;
+		} else {
+			*role = *(unsigned char *)v.mv_data;
+			crypto_generichash(stamp, SILVER_USER_STAMP, v.mv_data, v.mv_size, NULL, 0);
+		}
+	}
+	mdb_txn_abort(txn);
+	if (rc == -1)
+		return SILVER_ECORRUPT;
+	return mdb_err(rc);
+}
+
 int silver_users_list(silver_users *u, silver_user_fn fn, void *ctx)
 {
 	MDB_txn *txn;
@@ -316,7 +343,9 @@ int silver_users_copy(const char *from, const char *to)
 	if (access(file, F_OK) != 0)
 		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
 	if (mkdir(dst, 0700) != 0)
-		return errno == EEXIST ? SILVER_EEXIST : errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL : SILVER_EIO;
+		return errno == EEXIST			  ? SILVER_EEXIST :
+		       errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL :
+							    SILVER_EIO;
 	if ((rc = mdb_env_create(&env)) == 0) {
 		mdb_env_set_maxdbs(env, 4);
 		rc = mdb_env_open(env, src, MDB_RDONLY, 0600);

@@ -40,6 +40,7 @@ struct session {
 	char csrf[65];
 	char user[SILVER_USER_MAX + 1];
 	int role; /* 0: not logged in (a login form's CSRF holder) */
+	uint8_t stamp[SILVER_USER_STAMP]; /* the account's stamp at login (silver_users_stamp) */
 	uint64_t seen_ms;
 };
 
@@ -250,8 +251,11 @@ static void head(struct page *p, const char *title)
 			esc(p, _("Dashboard"));
 			out(p, "</a>");
 		}
-		out(p, "<span style=\"float:right\">");
+		out(p, "<span style=\"float:right\"><a id=\"account\" href=\"/password\" title=\"");
+		esc(p, _("Change my password"));
+		out(p, "\">");
 		esc(p, p->ses->user);
+		out(p, "</a>");
 		out(p,
 		    " <form class=\"inline\" method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"");
 		esc(p, p->ses->csrf);
@@ -317,7 +321,8 @@ static struct session *session_find(silver_web *w, const char *token, uint64_t n
 }
 
 /* A new session, in a free slot or the one idle longest. */
-static struct session *session_new(silver_web *w, const char *user, int role, uint64_t now)
+static struct session *session_new(silver_web *w, const char *user, int role, const uint8_t *stamp,
+				   uint64_t now)
 {
 	struct session *best = &w->sess[0];
 	for (int i = 0; i < SILVER_WEB_SESSIONS; i++) {
@@ -333,6 +338,8 @@ static struct session *session_new(silver_web *w, const char *user, int role, ui
 	random_hex(best->csrf);
 	snprintf(best->user, sizeof(best->user), "%s", user ? user : "");
 	best->role = role;
+	if (stamp)
+		memcpy(best->stamp, stamp, SILVER_USER_STAMP);
 	best->seen_ms = now;
 	return best;
 }
@@ -347,9 +354,15 @@ int silver_web_session_for(silver_web *w, const char *user, int role, uint64_t n
 			   char csrf[65])
 {
 	struct session *s;
+	uint8_t stamp[SILVER_USER_STAMP];
+	int have, rv;
 	if (!silver_user_name_ok(user) || !silver_user_role_name(role))
 		return SILVER_EINVAL;
-	s = session_new(w, user, role, now_ms);
+	if ((rv = silver_users_stamp(w->u, user, &have, stamp)) != 0)
+		return rv;
+	if (have != role)
+		return SILVER_EINVAL;
+	s = session_new(w, user, role, stamp, now_ms);
 	memcpy(token, s->token, 65);
 	memcpy(csrf, s->csrf, 65);
 	return 0;
@@ -512,7 +525,7 @@ static const char *township_label(const char *code)
 static void login_form(struct page *p, const char *msg)
 {
 	if (!p->ses || p->ses->role) {
-		p->ses = session_new(p->w, NULL, 0, p->req->now_ms);
+		p->ses = session_new(p->w, NULL, 0, NULL, p->req->now_ms);
 		set_cookie(p, p->ses);
 	}
 	head(p, _("Log in"));
@@ -541,6 +554,7 @@ static int csrf_ok(struct page *p)
 static void do_login(struct page *p)
 {
 	const char *user = farg(p->req, "user"), *pw = farg(p->req, "password");
+	uint8_t stamp[SILVER_USER_STAMP];
 	char ukey[80], ikey[80];
 	int role = 0, rv;
 	uint64_t now = p->req->now_ms;
@@ -559,6 +573,8 @@ static void do_login(struct page *p)
 		return;
 	}
 	rv = silver_users_check(p->w->u, user ? user : "", pw ? pw : "", &role);
+	if (rv == 0)
+		rv = silver_users_stamp(p->w->u, user, &role, stamp);
 	if (rv != 0) {
 		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
 		limit_fail(p->w, ikey, LOGIN_MAX_FAILS_ADDR, now);
@@ -569,9 +585,97 @@ static void do_login(struct page *p)
 	}
 	/* A new session id after login, so a token seen before cannot be used. */
 	sodium_memzero(p->ses, sizeof(*p->ses));
-	p->ses = session_new(p->w, user, role, now);
+	p->ses = session_new(p->w, user, role, stamp, now);
 	set_cookie(p, p->ses);
 	redirect(p, "/");
+}
+
+/* Does the session's account still stand as it was at login?  A session
+ * ends when its account is deleted or its password or role changed, by
+ * this server or on the command line. */
+static int session_current(struct page *p)
+{
+	uint8_t stamp[SILVER_USER_STAMP];
+	int role;
+	if (silver_users_stamp(p->w->u, p->ses->user, &role, stamp) != 0 ||
+	    sodium_memcmp(stamp, p->ses->stamp, SILVER_USER_STAMP) != 0 || role != p->ses->role)
+		return 0;
+	return 1;
+}
+
+/* /password: the account's own password, changed with the current one. */
+static void password_form(struct page *p, unsigned status, const char *msg, const char *cls)
+{
+	head(p, _("Change my password"));
+	p->resp->status = status;
+	if (msg)
+		para(p, cls, "msg", msg);
+	out(p, "<form method=\"post\" action=\"/password\">");
+	csrf_field(p);
+	out(p, "<p><label for=\"current\">");
+	esc(p, _("Current password"));
+	out(p, "</label><input id=\"current\" name=\"current\" type=\"password\" maxlength=\"256\"></p>"
+	       "<p><label for=\"new\">");
+	esc(p, _("New password (at least 8 characters)"));
+	out(p, "</label><input id=\"new\" name=\"new\" type=\"password\" maxlength=\"256\"></p>"
+	       "<p><label for=\"again\">");
+	esc(p, _("New password again"));
+	out(p, "</label><input id=\"again\" name=\"again\" type=\"password\" maxlength=\"256\"></p><p>"
+	       "<input type=\"submit\" id=\"change\" value=\"");
+	esc(p, _("Change the password"));
+	out(p, "\"></p></form>");
+	foot(p);
+}
+
+static void do_password(struct page *p)
+{
+	const char *cur = farg(p->req, "current"), *nw = farg(p->req, "new"), *again = farg(p->req, "again");
+	char ukey[80];
+	uint8_t stamp[SILVER_USER_STAMP];
+	int role = 0, rv;
+	uint64_t now = p->req->now_ms;
+	size_t n = nw ? strlen(nw) : 0;
+
+	snprintf(ukey, sizeof(ukey), "u:%.40s", p->ses->user);
+	if (limited(p->w, ukey, now)) {
+		password_form(p, 429, _("Too many wrong passwords: wait five minutes and try again."), "err");
+		return;
+	}
+	if (silver_users_check(p->w->u, p->ses->user, cur ? cur : "", &role) != 0) {
+		limit_fail(p->w, ukey, LOGIN_MAX_FAILS, now);
+		password_form(p, 403, _("The current password is wrong; the password is unchanged."), "err");
+		return;
+	}
+	if (n < SILVER_PASSWORD_MIN || n > SILVER_PASSWORD_MAX) {
+		password_form(p, 400,
+			      _("The new password must be 8 to 256 characters; the password is unchanged."),
+			      "err");
+		return;
+	}
+	if (!again || strcmp(nw, again) != 0) {
+		password_form(p, 400, _("The two new passwords differ; the password is unchanged."), "err");
+		return;
+	}
+	rv = silver_users_add(p->w->u, p->ses->user, role, nw, 1);
+	if (rv == 0)
+		rv = silver_users_stamp(p->w->u, p->ses->user, &role, stamp);
+	if (rv != 0) {
+		error_page(p, 500, _(silver_strerror(rv)));
+		return;
+	}
+	/* This session goes on under a new id; every other one of the account
+	 * ends at its next request (its stamp is the old one). */
+	{
+		char user[SILVER_USER_MAX + 1];
+		snprintf(user, sizeof(user), "%s", p->ses->user);
+		sodium_memzero(p->ses, sizeof(*p->ses));
+		p->ses = session_new(p->w, user, role, stamp, now);
+		set_cookie(p, p->ses);
+	}
+	password_form(
+		p, 200,
+		_("The password has been changed. Other browsers logged in to this account are logged out."),
+		"ok");
 }
 
 /* ---- lists -------------------------------------------------------------------------------- */
@@ -1871,10 +1975,11 @@ static void page_review(struct page *p)
 		time_t at = at1 && at2 ? (at1 < at2 ? at1 : at2) : at1 ? at1 : at2;
 		struct tm tm;
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&at, &tm));
-		snprintf(msg, sizeof(msg),
-			 _("Shown: the check of %s. The changes since then are being checked; reload this page in a "
-			   "moment to see them. Records deleted since then are left out."),
-			 when);
+		snprintf(
+			msg, sizeof(msg),
+			_("Shown: the check of %s. The changes since then are being checked; reload this page in a "
+			  "moment to see them. Records deleted since then are left out."),
+			when);
 		para(p, "muted", "checking", msg);
 	}
 	out(p, "<h2>");
@@ -2365,6 +2470,11 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 			login_form(p, NULL);
 		return 0;
 	}
+	if (p->ses && p->ses->role && !session_current(p)) {
+		sodium_memzero(p->ses, sizeof(*p->ses));
+		p->ses = NULL;
+		set_cookie(p, NULL);
+	}
 	if (!p->ses || !p->ses->role) {
 		redirect(p, "/login");
 		return 0;
@@ -2384,6 +2494,13 @@ int silver_web_handle(silver_web *w, const silver_web_req *req, silver_web_resp 
 	}
 	if (strcmp(req->path, "/") == 0 && get) {
 		redirect(p, "/records/retiree");
+		return 0;
+	}
+	if (strcmp(req->path, "/password") == 0) {
+		if (post)
+			do_password(p);
+		else
+			password_form(p, 200, NULL, NULL);
 		return 0;
 	}
 	if (strcmp(req->path, "/collections") == 0 && get) {

@@ -89,8 +89,9 @@ typedef int (*silver_web_import_fn)(const char *collection, const char *path, ui
 				    silver_buf *msg, void *ctx);
 void silver_web_set_import(silver_web *w, silver_web_import_fn fn, void *ctx);
 
-/* For tests and benchmarks: log in without the password check (no rate
- * limit), writing the session token (65 bytes) and its CSRF token. */
+/* For tests and benchmarks: log in to an existing account of that role
+ * without the password check (no rate limit), writing the session token
+ * (65 bytes) and its CSRF token. */
 int silver_web_session_for(silver_web *w, const char *user, int role, uint64_t now_ms, char token[65],
 			   char csrf[65]) SILVER_WUR;
 

@@ -73,6 +73,8 @@ int main(void)
 	bench_check(silver_store_open(node, 0, &s), "silver_store_open", NULL);
 	bench_check(silver_users_open(node, &u), "silver_users_open", NULL);
 	bench_check(silver_web_new(s, u, &w), "silver_web_new", NULL);
+	bench_check(silver_users_add(u, "bench", SILVER_USER_OFFICER, "bench-password", 1),
+		    "silver_users_add", NULL);
 	bench_check(silver_web_session_for(w, "bench", SILVER_USER_OFFICER, 1000, token, csrf), "session",
 		    NULL);
 

@@ -230,6 +230,59 @@ class WebHttp(unittest.TestCase):
         self.assertNotIn("deleted", self.node.cli("show", paid).stdout)
         self.assertIn("officer1", c.get("/record/" + ours)[2])
 
+    def test_password_change(self):
+        """/password: the current password, the new one twice; every other
+        browser of the account is logged out, this one goes on."""
+        from webtest import run
+        run(self.node.dir, "user", "add", "clerk9", "--role", "clerk", stdin="clerk9-pass-1\n")
+        c, other = Client(self.base), Client(self.base)
+        self.assertEqual(c.login("clerk9", "clerk9-pass-1")[0], 303)
+        self.assertEqual(other.login("clerk9", "clerk9-pass-1")[0], 303)
+        status, _, text = c.get("/password")
+        self.assertEqual(status, 200)
+        self.assertIn('id="current"', text)
+        self.assertIn('href="/password"', c.get("/records/retiree")[2])
+        form = {"current": "clerk9-pass-1", "new": "clerk9-pass-2", "again": "clerk9-pass-2"}
+        self.assertEqual(c.post("/password", form)[0], 403)  # no CSRF token
+        for bad, code in (({"current": "wrong-pass-0"}, 403), ({"new": "short", "again": "short"}, 400),
+                          ({"again": "clerk9-pass-3"}, 400)):
+            status, _, text = c.post("/password", dict(form, csrf=c.csrf("/password"), **bad))
+            self.assertEqual(status, code, bad)
+            self.assertIn("unchanged", text)
+        self.assertEqual(other.get("/records/retiree")[0], 200)  # nothing changed yet
+        status, _, text = c.post("/password", dict(form, csrf=c.csrf("/password")))
+        self.assertEqual(status, 200)
+        self.assertIn('class="ok"', text)
+        self.assertEqual(c.get("/records/retiree")[0], 200)
+        status, headers, _ = other.get("/records/retiree")
+        self.assertEqual((status, headers["Location"]), (303, "/login"))
+        self.assertEqual(Client(self.base).login("clerk9", "clerk9-pass-1")[0], 403)
+        self.assertEqual(Client(self.base).login("clerk9", "clerk9-pass-2")[0], 303)
+
+    def test_account_changed_on_command_line(self):
+        """A session ends when its account is deleted, or its password or role
+        replaced, by the command line while the server runs."""
+        from webtest import run
+        run(self.node.dir, "user", "add", "clerk8", "--role", "clerk", stdin="clerk8-pass-1\n")
+        c = Client(self.base)
+        self.assertEqual(c.login("clerk8", "clerk8-pass-1")[0], 303)
+        self.assertEqual(c.get("/records/retiree")[0], 200)
+        self.assertEqual(c.get("/review")[0], 403)
+        p = run(self.node.dir, "user", "add", "clerk8", "--role", "officer", stdin="clerk8-pass-2\n",
+                check=False)
+        self.assertEqual(p.returncode, 3)
+        self.assertIn("--replace", p.stderr)
+        p = run(self.node.dir, "user", "add", "clerk8", "--role", "officer", "--replace",
+                stdin="clerk8-pass-2\n")
+        self.assertIn("logged out", p.stdout)
+        self.assertEqual(c.get("/records/retiree")[0], 303)
+        self.assertEqual(c.login("clerk8", "clerk8-pass-1")[0], 403)
+        self.assertEqual(c.login("clerk8", "clerk8-pass-2")[0], 303)
+        self.assertEqual(c.get("/review")[0], 200)  # an officer now
+        run(self.node.dir, "user", "delete", "clerk8")
+        status, headers, _ = c.get("/records/retiree")
+        self.assertEqual((status, headers["Location"]), (303, "/login"))
+
     def test_logout(self):
         c = self.logged_in()
         cookie = c.cookie
