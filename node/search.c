@@ -714,29 +714,62 @@ int silver_store_search_update(silver_store *s, uint64_t budget_ms, silver_searc
 	return rv;
 }
 
+/* Pages of a database's own tree (for a DUPSORT one, without the trees
+ * of its keys' data, which mdb_stat does not count). */
+static uint64_t tree_pages(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_stat st;
+	if (mdb_stat(txn, dbi, &st) != 0)
+		return 0;
+	return (uint64_t)st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+}
+
 int silver_store_search_stat(silver_store *s, silver_search_stat *out)
 {
 	MDB_txn *txn;
 	MDB_stat st;
-	uint64_t behind = 0;
-	int rv = silver__rtxn(s, &txn), rc = 0;
+	MDB_envinfo info;
+	MDB_cursor *fc;
+	MDB_val k, v;
+	uint64_t behind = 0, used, other = 0, freed = 0;
+	int rv = silver__rtxn(s, &txn), rc;
 	memset(out, 0, sizeof(*out));
 	if (rv != 0)
 		return rv;
-	rv = search_behind(s, txn, &behind);
+	if ((rv = search_behind(s, txn, &behind)) != 0)
+		goto out;
 	out->behind = behind;
-	for (int i = 0; i < 3 && rv == 0; i++) {
-		MDB_dbi dbi = i == 0 ? s->search : i == 1 ? s->search_docs : s->search_feeds;
-		if ((rc = mdb_stat(txn, dbi, &st)) != 0) {
-			rv = silver__mdb_err(rc);
-			break;
-		}
-		out->bytes += (uint64_t)(st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages) * st.ms_psize;
-		if (i == 0)
-			out->postings = st.ms_entries;
-		else if (i == 1)
-			out->records = st.ms_entries;
+	if ((rc = mdb_stat(txn, s->search, &st)) != 0 || (rc = mdb_env_info(s->env, &info)) != 0) {
+		rv = silver__mdb_err(rc);
+		goto out;
 	}
+	out->postings = st.ms_entries;
+	if ((rc = mdb_stat(txn, s->search_docs, &st)) != 0) {
+		rv = silver__mdb_err(rc);
+		goto out;
+	}
+	out->records = st.ms_entries;
+	/* The index's pages, its keys' sub-trees included: every page in use
+	 * (the two meta pages, the free list's and the free pages aside) less
+	 * the pages of the other databases and of the catalogue of names. */
+	used = (uint64_t)info.me_last_pgno + 1 - 2;
+	{
+		const MDB_dbi others[] = {s->meta, s->feeds, s->entries, s->records, s->touch,
+					  s->conflicts, s->certs, s->revoked, s->forks, s->aggs};
+		for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+			other += tree_pages(txn, others[i]);
+		other += tree_pages(txn, 0) + tree_pages(txn, 1); /* the free list's tree, the catalogue */
+	}
+	if ((rc = mdb_cursor_open(txn, 0, &fc)) != 0) {
+		rv = silver__mdb_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(fc, &k, &v, MDB_FIRST); rc == 0; rc = mdb_cursor_get(fc, &k, &v, MDB_NEXT))
+		if (v.mv_size >= sizeof(size_t))
+			freed += *(const size_t *)v.mv_data; /* an IDL: its count, then the page numbers */
+	mdb_cursor_close(fc);
+	out->bytes = used > other + freed ? (used - other - freed) * st.ms_psize : 0;
+out:
 	silver__rtxn_end(s, txn);
 	return rv;
 }

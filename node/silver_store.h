@@ -441,7 +441,7 @@ int silver_store_find(silver_store *s, const char *collection, const silver_find
 		      void *ctx) SILVER_WUR;
 
 typedef struct silver_search_stat {
-	uint64_t bytes;    /* pages of its three databases (mdb_stat), times the page size */
+	uint64_t bytes;    /* pages of its three databases, posting sub-trees included, times the page size */
 	uint64_t postings; /* (term, record) pairs */
 	uint64_t records;  /* records with terms */
 	uint64_t behind;   /* applied entries not indexed yet: 0 when complete */

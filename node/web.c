@@ -612,9 +612,11 @@ static int matches(struct listing *l, const silver_record *r)
 static int search_records(struct page *p, const char *collection, const silver_find *q, silver_record_fn fn,
 			  void *ctx, int *scanned)
 {
-	int rv = silver_store_search_update(p->w->s, SEARCH_BUDGET_MS, NULL, NULL);
-	if (rv >= 0)
-		rv = silver_store_find(p->w->s, collection, q, fn, ctx);
+	/* a catch-up that fails (a full disk) leaves the index behind, and
+	 * find then says so: the page reads every record */
+	int rv;
+	silver_store_search_update(p->w->s, SEARCH_BUDGET_MS, NULL, NULL);
+	rv = silver_store_find(p->w->s, collection, q, fn, ctx);
 	if (rv != SILVER_EINDEX)
 		return rv;
 	*scanned = 1;
