@@ -49,18 +49,21 @@
 
 /* ---- the tables ---------------------------------------------------------- */
 
-#define TEXT(k, l) { k, l, SILVER_F_TEXT, 0, NULL, 0, NULL, NULL }
-#define TEXT_R(k, l) { k, l, SILVER_F_TEXT, 1, NULL, 0, NULL, NULL }
-#define DATE(k, l) { k, l, SILVER_F_DATE, 0, NULL, 0, NULL, NULL }
-#define DATE_R(k, l) { k, l, SILVER_F_DATE, 1, NULL, 0, NULL, NULL }
-#define INT(k, l) { k, l, SILVER_F_INT, 0, NULL, 0, NULL, NULL }
-#define MONEY_R(k, l) { k, l, SILVER_F_MONEY, 1, NULL, 0, NULL, NULL }
-#define ENUM(k, l, v) { k, l, SILVER_F_ENUM, 0, v, NV(v), NULL, NULL }
-#define ENUM_R(k, l, v) { k, l, SILVER_F_ENUM, 1, v, NV(v), NULL, NULL }
-#define SET(k, l, v) { k, l, SILVER_F_SET, 0, v, NV(v), NULL, NULL }
-#define REF(k, l, c) { k, l, SILVER_F_REF, 0, NULL, 0, c, NULL }
-#define REF_R(k, l, c) { k, l, SILVER_F_REF, 1, NULL, 0, c, NULL }
-#define REFS(k, l, cs) { k, l, SILVER_F_REF, 0, NULL, 0, NULL, cs }
+#define TEXT(k, l) { k, l, SILVER_F_TEXT, 0, NULL, 0, NULL, NULL, 0 }
+#define TEXT_R(k, l) { k, l, SILVER_F_TEXT, 1, NULL, 0, NULL, NULL, 0 }
+/* searched by a list's free-text search (silver_schema_searched) */
+#define TEXT_Q(k, l) { k, l, SILVER_F_TEXT, 0, NULL, 0, NULL, NULL, 1 }
+#define TEXT_RQ(k, l) { k, l, SILVER_F_TEXT, 1, NULL, 0, NULL, NULL, 1 }
+#define DATE(k, l) { k, l, SILVER_F_DATE, 0, NULL, 0, NULL, NULL, 0 }
+#define DATE_R(k, l) { k, l, SILVER_F_DATE, 1, NULL, 0, NULL, NULL, 0 }
+#define INT(k, l) { k, l, SILVER_F_INT, 0, NULL, 0, NULL, NULL, 0 }
+#define MONEY_R(k, l) { k, l, SILVER_F_MONEY, 1, NULL, 0, NULL, NULL, 0 }
+#define ENUM(k, l, v) { k, l, SILVER_F_ENUM, 0, v, NV(v), NULL, NULL, 0 }
+#define ENUM_R(k, l, v) { k, l, SILVER_F_ENUM, 1, v, NV(v), NULL, NULL, 0 }
+#define SET(k, l, v) { k, l, SILVER_F_SET, 0, v, NV(v), NULL, NULL, 0 }
+#define REF(k, l, c) { k, l, SILVER_F_REF, 0, NULL, 0, c, NULL, 0 }
+#define REF_R(k, l, c) { k, l, SILVER_F_REF, 1, NULL, 0, c, NULL, 0 }
+#define REFS(k, l, cs) { k, l, SILVER_F_REF, 0, NULL, 0, NULL, cs, 0 }
 
 static const silver_enumval category_v[] = {
 	{ "honorary", N_("Honorary retired cadre") },
@@ -124,15 +127,15 @@ static const silver_enumval status_v[] = {
 static const char *const team_or_club[] = { "team", "club", NULL };
 
 static const silver_field retiree_f[] = {
-	TEXT_R("name", N_("Name")),
+	TEXT_RQ("name", N_("Name")),
 	ENUM_R("category", N_("Category"), category_v),
 	ENUM("gender", N_("Gender"), gender_v),
 	DATE_R("birth_date", N_("Date of birth")),
-	TEXT("id_number", N_("ID card number")),
-	TEXT("unit", N_("Work unit")),
+	TEXT_Q("id_number", N_("ID card number")),
+	TEXT_Q("unit", N_("Work unit")),
 	REF("branch", N_("Party branch"), "branch"),
 	TEXT("address", N_("Address")),
-	TEXT("phone", N_("Phone")),
+	TEXT_Q("phone", N_("Phone")),
 	SET("hardship", N_("Hardship categories"), hardship_v),
 	DATE("checkup_date", N_("Annual check-up date")),
 	TEXT("health_notes", N_("Health file")),
@@ -147,7 +150,7 @@ static const silver_field visit_f[] = {
 	REF_R("retiree", N_("Retiree"), "retiree"),
 	DATE_R("date", N_("Date")),
 	ENUM_R("type", N_("Visit type"), visit_v),
-	TEXT("staff", N_("Staff")),
+	TEXT_Q("staff", N_("Staff")),
 	TEXT("notes", N_("Notes")),
 };
 static const silver_field delivery_f[] = {
@@ -161,32 +164,32 @@ static const silver_field aid_f[] = {
 	DATE_R("date", N_("Date")),
 	MONEY_R("amount", N_("Amount (yuan)")),
 	ENUM_R("reason", N_("Aid reason"), hardship_v),
-	TEXT("approver", N_("Approver")),
+	TEXT_Q("approver", N_("Approver")),
 	TEXT("notes", N_("Notes")),
 };
 static const silver_field ceremony_f[] = {
-	TEXT_R("person", N_("Retiring cadre")),
+	TEXT_RQ("person", N_("Retiring cadre")),
 	DATE_R("date", N_("Date")),
-	TEXT("unit", N_("Work unit")),
+	TEXT_Q("unit", N_("Work unit")),
 	REF("retiree", N_("Retiree"), "retiree"),
 };
 static const silver_field branch_f[] = {
-	TEXT_R("name", N_("Branch name")),
-	TEXT("secretary", N_("Branch secretary")),
-	TEXT("liaison", N_("Liaison staff")),
+	TEXT_RQ("name", N_("Branch name")),
+	TEXT_Q("secretary", N_("Branch secretary")),
+	TEXT_Q("liaison", N_("Liaison staff")),
 	ENUM("model_level", N_("Model branch level"), model_v),
 };
 static const silver_field team_f[] = {
-	TEXT_R("name", N_("Team name")),
+	TEXT_RQ("name", N_("Team name")),
 };
 static const silver_field club_f[] = {
-	TEXT_R("name", N_("Club name")),
+	TEXT_RQ("name", N_("Club name")),
 };
 static const silver_field activity_f[] = {
 	DATE_R("date", N_("Date")),
 	ENUM_R("kind", N_("Activity kind"), activity_v),
 	REFS("group", N_("Team or club"), team_or_club),
-	TEXT("place", N_("Place")),
+	TEXT_Q("place", N_("Place")),
 	INT("participants", N_("Participants")),
 	INT("audience", N_("Audience reached")),
 	TEXT("notes", N_("Notes")),
@@ -194,13 +197,13 @@ static const silver_field activity_f[] = {
 static const silver_field lecture_f[] = {
 	DATE_R("date", N_("Date")),
 	ENUM_R("kind", N_("Lecture kind"), lecture_v),
-	TEXT("topic", N_("Topic")),
+	TEXT_Q("topic", N_("Topic")),
 	INT("attendance", N_("Attendance")),
 };
 static const silver_field case_f[] = {
 	DATE_R("received_date", N_("Date received")),
 	ENUM_R("stage", N_("Stage"), stage_v),
-	TEXT("mediator", N_("Mediator")),
+	TEXT_Q("mediator", N_("Mediator")),
 	ENUM_R("status", N_("Case status"), status_v),
 	DATE("closed_date", N_("Date closed")),
 	TEXT("notes", N_("Notes")),
@@ -208,8 +211,8 @@ static const silver_field case_f[] = {
 static const silver_field service_f[] = {
 	REF_R("retiree", N_("Retiree"), "retiree"),
 	DATE_R("date", N_("Date")),
-	TEXT("community", N_("Community")),
-	TEXT("kind", N_("Service kind")),
+	TEXT_Q("community", N_("Community")),
+	TEXT_Q("kind", N_("Service kind")),
 };
 
 #define COLL(n, l, f) { n, l, f, NV(f) }
@@ -275,6 +278,11 @@ static const silver_enumval *enum_find(const silver_field *f, const void *key, s
 		if (keyeq(f->values[i].key, key, n))
 			return &f->values[i];
 	return NULL;
+}
+
+int silver_schema_searched(const silver_field *f)
+{
+	return f && f->type == SILVER_F_TEXT && f->searched;
 }
 
 const char *silver_schema_enum_label(const silver_field *f, const uint8_t *key, size_t n)

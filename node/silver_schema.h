@@ -35,6 +35,7 @@ typedef struct silver_field {
 	uint32_t nvalues;
 	const char *ref; /* REF: the collection referred to, or NULL for "team or club" style refs listed in refs */
 	const char *const *refs; /* REF to one of several collections (NULL-terminated), else NULL */
+	int searched; /* TEXT: a list's free-text search looks in it (silver_schema_searched) */
 } silver_field;
 
 typedef struct silver_collection {
@@ -50,6 +51,11 @@ const silver_collection *silver_schema_collections(uint32_t *n);
 const silver_collection *silver_schema_find(const char *name);
 /* NULL when the collection has no such field (reserved "_del" is not a field). */
 const silver_field *silver_schema_field(const silver_collection *c, const char *key, size_t keylen);
+/* Does a list's free-text search (q=, node/search.c) look in field f?  The
+ * short TEXT fields people search by: names, ID card number, phone, work
+ * unit, staff, places, topics; not long prose (notes, health file, care
+ * plan), not addresses, and no other type. */
+int silver_schema_searched(const silver_field *f);
 /* English label of an enum key (for _() at display), or NULL. */
 const char *silver_schema_enum_label(const silver_field *f, const uint8_t *key, size_t n);
 

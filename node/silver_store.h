@@ -21,7 +21,7 @@
 #include "silver_proto.h"
 #include "silver_schema.h"
 
-#define SILVER_STORE_FORMAT 3
+#define SILVER_STORE_FORMAT 4
 #define SILVER_SEAL_EVERY 1024 /* a long transaction seals at least every this many entries */
 #define SILVER_MAX_SKEW_MS (10ull * 60 * 1000) /* clocks further ahead are not followed */
 
@@ -398,6 +398,67 @@ int silver_store_cells(silver_store *s, silver_agg_fn fn, void *ctx) SILVER_WUR;
  * is no such cell (its count and sum are both 0). */
 int silver_store_cell(silver_store *s, const char *metric, const char *township, const char *date, const char *dim,
 		      int64_t out[2]) SILVER_WUR;
+
+/* ---- searching (node/search.c, docs/STORE.md 3.5, docs/WEB.md "Searching") ----------------
+ *
+ * A list's free-text search and its filters, answered from a search index
+ * that is derived from the records and brought up to date lazily: writing a
+ * change does not touch it; silver_store_search_update reads the entries
+ * applied since it last ran and indexes their records again. */
+
+/* The search text as the index compares it: valid UTF-8 (SILVER_EINVAL
+ * otherwise), normalised to NFC, ASCII letters in lower case; written to
+ * out, NUL-terminated (the NUL not counted in out->len). */
+int silver_search_fold(const char *text, silver_buf *out) SILVER_WUR;
+/* The rule of a list's free-text search, for a record r of collection c
+ * and a folded text (n bytes): 1 when the winning value of one of c's
+ * searched fields (silver_schema_searched) contains it with ASCII letters
+ * taken in lower case, else 0; an empty text matches every record.  The
+ * index answers by this rule and a full scan must use it too. */
+int silver_search_match(const silver_collection *c, const silver_record *r, const char *folded, size_t n);
+/* The same for one field (the reference picker searches name and ID number). */
+int silver_search_field_match(const silver_record *r, const char *field, const char *folded, size_t n);
+
+/* Bring the search index up to date for at most budget_ms milliseconds (0:
+ * until it is), in write transactions of at most 20,000 entries (the first
+ * small, then sized to the budget left), each of which moves the index
+ * forward.  fn (may be NULL) is called after each transaction with the
+ * entries done so far in this call and the number that were behind at its
+ * start.  Returns 1 when the index is complete, 0 when entries are left
+ * (always the case for a store opened read-only that is behind: it cannot
+ * write), or an error (SILVER_EFULL, SILVER_EDISKFULL, SILVER_EIO,
+ * SILVER_ECORRUPT, SILVER_ENOMEM); the index is then as the last
+ * committed transaction left it, never inconsistent. */
+typedef void (*silver_search_progress_fn)(uint64_t done, uint64_t total, void *ctx);
+int silver_store_search_update(silver_store *s, uint64_t budget_ms, silver_search_progress_fn fn, void *ctx);
+
+/* A search of one collection: records whose searched text contains text
+ * (NULL or "": any) and whose winning values of the fields fkey[i] (ENUM or
+ * REF fields only) equal fval[i] (STR values). */
+typedef struct silver_find {
+	const char *text;
+	const char *const *fkey;
+	const silver_value *fval;
+	uint32_t nf;
+} silver_find;
+/* Calls fn for every record of collection that matches q and is not
+ * deleted, in key order (record id order: the order of silver_store_list),
+ * in one read transaction; fn returns non-zero to stop (that value is
+ * returned).  SILVER_EINDEX when the index is not complete (entries applied
+ * that silver_store_search_update has not read yet; the caller reads the
+ * whole collection instead), SILVER_EINVAL for an unknown collection, a
+ * filter on another type of field, a text that is not UTF-8, or a q with
+ * neither text nor filters. */
+int silver_store_find(silver_store *s, const char *collection, const silver_find *q, silver_record_fn fn,
+		      void *ctx) SILVER_WUR;
+
+typedef struct silver_search_stat {
+	uint64_t bytes;    /* pages of its three databases, posting sub-trees included, times the page size */
+	uint64_t postings; /* (term, record) pairs */
+	uint64_t records;  /* records with terms */
+	uint64_t behind;   /* applied entries not indexed yet: 0 when complete */
+} silver_search_stat;
+int silver_store_search_stat(silver_store *s, silver_search_stat *out) SILVER_WUR;
 
 /* Open conflicts: (record id, field) pairs, in key order. */
 typedef int (*silver_conflict_fn)(const char *id, const char *field, void *ctx);

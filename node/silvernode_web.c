@@ -678,6 +678,31 @@ static int run_import(const char *collection, const char *file, uint64_t *import
 	return st == SILVER_EXIT_INPUT || st == SILVER_EXIT_USAGE ? SILVER_EINVAL : SILVER_EIO;
 }
 
+static void index_progress(uint64_t done, uint64_t total, void *ctx)
+{
+	silver_cli_progress *p = ctx;
+	if (silver_cli_progress_due(p))
+		silver_cli_progress_print(_("Bringing the search index up to date: %llu of %llu entries"),
+					  (unsigned long long)done, (unsigned long long)total);
+}
+
+/* The search index is brought up to date before the first page (after a
+ * large import or sync this takes a while: a progress line on a terminal);
+ * each search page then catches up what arrived since, within its budget.
+ * A failure is not fatal: searches read every record instead. */
+static void search_catch_up(silver_store *s)
+{
+	silver_cli_progress pr;
+	int rv;
+	silver_cli_progress_begin(&pr);
+	rv = silver_store_search_update(s, 0, index_progress, &pr);
+	silver_cli_progress_end(&pr);
+	if (rv < 0)
+		silver_cli_error(_("web: the search index could not be brought up to date (%s): searches will read "
+				   "every record"),
+				 _(silver_strerror(rv)));
+}
+
 static int cmd_web(silver_cli_opts *o)
 {
 	const char *listen = "127.0.0.1:8470";
@@ -726,6 +751,7 @@ static int cmd_web(silver_cli_opts *o)
 		silver_store_close(&s);
 		return silver_cli_fail(rv, NULL, _("web: the accounts: "));
 	}
+	search_catch_up(s);
 	if ((rv = silver_web_new(s, u, &sv.w)) != 0) {
 		silver_users_close(&u);
 		silver_store_close(&s);

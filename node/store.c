@@ -15,7 +15,8 @@
  *
  * Formats: 1 first; 2 the aid statistics cells aid_paid, aid_person and
  * aid_people (node/stats.c); 3 record states that list each head's
- * reference once (node/record.c).
+ * reference once (node/record.c); 4 the search index (node/search.c), which
+ * is built lazily: the upgrade from 3 only writes the number.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -376,12 +377,16 @@ static int env_open(silver_store *s, int create)
 		struct {
 			const char *name;
 			MDB_dbi *dbi;
-		} dbs[] = {{"meta", &s->meta},       {"feeds", &s->feeds}, {"entries", &s->entries},
-			   {"records", &s->records}, {"touch", &s->touch}, {"conflicts", &s->conflicts},
-			   {"certs", &s->certs},     {"revoked", &s->revoked}, {"forks", &s->forks},
-			   {"aggs", &s->aggs}};
+			unsigned flags;
+		} dbs[] = {{"meta", &s->meta, 0},       {"feeds", &s->feeds, 0}, {"entries", &s->entries, 0},
+			   {"records", &s->records, 0}, {"touch", &s->touch, 0}, {"conflicts", &s->conflicts, 0},
+			   {"certs", &s->certs, 0},     {"revoked", &s->revoked, 0}, {"forks", &s->forks, 0},
+			   {"aggs", &s->aggs, 0},       {"search", &s->search, MDB_DUPSORT},
+			   {"search_docs", &s->search_docs, 0}, {"search_feeds", &s->search_feeds, 0}};
 		for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
-			rc = mdb_dbi_open(txn, dbs[i].name, f, dbs[i].dbi);
+			rc = mdb_dbi_open(txn, dbs[i].name, f | dbs[i].flags, dbs[i].dbi);
+			if (rc == MDB_NOTFOUND && i >= 10 && !f)
+				continue; /* format 3 had no search index: refused below as older */
 			if (rc != 0) {
 				mdb_txn_abort(txn);
 				return rc == MDB_NOTFOUND ? SILVER_ENOTFOUND : silver__mdb_err(rc);
@@ -615,13 +620,16 @@ out:
 	return rv;
 }
 
-/* Bring a store of an older format up to date: rebuild everything derived
- * from the entries (at the end of this transaction) and write the number. */
+/* Bring a store of an older format up to date and write the number.  Below
+ * format 3 the records themselves are encoded otherwise: everything derived
+ * from the entries is rebuilt (at the end of this transaction).  From 3 to 4
+ * nothing is rebuilt: format 4 adds the search index, whose databases the
+ * open has just created empty, and which is built lazily (search.c). */
 static int upgrade(silver_wtxn *t, void *ctx)
 {
-	uint32_t fmt = SILVER_STORE_FORMAT;
-	(void)ctx;
-	t->rebuild = 1;
+	uint32_t fmt = SILVER_STORE_FORMAT, old = *(const uint32_t *)ctx;
+	if (old < 3)
+		t->rebuild = 1;
 	return silver__meta_put(t->s, t->txn, "format", &fmt, sizeof(fmt));
 }
 
@@ -695,7 +703,7 @@ int silver_store_open_ex(const char *dir, unsigned flags, silver_upgrade_fn fn, 
 		goto fail;
 	if (old && fn)
 		fn(old, SILVER_STORE_FORMAT, ctx);
-	if (old && (rv = silver_store_write(s, upgrade, NULL)) != 0)
+	if (old && (rv = silver_store_write(s, upgrade, &old)) != 0)
 		goto fail;
 	*out = s;
 	return 0;
@@ -835,6 +843,39 @@ int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 		if (rv != SILVER_EFULL)
 			return rv;
 		/* The map filled (or the disk: then growing fails and we stop). */
+		if ((rv = store_grow(s)) != 0)
+			return rv;
+	}
+	return SILVER_EFULL;
+}
+
+int silver__store_txn(silver_store *s, silver__txn_fn fn, void *ctx)
+{
+	int rv, rc;
+	if (s->flags & SILVER_OPEN_RDONLY)
+		return SILVER_EINVAL;
+	for (int attempt = 0; attempt < 24; attempt++) {
+		MDB_txn *txn;
+		if ((rv = store_headroom(s)) != 0)
+			return rv;
+		rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		if (rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(s->env, 0);
+			silver__map_note(s);
+			rc = mdb_txn_begin(s->env, NULL, 0, &txn);
+		}
+		if (rc != 0)
+			return silver__mdb_err(rc);
+		rv = fn(s, txn, ctx);
+		if (rv == 0) {
+			rv = silver__mdb_err(mdb_txn_commit(txn));
+			if (rv == SILVER_EIO && disk_nearly_full(s->dir))
+				rv = SILVER_EDISKFULL;
+		} else {
+			mdb_txn_abort(txn);
+		}
+		if (rv != SILVER_EFULL)
+			return rv;
 		if ((rv = store_grow(s)) != 0)
 			return rv;
 	}

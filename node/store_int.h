@@ -14,6 +14,9 @@
  *   revoked   key(32)                 -> REVOKE op bytes (the admin's latest for the key)
  *   forks     tag(16) seq(8 BE)       -> fork proof bytes (docs/FORMAT.md, "Fork proofs")
  *   aggs      metric 0 township 0 date 0 dim -> count(8 LE) sum(8 LE): statistics (stats.c)
+ *   search    collection 0 term       -> record id, MDB_DUPSORT: the search index (search.c)
+ *   search_docs  id                   -> what the index holds for the record (search.c)
+ *   search_feeds tag(16)              -> seq(8 BE): the index is up to date to this entry of the feed
  */
 #ifndef SILVER_STORE_INT_H
 #define SILVER_STORE_INT_H
@@ -26,6 +29,7 @@
 struct silver_store {
 	MDB_env *env;
 	MDB_dbi meta, feeds, entries, records, touch, conflicts, certs, revoked, forks, aggs;
+	MDB_dbi search, search_docs, search_feeds; /* the search index, derived lazily (search.c) */
 	uint8_t admin[SILVER_KEY_BYTES]; /* pinned county admin key */
 	int pinned;
 	char *dir;
@@ -89,6 +93,17 @@ int silver__fsync_dir(const char *dir);
 int silver__fsync_dir_of(const char *path); /* the directory holding path */
 char *silver__parent_dir(const char *path); /* malloc'd; "." for a bare name */
 void silver__map_note(silver_store *s);    /* the env's map moved or grew: tell the fault check */
+
+/* Run fn in a write transaction of its own that appends no entry (derived
+ * state kept up to date lazily: the search index), growing the map as
+ * silver_store_write does and running fn again when it filled.  Not on a
+ * store opened read-only (SILVER_EINVAL). */
+typedef int (*silver__txn_fn)(silver_store *s, MDB_txn *txn, void *ctx);
+int silver__store_txn(silver_store *s, silver__txn_fn fn, void *ctx);
+
+/* search.c: empty the search index (a rebuild of the records), so that it
+ * is built again from the first entry of every feed. */
+int silver__search_clear(silver_store *s, MDB_txn *txn);
 
 /* feed.c: feed records and appending our own entries */
 typedef struct silver_feedrec {

@@ -656,7 +656,7 @@ int silver_row_kv(const silver_header *h, const silver_retiree_index *ix, char *
 		} else if (name && birth) {
 			char date[32];
 			const char *b = silver_value_form(&(silver_field){ "birth_date", "", SILVER_F_DATE, 0,
-									   NULL, 0, NULL, NULL },
+									   NULL, 0, NULL, NULL, 0 },
 							  birth, date, sizeof(date));
 			size_t bl;
 			const char *bs = trim(b, &bl);

@@ -515,6 +515,8 @@ int silver__rebuild(silver_wtxn *t)
 	if ((rc = mdb_drop(t->txn, s->records, 0)) != 0 || (rc = mdb_drop(t->txn, s->touch, 0)) != 0 ||
 	    (rc = mdb_drop(t->txn, s->conflicts, 0)) != 0 || (rc = mdb_drop(t->txn, s->aggs, 0)) != 0)
 		return silver__mdb_err(rc);
+	if ((rv = silver__search_clear(s, t->txn)) != 0)
+		return rv;
 	memset(t->digest, 0, sizeof(t->digest));
 	t->digest_loaded = 1;
 	silver__stats_discard(t); /* the cells start again from nothing too */

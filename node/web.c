@@ -34,6 +34,7 @@
 #define LOGIN_LOCK_MS (5ull * 60 * 1000)    /* then refused for */
 #define LIMITS 128
 #define REF_CHOICES 100
+#define SEARCH_BUDGET_MS 20 /* catching up the search index before a search page */
 
 struct session {
 	char token[65];
@@ -691,8 +692,11 @@ struct listing {
 	int more;
 	const silver_field *cols[6];
 	int ncols;
+	const char *fq; /* q folded (silver_search_fold) */
+	size_t nfq;
 };
 
+/* The rule of the search index (node/search.c), for the full scan. */
 static int matches(struct listing *l, const silver_record *r)
 {
 	for (uint32_t i = 0; i < l->nf; i++) {
@@ -701,17 +705,26 @@ static int matches(struct listing *l, const silver_record *r)
 		if (!v || !silver_value_equal(v, &l->fval[i]))
 			return 0;
 	}
-	if (l->q && *l->q) {
-		for (uint32_t i = 0; i < l->c->nfields; i++) {
-			const silver_field *f = &l->c->fields[i];
-			if (f->type != SILVER_F_TEXT && f->type != SILVER_F_DATE)
-				continue;
-			if (strstr(field_text(l->p->w, r, f, &l->p->w->tmp), l->q))
-				return 1;
-		}
-		return 0;
-	}
-	return 1;
+	return silver_search_match(l->c, r, l->fq, l->nfq);
+}
+
+/* Records of collection that match q, from the search index, brought up to
+ * date for at most SEARCH_BUDGET_MS first; while it is still behind (a
+ * large sync just arrived), or on a store opened read-only, every record is
+ * read instead and *scanned says so.  fn sees the records in key order
+ * either way. */
+static int search_records(struct page *p, const char *collection, const silver_find *q, silver_record_fn fn,
+			  void *ctx, int *scanned)
+{
+	/* a catch-up that fails (a full disk) leaves the index behind, and
+	 * find then says so: the page reads every record */
+	int rv;
+	silver_store_search_update(p->w->s, SEARCH_BUDGET_MS, NULL, NULL);
+	rv = silver_store_find(p->w->s, collection, q, fn, ctx);
+	if (rv != SILVER_EINDEX)
+		return rv;
+	*scanned = 1;
+	return silver_store_list(p->w->s, collection, fn, ctx);
 }
 
 static int list_row(const silver_record *r, void *vctx)
@@ -774,7 +787,8 @@ static void page_list(struct page *p, const silver_collection *c)
 	struct listing l;
 	const char *pg = qarg(p->req, "page");
 	long page = pg ? strtol(pg, NULL, 10) : 1;
-	int rv;
+	silver_buf fq;
+	int rv, scanned = 0;
 
 	memset(&l, 0, sizeof(l));
 	l.p = p;
@@ -797,6 +811,14 @@ static void page_list(struct page *p, const silver_collection *c)
 		}
 		l.fkey[l.nf++] = f->key;
 	}
+	silver_buf_init(&fq);
+	if (silver_search_fold(l.q ? l.q : "", &fq) != 0) {
+		silver_buf_release(&fq);
+		error_page(p, 400, _("The search text is not valid UTF-8 text."));
+		return;
+	}
+	l.fq = (const char *)fq.data;
+	l.nfq = fq.len;
 	for (uint32_t i = 0; i < c->nfields && l.ncols < 6; i++)
 		if (c->fields[i].type != SILVER_F_TEXT || l.ncols == 0 || i < 4)
 			l.cols[l.ncols++] = &c->fields[i];
@@ -853,7 +875,13 @@ static void page_list(struct page *p, const silver_collection *c)
 		out(p, "</th>");
 	}
 	out(p, "</tr>\n");
-	rv = silver_store_list(p->w->s, c->name, list_row, &l);
+	if (l.nfq || l.nf) {
+		silver_find fd = { l.q, l.fkey, l.fval, l.nf };
+		rv = search_records(p, c->name, &fd, list_row, &l, &scanned);
+	} else {
+		rv = silver_store_list(p->w->s, c->name, list_row, &l);
+	}
+	silver_buf_release(&fq);
 	if (rv < 0) {
 		error_page(p, 500, _(silver_strerror(rv)));
 		return;
@@ -862,6 +890,9 @@ static void page_list(struct page *p, const silver_collection *c)
 	if (!l.shown) {
 		para(p, "muted", NULL, _("No records."));
 	}
+	if (scanned)
+		para(p, "muted", "index-note",
+		     _("The search index is still being built: this search read every record, which takes longer."));
 	out(p, "<p>");
 	for (int dir = -1; dir <= 1; dir += 2) {
 		long to = page + dir;
@@ -890,7 +921,8 @@ static void page_list(struct page *p, const silver_collection *c)
 
 struct refpick {
 	struct page *p;
-	const char *q;
+	const char *fq; /* the search, folded (silver_search_fold); "" for none */
+	size_t nfq;
 	const char *cur;
 	int n;
 };
@@ -905,24 +937,10 @@ static int ref_option(const silver_record *r, void *vctx)
 	snprintf(id, sizeof(id), "%.*s", (int)r->id.n, (const char *)r->id.p);
 	if (k->cur && strcmp(k->cur, id) == 0)
 		return 0; /* already listed first */
-	if (k->q && *k->q) {
-		const silver_field *fn = NULL, *fi = NULL;
-		char coll[SILVER_MAX_NAME + 1];
-		const silver_collection *c;
-		int hit = 0;
-		snprintf(coll, sizeof(coll), "%.*s", (int)r->collection.n, (const char *)r->collection.p);
-		c = silver_schema_find(coll);
-		if (c) {
-			fn = silver_schema_field(c, "name", 4);
-			fi = silver_schema_field(c, "id_number", 9);
-		}
-		if (fn && strstr(field_text(p->w, r, fn, &p->w->tmp), k->q))
-			hit = 1;
-		if (fi && strstr(field_text(p->w, r, fi, &p->w->tmp), k->q))
-			hit = 1;
-		if (!hit)
-			return 0;
-	}
+	/* by name or ID number, as the search index compares text */
+	if (k->nfq && !silver_search_field_match(r, "name", k->fq, k->nfq) &&
+	    !silver_search_field_match(r, "id_number", k->fq, k->nfq))
+		return 0;
 	if (k->n++ >= REF_CHOICES)
 		return 1;
 	out(p, "<option value=\"");
@@ -936,10 +954,19 @@ static int ref_option(const silver_record *r, void *vctx)
 /* A REF field: a list of records to pick by name; a search narrows it. */
 static void ref_input(struct page *p, const silver_field *f, const char *cur)
 {
-	struct refpick k = { p, NULL, cur, 0 };
+	struct refpick k = { p, "", 0, cur, 0 };
 	char qkey[80];
+	const char *q;
+	silver_buf fq;
+	int scanned = 0, bad;
 	snprintf(qkey, sizeof(qkey), "%s_q", f->key);
-	k.q = qarg(p->req, qkey);
+	q = qarg(p->req, qkey);
+	silver_buf_init(&fq);
+	bad = silver_search_fold(q ? q : "", &fq) != 0;
+	if (!bad) {
+		k.fq = (const char *)fq.data;
+		k.nfq = fq.len;
+	}
 	out(p, "<select id=\"");
 	esc(p, f->key);
 	out(p, "\" name=\"");
@@ -958,12 +985,20 @@ static void ref_input(struct page *p, const silver_field *f, const char *cur)
 		out(p, "</option>");
 	}
 	int rv = 0;
-	if (f->ref)
-		rv = silver_store_list(p->w->s, f->ref, ref_option, &k);
-	else
-		for (const char *const *r = f->refs; r && *r && rv >= 0; r++)
-			rv = silver_store_list(p->w->s, *r, ref_option, &k);
+	/* a search reads the index (names and ID numbers are searched text) */
+	const char *one[2] = { f->ref, NULL };
+	for (const char *const *r = f->ref ? one : f->refs; !bad && r && *r && rv >= 0 && rv != 1; r++) {
+		silver_find fd = { q, NULL, NULL, 0 };
+		rv = k.nfq ? search_records(p, *r, &fd, ref_option, &k, &scanned)
+			   : silver_store_list(p->w->s, *r, ref_option, &k);
+	}
+	silver_buf_release(&fq);
 	out(p, "</select>");
+	if (bad) {
+		out(p, " <span class=\"err\">");
+		esc(p, _("The search text is not valid UTF-8 text."));
+		out(p, "</span>");
+	}
 	if (rv < 0) {
 		out(p, " <span class=\"err\">");
 		esc(p, _(silver_strerror(rv)));
@@ -972,6 +1007,11 @@ static void ref_input(struct page *p, const silver_field *f, const char *cur)
 	if (k.n > REF_CHOICES) {
 		out(p, " <span class=\"muted\">");
 		esc(p, _("more than 100: search by name or ID number above"));
+		out(p, "</span>");
+	}
+	if (scanned) {
+		out(p, " <span class=\"muted\">");
+		esc(p, _("the search index is still being built"));
 		out(p, "</span>");
 	}
 }

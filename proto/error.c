@@ -66,6 +66,8 @@ const char *silver_strerror(int err)
 	case SILVER_ECLOCK:
 		return N_("this computer's clock is set before 1970 or past the year 10889, which silversync cannot "
 			  "record; set the date and time, then try again");
+	case SILVER_EINDEX:
+		return N_("the search index is still being built");
 	case SILVER_ECATCHUP:
 		return N_("this node was restored from a backup and must first receive its own latest entries from the "
 			  "hub or a peer (sync or import-bundle), or be told 'silvernode caught-up'");

@@ -62,6 +62,7 @@ enum silver_err {
 	SILVER_ECATCHUP = -24,   /* restored from a backup: must receive its own latest entries first */
 	SILVER_EOLDSTORE = -25,  /* a store of an older format, opened read-only: open it to write once */
 	SILVER_ECLOCK = -26,     /* this computer's clock is outside the range silversync can record */
+	SILVER_EINDEX = -27,     /* the search index is not up to date yet (node/search.c) */
 };
 
 /* A short English sentence for an error; wrap it in _() to show it. Static. */

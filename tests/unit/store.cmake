@@ -3,6 +3,8 @@
 set(_sd ${CMAKE_CURRENT_LIST_DIR})
 silver_test(test_store SOURCES ${_sd}/test_store.c ${_sd}/testutil.c
   LIBS silver_node LABELS store TIMEOUT 300)
+silver_test(test_search SOURCES ${_sd}/test_search.c ${_sd}/testutil.c
+  LIBS silver_node LABELS store TIMEOUT 300)
 silver_test(test_merge SOURCES ${_sd}/test_merge.c ${_sd}/testutil.c
   LIBS silver_node LABELS store TIMEOUT 120)
 silver_test(test_converge SOURCES ${_sd}/test_converge.c ${_sd}/testutil.c

@@ -173,6 +173,46 @@ class WebHttp(unittest.TestCase):
         status, _, text = c.get("/records/visit?retiree=" + urllib.parse.quote(rid))
         self.assertIn(vid, text)
 
+    def test_search(self):
+        """q= searches names, ID numbers, phones, units through the search
+        index (ASCII case aside), not addresses; with filters; the reference
+        picker too; records written by another process meanwhile are found."""
+        c = self.logged_in()
+        a = self.add_retiree(c, name="Kang 康建华", id_number="410184195001020011", unit="新郑市教育局",
+                             address="搜索不到的地址")
+        b = self.add_retiree(c, name="康秀英", id_number="410184195103040022", category="retired")
+        self.node.cli("add", "retiree", "name=康德明", "category=honorary", "birth_date=1931-01-01",
+                      "phone=13903712345")
+
+        def found(query):
+            status, _, text = c.get("/records/retiree?" + query)
+            self.assertEqual(status, 200, text)
+            self.assertNotIn('id="index-note"', text)  # the index was up to date
+            return set(re.findall(r'href="/record/(longhu/retiree/[0-9a-v]+)"', text)), text
+
+        ids, _ = found("q=kang")
+        self.assertEqual(ids, {a})
+        ids, text = found("q=" + urllib.parse.quote("康"))
+        self.assertTrue({a, b} <= ids, text)
+        self.assertIn("康德明", text)
+        self.assertEqual(found("q=0011")[0], {a})
+        self.assertEqual(found("q=1951")[0], {b})
+        self.assertEqual(found("q=" + urllib.parse.quote("教育"))[0], {a})
+        self.assertEqual(found("q=" + urllib.parse.quote("搜索不到"))[0], set())  # addresses are not searched
+        ids, text = found("q=3712345")
+        self.assertIn("康德明", text)
+        ids, text = found("q=" + urllib.parse.quote("康") + "&category=honorary")
+        self.assertIn(a, ids)
+        self.assertNotIn(b, ids)
+        self.assertIn("康德明", text)
+        self.assertEqual(c.get("/records/retiree?q=%E5")[0], 400)  # not UTF-8
+        status, _, text = c.get("/new/visit?retiree_q=KANG")
+        self.assertIn('<option value="%s">' % a, text)
+        self.assertNotIn('<option value="%s">' % b, text)
+        status, _, text = c.get("/new/visit?retiree_q=0022")
+        self.assertIn('<option value="%s">' % b, text)
+        self.assertNotIn('<option value="%s">' % a, text)
+
     def test_roles(self):
         c = self.logged_in("clerk1")
         self.assertEqual(c.get("/county")[0], 403)
