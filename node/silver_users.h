@@ -22,7 +22,7 @@
 
 #include "silver_proto.h"
 
-#define SILVER_USER_MAX 32
+#define SILVER_USER_MAX SILVER_MAX_OPERATOR /* an account name is what a CHANGE carries as its operator */
 #define SILVER_PASSWORD_MIN 8
 #define SILVER_PASSWORD_MAX 256
 
@@ -41,7 +41,7 @@ void silver_users_close(silver_users **u); /* NULLs *u */
 /* "clerk", "officer", "admin" <-> role; 0 / NULL when unknown. */
 int silver_user_role_parse(const char *s);
 const char *silver_user_role_name(int role);
-/* 1 when name is a valid account name. */
+/* 1 when name is a valid account name: silver_operator_ok (proto/names.c). */
 int silver_user_name_ok(const char *name);
 
 /* Add an account, or replace its password and role when replace is set

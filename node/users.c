@@ -112,15 +112,7 @@ const char *silver_user_role_name(int role)
 
 int silver_user_name_ok(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-	if (n < 1 || n > SILVER_USER_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return silver_operator_ok(name); /* the one rule, proto/names.c */
 }
 
 int silver_users_add(silver_users *u, const char *name, int role, const char *password, int replace)
