@@ -1,7 +1,8 @@
 /*
  * silver_users.h - the office's local accounts (who may use the web
- * workbench, with which role) and the operator journal (which account made
- * each change this node wrote).
+ * workbench, with which role), and the old operator journal (which account
+ * made each change this node wrote, kept before a CHANGE carried its
+ * operator: docs/FORMAT.md section 6; read, no longer written).
  *
  * Both live in DIR/accounts/, an LMDB environment of its own beside the
  * store (mode 0700).  Nothing here is replicated: accounts and passwords
@@ -59,10 +60,8 @@ typedef int (*silver_user_fn)(const char *name, int role, void *ctx);
 int silver_users_list(silver_users *u, silver_user_fn fn, void *ctx) SILVER_WUR;
 int silver_users_delete(silver_users *u, const char *name) SILVER_WUR;
 
-/* The operator journal. */
-int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
-		      const char *name) SILVER_WUR;
-/* 0 and the name (NUL-terminated, SILVER_USER_MAX + 1 bytes), or SILVER_ENOTFOUND. */
+/* The old operator journal, for an entry that carries no operator: 0 and
+ * the name (NUL-terminated, SILVER_USER_MAX + 1 bytes), or SILVER_ENOTFOUND. */
 int silver_users_operator(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
 			  char name[SILVER_USER_MAX + 1]) SILVER_WUR;
 
