@@ -382,7 +382,8 @@ static int anc_load(struct walk *w, struct anc *a)
 		memcpy(a->township, e.township.p, e.township.n);
 		a->township[e.township.n] = 0;
 	}
-	if (e.op.operator_name.n <= SILVER_MAX_OPERATOR) {
+	a->operator_name[0] = 0;
+	if (e.op.operator_name.n && e.op.operator_name.n <= SILVER_MAX_OPERATOR) {
 		memcpy(a->operator_name, e.op.operator_name.p, e.op.operator_name.n);
 		a->operator_name[e.op.operator_name.n] = 0;
 	}
