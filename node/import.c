@@ -655,15 +655,17 @@ int silver_cmd_import(silver_cli_opts *o)
 			argc = 3;
 	}
 	if (argc != 2) {
-		silver_cli_error(_("import: usage: silvernode import [--dry-run] [--operator ACCOUNT] COLLECTION "
-				   "FILE.csv|FILE.xlsx"));
+		silver_cli_error(
+			_("import: usage: silvernode import [--dry-run] [--operator ACCOUNT] COLLECTION "
+			  "FILE.csv|FILE.xlsx"));
 		return SILVER_EXIT_USAGE;
 	}
 	/* The workbench names its logged-in account; the command line names
 	 * nobody unless told (docs/FORMAT.md section 6). */
 	if (account && !silver_operator_ok(account)) {
-		silver_cli_error(_("import: '%s' is not an account name (1 to 32 of a-z, 0-9, '_', '.', '-')"),
-				 account);
+		silver_cli_error(
+			_("import: '%s' is not an account name (1 to 32 of a-z, 0-9, '_', '.', '-')"),
+			account);
 		return SILVER_EXIT_INPUT;
 	}
 	if (!silver_schema_find(argv[0])) {

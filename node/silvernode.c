@@ -839,9 +839,9 @@ static int hist_one(const silver_entry *e, void *vctx)
 	} else {
 		silver_cli_time(e->hlc, when);
 		if (e->op.operator_name.n)
-			printf(_("%s  by %s (%s), operator %.*s, entry %llu\n"), when, who, silver_county_name(NULL, tw),
-			       (int)e->op.operator_name.n, (const char *)e->op.operator_name.p,
-			       (unsigned long long)e->seq);
+			printf(_("%s  by %s (%s), operator %.*s, entry %llu\n"), when, who,
+			       silver_county_name(NULL, tw), (int)e->op.operator_name.n,
+			       (const char *)e->op.operator_name.p, (unsigned long long)e->seq);
 		else
 			printf(_("%s  by %s (%s) entry %llu\n"), when, who, silver_county_name(NULL, tw),
 			       (unsigned long long)e->seq);
@@ -963,11 +963,11 @@ static int log_one(const silver_entry *e, void *vctx)
 		for (uint32_t i = 0; i < e->op.nwrites; i++)
 			json_array_append_new(fields, json_stringn((const char *)e->op.writes[i].field.p,
 								    e->op.writes[i].field.n));
-		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b,s:s,s:s,s:o,s:o}", "author",
-							full, "township", tw, "seq", (json_int_t)e->seq, "time",
-							when, "hlc", (json_int_t)e->hlc, "hash", hash, "sealed",
-							e->sealed, "op", kind, "record", rec, "fields", fields,
-							"operator", operator_json(e)));
+		json_array_append_new(
+			l->arr, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b,s:s,s:s,s:o,s:o}", "author", full,
+					  "township", tw, "seq", (json_int_t)e->seq, "time", when, "hlc",
+					  (json_int_t)e->hlc, "hash", hash, "sealed", e->sealed, "op", kind,
+					  "record", rec, "fields", fields, "operator", operator_json(e)));
 		return 0;
 	}
 	author_short(e->author, who);
@@ -1004,7 +1004,8 @@ static int log_one(const silver_entry *e, void *vctx)
 		}
 	}
 	if (e->op.operator_name.n)
-		printf(_(" (operator %.*s)"), (int)e->op.operator_name.n, (const char *)e->op.operator_name.p);
+		printf(_(" (operator %.*s)"), (int)e->op.operator_name.n,
+		       (const char *)e->op.operator_name.p);
 	putchar('\n');
 	return 0;
 }

@@ -42,9 +42,9 @@ static int operator_byte(uint8_t b)
 
 int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind)
 {
-	size_t max = kind == SILVER_NAME_TOWNSHIP   ? SILVER_MAX_TOWNSHIP
-		     : kind == SILVER_NAME_OPERATOR ? SILVER_MAX_OPERATOR
-						    : SILVER_MAX_NAME;
+	size_t max = kind == SILVER_NAME_TOWNSHIP ? SILVER_MAX_TOWNSHIP :
+		     kind == SILVER_NAME_OPERATOR ? SILVER_MAX_OPERATOR :
+						    SILVER_MAX_NAME;
 
 	if (!p && n)
 		return SILVER_EINVAL;

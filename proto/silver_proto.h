@@ -258,7 +258,12 @@ int silver_msgpack_check(const uint8_t *p, size_t n, uint32_t max_items, uint32_
  *               accounts), carried by a CHANGE as the person who made it
  * Returns 0, SILVER_EMALFORMED (a byte outside the set, empty, or a leading
  * '_'), SILVER_ELIMIT (too long) or SILVER_EINVAL (p NULL). */
-enum silver_name_kind { SILVER_NAME_TOWNSHIP, SILVER_NAME_COLLECTION, SILVER_NAME_FIELD, SILVER_NAME_OPERATOR };
+enum silver_name_kind {
+	SILVER_NAME_TOWNSHIP,
+	SILVER_NAME_COLLECTION,
+	SILVER_NAME_FIELD,
+	SILVER_NAME_OPERATOR
+};
 int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind) SILVER_WUR;
 /* 1 if the NUL-terminated code is a township code, else 0 (also for NULL). */
 int silver_township_ok(const char *code);

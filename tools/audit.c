@@ -412,9 +412,10 @@ static int do_trace(const struct args *a, const audit_report *rep)
 			json_object_set_new(je, "office", c && c->name[0] ? json_string(c->name) : json_null());
 			/* the office's account that made the change, as the entry says */
 			json_object_set_new(je, "operator",
-					    e->op.operator_name.n ? json_stringn((const char *)e->op.operator_name.p,
-										 e->op.operator_name.n)
-								  : json_null());
+					    e->op.operator_name.n ?
+						    json_stringn((const char *)e->op.operator_name.p,
+								 e->op.operator_name.n) :
+						    json_null());
 			if (c)
 				json_object_set_new(je, "certificate",
 						    json_pack("{s:s,s:I,s:s}", "admin_feed", c->township, "admin_seq",

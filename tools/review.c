@@ -541,11 +541,13 @@ static int cmd_show(silver_cli_opts *o)
 			silver_cli_value(w.f, &h->value, &w.tmp);
 			silver_cli_time_utc(h->hlc, when);
 			silver_hex(an->author, SILVER_KEY_BYTES, key);
-			json_array_append_new(arr, json_pack("{s:I,s:s,s:b,s:s,s:o,s:s,s:s,s:s,s:b}", "n",
-							     (json_int_t)i + 1, "value", (const char *)w.tmp.data, "empty",
-							     h->value.type == SILVER_V_NIL, "office", office_name(&off, an->author),
-							     "operator", operator_json(an), "author", key, "township",
-							     an->township, "time", when, "provisional_winner", i == fs->winner));
+			json_array_append_new(
+				arr, json_pack("{s:I,s:s,s:b,s:s,s:o,s:s,s:s,s:s,s:b}", "n",
+					       (json_int_t)i + 1, "value", (const char *)w.tmp.data, "empty",
+					       h->value.type == SILVER_V_NIL, "office",
+					       office_name(&off, an->author), "operator", operator_json(an),
+					       "author", key, "township", an->township, "time", when,
+					       "provisional_winner", i == fs->winner));
 		}
 		json_object_set_new(j, "record", json_string(id));
 		json_object_set_new(j, "field", json_string(field));
@@ -554,9 +556,10 @@ static int cmd_show(silver_cli_opts *o)
 		if (base) {
 			char when[40];
 			silver_cli_time_utc(base->hlc, when);
-			json_object_set_new(j, "base", json_pack("{s:s,s:b,s:s,s:o,s:s}", "value", base->value, "empty",
-								 base->nil, "office", office_name(&off, base->author),
-								 "operator", operator_json(base), "time", when));
+			json_object_set_new(j, "base",
+					    json_pack("{s:s,s:b,s:s,s:o,s:s}", "value", base->value, "empty",
+						      base->nil, "office", office_name(&off, base->author),
+						      "operator", operator_json(base), "time", when));
 		} else {
 			json_object_set_new(j, "base", json_null());
 		}
@@ -567,7 +570,7 @@ static int cmd_show(silver_cli_opts *o)
 
 	{
 		/* rows: value, office, operator, township, time; one column per contender */
-		const char *rowname[5] = {_("Value"), _("Office"), _("Operator"), _("Township"), _("Time")};
+		const char *rowname[5] = { _("Value"), _("Office"), _("Operator"), _("Township"), _("Time") };
 		char *cell[5][33];
 		int width[33];
 		uint32_t ncol = nh;

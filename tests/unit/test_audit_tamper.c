@@ -938,19 +938,23 @@ static void cases_cells(int n)
  * correctly sealed, it is malformed, like any field out of its rule. */
 static void cases_operator(void)
 {
-	static const char *const malformed[] = {AUDIT_K_MALFORMED, NULL};
+	static const char *const malformed[] = { AUDIT_K_MALFORMED, NULL };
 	static const struct {
 		const char *bytes;
 		size_t n;
 	} bad[] = {
-		{"\xa7Wang.li", 8},                           /* upper case */
-		{"\xa7wang li", 8},                           /* a space */
-		{"\xa0", 1},                                  /* empty */
-		{"\xc0", 1},                                  /* nil */
-		{"\x07", 1},                                  /* not a str */
-		{"\xd9\x07wang.li", 9},                       /* str8 where fixstr fits */
-		{"\xb8" "abcdefghijklmnopqrstuvwx", 25},      /* 24 bytes: a control, within the rule */
-		{"\xd9\x21" "abcdefghijklmnopqrstuvwxyz0123456", 35}, /* 33 bytes */
+		{ "\xa7Wang.li", 8 },	  /* upper case */
+		{ "\xa7wang li", 8 },	  /* a space */
+		{ "\xa0", 1 },		  /* empty */
+		{ "\xc0", 1 },		  /* nil */
+		{ "\x07", 1 },		  /* not a str */
+		{ "\xd9\x07wang.li", 9 }, /* str8 where fixstr fits */
+		{ "\xb8"
+		  "abcdefghijklmnopqrstuvwx",
+		  25 }, /* 24 bytes: a control, within the rule */
+		{ "\xd9\x21"
+		  "abcdefghijklmnopqrstuvwxyz0123456",
+		  35 }, /* 33 bytes */
 	};
 	silver_entry e;
 	size_t f, t;
@@ -962,7 +966,7 @@ static void cases_operator(void)
 	silver_arena_reset(arena);
 	decode(l.v[t - 1], &e);
 	assert_true(e.sealed && e.op.type == SILVER_OP_CHANGE && e.op.operator_name.n == 0);
-	e.op.operator_name = (silver_slice){(const uint8_t *)"wang.li", 7};
+	e.op.operator_name = (silver_slice){ (const uint8_t *)"wang.li", 7 };
 	l.v[t - 1] = reencode(&l, &e, off[XA].sk, 0);
 	write_bundle(&l);
 	expect_clean("operator", 0, NULL);

@@ -39,7 +39,8 @@ static int hist_fn(const silver_entry *e, void *vctx)
 	if (h->n >= MAXH)
 		return SILVER_ELIMIT;
 	assert_true(e->op.operator_name.n <= SILVER_MAX_OPERATOR);
-	memcpy(h->op[h->n], e->op.operator_name.p ? (const char *)e->op.operator_name.p : "", e->op.operator_name.n);
+	memcpy(h->op[h->n], e->op.operator_name.p ? (const char *)e->op.operator_name.p : "",
+	       e->op.operator_name.n);
 	h->op[h->n][e->op.operator_name.n] = 0;
 	h->seq[h->n] = e->seq;
 	h->nwrites[h->n] = e->op.nwrites;
@@ -62,7 +63,9 @@ struct op_write {
 static int do_write(silver_wtxn *t, void *vctx)
 {
 	struct op_write *w = vctx;
-	silver_kv add[] = { { "name", "刘operator" }, { "category", "retired" }, { "birth_date", "1944-02-03" } };
+	silver_kv add[] = { { "name", "刘operator" },
+			    { "category", "retired" },
+			    { "birth_date", "1944-02-03" } };
 	silver_kv set[] = { { "phone", "13900000001" } };
 	switch (w->kind) {
 	case 0:
@@ -92,7 +95,8 @@ static void office_writes(silver_store *s, char rid[SILVER_MAX_ID])
 	OK(tu_log_count(s, &before));
 	assert_int_equal(silver_store_write_as(s, "Wang Li", do_write, &w), SILVER_EINVAL);
 	assert_int_equal(silver_store_write_as(s, "", do_write, &w), SILVER_EINVAL);
-	assert_int_equal(silver_store_write_as(s, "abcdefghijklmnopqrstuvwxyz0123456", do_write, &w), SILVER_EINVAL);
+	assert_int_equal(silver_store_write_as(s, "abcdefghijklmnopqrstuvwxyz0123456", do_write, &w),
+			 SILVER_EINVAL);
 	OK(tu_log_count(s, &after));
 	assert_int_equal(after, before);
 
@@ -152,7 +156,8 @@ static void test_write_as_sync_bundle(void **state)
 
 /* Write name under (tag, seq) into DIR/accounts "operators", as the
  * workbench did before entries carried the operator. */
-static void plant_journal(const char *dir, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq, const char *name)
+static void plant_journal(const char *dir, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
+			  const char *name)
 {
 	char path[4300];
 	uint8_t key[SILVER_FEEDTAG_BYTES + 8];
@@ -226,7 +231,7 @@ static void test_web(void **state)
 	wr.kind = 1;
 	wr.id = rid;
 	OK(silver_store_write_as(s, "new.clerk", do_write, &wr)); /* 2: carries its operator */
-	OK(silver_store_write(s, do_write, &wr));                  /* 3: the command line: none */
+	OK(silver_store_write(s, do_write, &wr));		  /* 3: the command line: none */
 	silver_feedtag(silver_store_self(s), (const uint8_t *)"longhu", 6, tag);
 	plant_journal(dir, tag, 1, "old.clerk");
 	plant_journal(dir, tag, 2, "stale.name");

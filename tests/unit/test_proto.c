@@ -190,8 +190,10 @@ static void test_names(void **state)
 	assert_int_equal(NAME("wang li", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
 	assert_int_equal(NAME("wang/li", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
 	assert_int_equal(NAME("王丽", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
-	assert_int_equal(silver_name_check((const uint8_t *)"ab\0c", 4, SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
-	assert_int_equal(NAME("wang.li", SILVER_NAME_FIELD), SILVER_EMALFORMED); /* '.' is an operator's only */
+	assert_int_equal(silver_name_check((const uint8_t *)"ab\0c", 4, SILVER_NAME_OPERATOR),
+			 SILVER_EMALFORMED);
+	assert_int_equal(NAME("wang.li", SILVER_NAME_FIELD),
+			 SILVER_EMALFORMED); /* '.' is an operator's only */
 	assert_true(silver_operator_ok("li-na_2"));
 	assert_false(silver_operator_ok(""));
 	assert_false(silver_operator_ok(NULL));

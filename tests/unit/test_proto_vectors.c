@@ -97,7 +97,8 @@ static void test_vectors(void **state)
 			assert_true(silver_value_equal(&d.op.writes[w].value, &v[k].e.op.writes[w].value));
 		assert_int_equal(d.op.operator_name.n, v[k].e.op.operator_name.n);
 		if (d.op.operator_name.n)
-			assert_memory_equal(d.op.operator_name.p, v[k].e.op.operator_name.p, d.op.operator_name.n);
+			assert_memory_equal(d.op.operator_name.p, v[k].e.op.operator_name.p,
+					    d.op.operator_name.n);
 		else
 			assert_null(d.op.operator_name.p); /* absent decodes as absent */
 		assert_int_equal(d.sealed, v[k].sealed);
