@@ -156,6 +156,8 @@ static int emit(silver_wtxn *t, const char *township, const char *collection, co
 	e.op.record = zslice(id);
 	e.op.writes = w;
 	e.op.nwrites = n;
+	if (t->operator_name)
+		e.op.operator_name = zslice(t->operator_name);
 	rv = silver__append(t, township, &e);
 	silver_arena_reset(t->arena);
 	return rv;

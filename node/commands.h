@@ -26,7 +26,7 @@ SILVER_LOCAL("list", cmd_list, "COLLECTION [field=value...] [--township T] [--al
 SILVER_LOCAL("transfer", cmd_transfer, "RETIREE-ID --to TOWNSHIP",
 	     N_("move a retiree to another township: a new record there, the old one closed (at the hub)"))
 SILVER_LOCAL("history", cmd_history, "ID", N_("every change to a record: who, when, old and new values"))
-SILVER_LOCAL("import", silver_cmd_import, "[--dry-run] COLLECTION FILE.csv|FILE.xlsx",
+SILVER_LOCAL("import", silver_cmd_import, "[--dry-run] [--operator ACCOUNT] COLLECTION FILE.csv|FILE.xlsx",
 	     N_("add every row of a CSV file, all or none"))
 SILVER_LOCAL("export", silver_cmd_export, "COLLECTION FILE.csv|FILE.xlsx",
 	     N_("write every record of a collection to a CSV or XLSX file"))

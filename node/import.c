@@ -27,7 +27,9 @@
  * order.  Either way the writer returns an error, the transaction is
  * aborted and nothing is imported.  A file without a single data row is
  * refused too.  `--dry-run` runs silver_import_preview instead: every
- * refused row reported, nothing written.
+ * refused row reported, nothing written.  `--operator ACCOUNT` (what the
+ * workbench passes for its logged-in account) makes every entry of the
+ * import carry that account as its operator (silver_store_write_as).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -640,10 +642,13 @@ int silver_cmd_import(silver_cli_opts *o)
 	pthread_t th;
 	int rv, e = 0, dry = 0, argc = 0;
 	char *argv[2];
+	const char *account = NULL;
 
 	for (int i = 0; i < o->argc; i++) {
 		if (strcmp(o->argv[i], "--dry-run") == 0)
 			dry = 1;
+		else if (strcmp(o->argv[i], "--operator") == 0 && i + 1 < o->argc)
+			account = o->argv[++i];
 		else if (argc < 2)
 			argv[argc++] = o->argv[i];
 		else
@@ -651,8 +656,17 @@ int silver_cmd_import(silver_cli_opts *o)
 	}
 	if (argc != 2) {
 		silver_cli_error(
-			_("import: usage: silvernode import [--dry-run] COLLECTION FILE.csv|FILE.xlsx"));
+			_("import: usage: silvernode import [--dry-run] [--operator ACCOUNT] COLLECTION "
+			  "FILE.csv|FILE.xlsx"));
 		return SILVER_EXIT_USAGE;
+	}
+	/* The workbench names its logged-in account; the command line names
+	 * nobody unless told (docs/FORMAT.md section 6). */
+	if (account && !silver_operator_ok(account)) {
+		silver_cli_error(
+			_("import: '%s' is not an account name (1 to 32 of a-z, 0-9, '_', '.', '-')"),
+			account);
+		return SILVER_EXIT_INPUT;
 	}
 	if (!silver_schema_find(argv[0])) {
 		silver_cli_error(_("import: no collection '%s'"), argv[0]);
@@ -683,7 +697,7 @@ int silver_cmd_import(silver_cli_opts *o)
 		goto out_store;
 	}
 	silver_cli_progress_begin(&im.pg);
-	rv = silver_store_write(s, do_import, &im);
+	rv = silver_store_write_as(s, account, do_import, &im);
 	silver_cli_progress_end(&im.pg);
 	pthread_mutex_lock(&im.mu);
 	im.stop = 1;

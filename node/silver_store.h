@@ -106,6 +106,13 @@ int silver_store_restored(silver_store *s, uint64_t *tip);
  * way that tolerates a rerun. */
 typedef int (*silver_write_fn)(silver_wtxn *t, void *ctx);
 int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx) SILVER_WUR;
+/* The same, and every CHANGE entry fn writes (add, set, delete, resolve)
+ * carries operator_name, the office's account that made it (docs/FORMAT.md
+ * section 6): NULL for none, as silver_store_write.  SILVER_EINVAL, with
+ * nothing written, when it is not an account name (silver_operator_ok).
+ * The string must stay valid until the call returns. */
+int silver_store_write_as(silver_store *s, const char *operator_name, silver_write_fn fn,
+			  void *ctx) SILVER_WUR;
 
 /* A field assignment typed by a user: the key and the text. */
 typedef struct silver_kv {

@@ -1,7 +1,8 @@
 /*
  * silver_users.h - the office's local accounts (who may use the web
- * workbench, with which role) and the operator journal (which account made
- * each change this node wrote).
+ * workbench, with which role), and the old operator journal (which account
+ * made each change this node wrote, kept before a CHANGE carried its
+ * operator: docs/FORMAT.md section 6; read, no longer written).
  *
  * Both live in DIR/accounts/, an LMDB environment of its own beside the
  * store (mode 0700).  Nothing here is replicated: accounts and passwords
@@ -22,7 +23,7 @@
 
 #include "silver_proto.h"
 
-#define SILVER_USER_MAX 32
+#define SILVER_USER_MAX SILVER_MAX_OPERATOR /* an account name is what a CHANGE carries as its operator */
 #define SILVER_PASSWORD_MIN 8
 #define SILVER_PASSWORD_MAX 256
 
@@ -41,7 +42,7 @@ void silver_users_close(silver_users **u); /* NULLs *u */
 /* "clerk", "officer", "admin" <-> role; 0 / NULL when unknown. */
 int silver_user_role_parse(const char *s);
 const char *silver_user_role_name(int role);
-/* 1 when name is a valid account name. */
+/* 1 when name is a valid account name: silver_operator_ok (proto/names.c). */
 int silver_user_name_ok(const char *name);
 
 /* Add an account, or replace its password and role when replace is set
@@ -73,10 +74,8 @@ int silver_users_delete(silver_users *u, const char *name) SILVER_WUR;
  * exists; on any failure nothing is left at to/accounts. */
 int silver_users_copy(const char *from, const char *to) SILVER_WUR;
 
-/* The operator journal. */
-int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
-		      const char *name) SILVER_WUR;
-/* 0 and the name (NUL-terminated, SILVER_USER_MAX + 1 bytes), or SILVER_ENOTFOUND. */
+/* The old operator journal, for an entry that carries no operator: 0 and
+ * the name (NUL-terminated, SILVER_USER_MAX + 1 bytes), or SILVER_ENOTFOUND. */
 int silver_users_operator(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
 			  char name[SILVER_USER_MAX + 1]) SILVER_WUR;
 

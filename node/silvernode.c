@@ -810,6 +810,15 @@ static int base_value(struct hist_ctx *h, const silver_ref *ref, const silver_sl
 	return -1;
 }
 
+/* The account the entry names as its operator (docs/FORMAT.md section 6),
+ * or null: a change made on the command line, or before entries carried one. */
+static json_t *operator_json(const silver_entry *e)
+{
+	if (!e->op.operator_name.n)
+		return json_null();
+	return json_stringn((const char *)e->op.operator_name.p, e->op.operator_name.n);
+}
+
 static int hist_one(const silver_entry *e, void *vctx)
 {
 	struct hist_ctx *h = vctx;
@@ -826,10 +835,17 @@ static int hist_one(const silver_entry *e, void *vctx)
 		silver_cli_time_utc(e->hlc, when);
 		je = json_pack("{s:s,s:s,s:I,s:s,s:I}", "author", full, "township", tw, "seq", (json_int_t)e->seq,
 			       "time", when, "hlc", (json_int_t)e->hlc);
+		json_object_set_new(je, "operator", operator_json(e));
 		jw = json_array();
 	} else {
 		silver_cli_time(e->hlc, when);
-		printf(_("%s  by %s (%s) entry %llu\n"), when, who, silver_county_name(NULL, tw), (unsigned long long)e->seq);
+		if (e->op.operator_name.n)
+			printf(_("%s  by %s (%s), operator %.*s, entry %llu\n"), when, who,
+			       silver_county_name(NULL, tw), (int)e->op.operator_name.n,
+			       (const char *)e->op.operator_name.p, (unsigned long long)e->seq);
+		else
+			printf(_("%s  by %s (%s) entry %llu\n"), when, who, silver_county_name(NULL, tw),
+			       (unsigned long long)e->seq);
 	}
 	for (uint32_t i = 0; i < e->op.nwrites; i++) {
 		const silver_write *w = &e->op.writes[i];
@@ -948,10 +964,11 @@ static int log_one(const silver_entry *e, void *vctx)
 		for (uint32_t i = 0; i < e->op.nwrites; i++)
 			json_array_append_new(fields, json_stringn((const char *)e->op.writes[i].field.p,
 								    e->op.writes[i].field.n));
-		json_array_append_new(l->arr, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b,s:s,s:s,s:o}", "author", full,
-							"township", tw, "seq", (json_int_t)e->seq, "time", when,
-							"hlc", (json_int_t)e->hlc, "hash", hash, "sealed", e->sealed,
-							"op", kind, "record", rec, "fields", fields));
+		json_array_append_new(
+			l->arr, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:b,s:s,s:s,s:o,s:o}", "author", full,
+					  "township", tw, "seq", (json_int_t)e->seq, "time", when, "hlc",
+					  (json_int_t)e->hlc, "hash", hash, "sealed", e->sealed, "op", kind,
+					  "record", rec, "fields", fields, "operator", operator_json(e)));
 		return 0;
 	}
 	author_short(e->author, who);
@@ -987,6 +1004,9 @@ static int log_one(const silver_entry *e, void *vctx)
 			}
 		}
 	}
+	if (e->op.operator_name.n)
+		printf(_(" (operator %.*s)"), (int)e->op.operator_name.n,
+		       (const char *)e->op.operator_name.p);
 	putchar('\n');
 	return 0;
 }

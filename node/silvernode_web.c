@@ -597,12 +597,12 @@ static void review_stop(void)
 
 #define IMPORT_MAX_OUTPUT (64u << 10)
 
-static int run_import(const char *collection, const char *file, uint64_t *imported, silver_buf *msg,
-		      void *vctx)
+static int run_import(const char *collection, const char *file, const char *account, uint64_t *imported,
+		      silver_buf *msg, void *vctx)
 {
 	struct review_ctx *rc = vctx;
 	char path[4200];
-	char *argv[7];
+	char *argv[9];
 	silver_buf so;
 	struct pollfd pf[2];
 	int fo, fe, st;
@@ -615,9 +615,11 @@ static int run_import(const char *collection, const char *file, uint64_t *import
 	argv[1] = "--dir";
 	argv[2] = (char *)rc->dir;
 	argv[3] = "import";
-	argv[4] = (char *)collection;
-	argv[5] = (char *)file;
-	argv[6] = NULL;
+	argv[4] = "--operator";
+	argv[5] = (char *)account;
+	argv[6] = (char *)collection;
+	argv[7] = (char *)file;
+	argv[8] = NULL;
 	if (spawn_piped(argv, &pid, &fo, &fe) != 0)
 		return SILVER_EIO;
 	silver_buf_init(&so);

@@ -785,15 +785,23 @@ static void wtxn_release(silver_wtxn *t)
 
 int silver_store_write(silver_store *s, silver_write_fn fn, void *ctx)
 {
+	return silver_store_write_as(s, NULL, fn, ctx);
+}
+
+int silver_store_write_as(silver_store *s, const char *operator_name, silver_write_fn fn, void *ctx)
+{
 	int rv, rc;
 	MDB_val v;
 
 	if (!s->secret)
 		return SILVER_EINVAL;
+	if (operator_name && !silver_operator_ok(operator_name))
+		return SILVER_EINVAL;
 	for (int attempt = 0; attempt < 24; attempt++) {
 		silver_wtxn t;
 		memset(&t, 0, sizeof(t));
 		t.s = s;
+		t.operator_name = operator_name;
 		if ((rv = store_headroom(s)) != 0)
 			return rv;
 		t.arena = silver_arena_new();

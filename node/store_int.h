@@ -63,6 +63,7 @@ struct silver_wtxn {
 	silver_buf buf;      /* scratch for encoding */
 	silver_buf rbuf;     /* scratch for record state */
 	uint64_t hlc;
+	const char *operator_name; /* every CHANGE written carries it; NULL: none (silver_store_write_as) */
 	struct silver_tfeed feed[4];
 	uint32_t nfeed;
 	uint8_t digest[SILVER_HASH_BYTES]; /* running state digest */

@@ -1,5 +1,6 @@
 /*
- * users.c - local accounts and the operator journal (silver_users.h).
+ * users.c - local accounts, and reading the old operator journal
+ * (silver_users.h).
  *
  * A small LMDB environment of its own (DIR/accounts) so that accounts are
  * never part of the replicated store, its bundles or its digests; backups
@@ -115,15 +116,7 @@ const char *silver_user_role_name(int role)
 
 int silver_user_name_ok(const char *name)
 {
-	size_t n = name ? strlen(name) : 0;
-	if (n < 1 || n > SILVER_USER_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-			return 0;
-	}
-	return 1;
+	return silver_operator_ok(name); /* the one rule, proto/names.c */
 }
 
 int silver_users_add(silver_users *u, const char *name, int role, const char *password, int replace)
@@ -279,30 +272,6 @@ static void op_key(uint8_t key[SILVER_FEEDTAG_BYTES + 8], const uint8_t tag[SILV
 	memcpy(key, tag, SILVER_FEEDTAG_BYTES);
 	for (int i = 0; i < 8; i++)
 		key[SILVER_FEEDTAG_BYTES + i] = (uint8_t)(seq >> (56 - 8 * i));
-}
-
-int silver_users_note(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,
-		      const char *name)
-{
-	uint8_t key[SILVER_FEEDTAG_BYTES + 8];
-	MDB_txn *txn;
-	MDB_val k, v;
-	int rc;
-
-	if (!silver_user_name_ok(name))
-		return SILVER_EINVAL;
-	op_key(key, tag, seq);
-	if ((rc = mdb_txn_begin(u->env, NULL, 0, &txn)) != 0)
-		return mdb_err(rc);
-	k.mv_data = key;
-	k.mv_size = sizeof(key);
-	v.mv_data = (void *)name;
-	v.mv_size = strlen(name);
-	if ((rc = mdb_put(txn, u->ops, &k, &v, 0)) != 0) {
-		mdb_txn_abort(txn);
-		return mdb_err(rc);
-	}
-	return mdb_err(mdb_txn_commit(txn));
 }
 
 int silver_users_operator(silver_users *u, const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq,

@@ -8,8 +8,9 @@
  *   - no page but /login answers without a session; roles are checked
  *     here, on the server, before anything is read or written;
  *   - every POST carries the session's CSRF token in the field "csrf";
- *   - a change is made by redirecting after the POST (303), and the
- *     account that made it goes into the operator journal (silver_users.h).
+ *   - a change is made by redirecting after the POST (303), and every
+ *     entry it writes carries the account that made it as its operator
+ *     (docs/FORMAT.md section 6), imports included.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -69,7 +70,6 @@ struct silver_web {
 	silver_buf tmp, tmp2;
 	struct session sess[SILVER_WEB_SESSIONS];
 	struct limit lim[LIMITS];
-	unsigned long journal_failures;
 	silver_web_review_fn review;
 	void *review_ctx;
 	silver_web_import_fn import;
@@ -1171,7 +1171,7 @@ nomem:
 	return 0;
 }
 
-/* A write and the journal entry naming its operator. */
+/* A write made in the workbench. */
 struct webwrite {
 	int kind; /* 0 add, 1 set, 2 resolve, 3 delete */
 	const char *collection, *id, *field;
@@ -1180,58 +1180,29 @@ struct webwrite {
 	uint32_t n;
 	char newid[SILVER_MAX_ID];
 	silver_why why;
-	uint8_t tag[SILVER_FEEDTAG_BYTES];
-	uint64_t seq;
 };
 
 static int do_webwrite(silver_wtxn *t, void *vctx)
 {
 	struct webwrite *ww = vctx;
-	const char *rid;
-	size_t twn;
-	int rv;
 	switch (ww->kind) {
 	case 0:
-		rv = silver_wtxn_add(t, ww->collection, ww->kv, ww->n, ww->newid, &ww->why);
-		rid = ww->newid;
-		break;
+		return silver_wtxn_add(t, ww->collection, ww->kv, ww->n, ww->newid, &ww->why);
 	case 1:
-		rv = silver_wtxn_set(t, ww->id, ww->kv, ww->n, &ww->why);
-		rid = ww->id;
-		break;
+		return silver_wtxn_set(t, ww->id, ww->kv, ww->n, &ww->why);
 	case 2:
-		rv = silver_wtxn_resolve(t, ww->id, ww->field, NULL, ww->take, &ww->why);
-		rid = ww->id;
-		break;
+		return silver_wtxn_resolve(t, ww->id, ww->field, NULL, ww->take, &ww->why);
 	default:
-		rv = silver_wtxn_delete(t, ww->id, &ww->why);
-		rid = ww->id;
+		return silver_wtxn_delete(t, ww->id, &ww->why);
 	}
-	if (rv != 0)
-		return rv;
-	/* The entry just written is the last of the feed of the record's
-	 * township in this transaction (one change, one entry). */
-	ww->seq = 0;
-	twn = strcspn(rid, "/");
-	for (uint32_t i = 0; i < t->nfeed; i++) {
-		if (strlen(t->feed[i].township) == twn && memcmp(t->feed[i].township, rid, twn) == 0) {
-			memcpy(ww->tag, t->feed[i].tag, SILVER_FEEDTAG_BYTES);
-			ww->seq = t->feed[i].seq;
-		}
-	}
-	return 0;
 }
 
+/* The entry is signed with the session's account as its operator, so the
+ * name travels with it to the hub and every other node. */
 static int web_write(struct page *p, struct webwrite *ww)
 {
-	int rv;
 	memset(&ww->why, 0, sizeof(ww->why));
-	rv = silver_store_write(p->w->s, do_webwrite, ww);
-	/* The change is made; a journal that cannot be written loses only the
-	 * operator's name, which the record page then shows as the key. */
-	if (rv == 0 && ww->seq && silver_users_note(p->w->u, ww->tag, ww->seq, p->ses->user) != 0)
-		p->w->journal_failures++;
-	return rv;
+	return silver_store_write_as(p->w->s, p->ses->user, do_webwrite, ww);
 }
 
 /* The HTTP status of a refused change: the user's input, a right the
@@ -1416,6 +1387,9 @@ struct histctx {
 	const silver_collection *c;
 };
 
+/* Office and operator: the operator the entry carries; for an entry
+ * written before entries carried one, the name this node's old operator
+ * journal kept, if any; else the first bytes of the signing key. */
 static void who_html(struct page *p, const silver_entry *e)
 {
 	char tw[SILVER_MAX_NAME + 1], op[SILVER_USER_MAX + 1];
@@ -1423,7 +1397,10 @@ static void who_html(struct page *p, const silver_entry *e)
 	snprintf(tw, sizeof(tw), "%.*s", (int)e->township.n, (const char *)e->township.p);
 	esc(p, township_label(tw));
 	silver_feedtag(e->author, e->township.p, e->township.n, tag);
-	if (silver_users_operator(p->w->u, tag, e->seq, op) == 0) {
+	if (e->op.operator_name.n) {
+		out(p, " · ");
+		escn(p, (const char *)e->op.operator_name.p, e->op.operator_name.n);
+	} else if (silver_users_operator(p->w->u, tag, e->seq, op) == 0) {
 		out(p, " · ");
 		esc(p, op);
 	} else {
@@ -2377,7 +2354,7 @@ static void import_confirm(struct page *p)
 		return;
 	}
 	silver_buf_init(&m);
-	rv = p->w->import(c->name, u->path, &n, &m, p->w->import_ctx);
+	rv = p->w->import(c->name, u->path, p->ses->user, &n, &m, p->w->import_ctx);
 	if (rv != 0) {
 		/* the program's message names the server's temporary file: say
 		 * the browser's name for it instead */

@@ -82,11 +82,12 @@ void silver_web_set_review(silver_web *w, silver_web_review_fn fn, void *ctx);
 
 /* The import itself is `silvernode import`'s (all rows or none): the
  * program that serves the pages gives a function that imports the file at
- * path into collection, sets *imported to the records added and returns 0,
- * or returns an error code with the reason (one line, the user's language)
- * in msg.  Without one, the import page says it is not available. */
-typedef int (*silver_web_import_fn)(const char *collection, const char *path, uint64_t *imported,
-				    silver_buf *msg, void *ctx);
+ * path into collection with account (the session's) as the operator of every
+ * entry, sets *imported to the records added and returns 0, or returns an
+ * error code with the reason (one line, the user's language) in msg.
+ * Without one, the import page says it is not available. */
+typedef int (*silver_web_import_fn)(const char *collection, const char *path, const char *account,
+				    uint64_t *imported, silver_buf *msg, void *ctx);
 void silver_web_set_import(silver_web *w, silver_web_import_fn fn, void *ctx);
 
 /* For tests and benchmarks: log in to an existing account of that role

@@ -20,6 +20,10 @@
  *     [6] hlc      uint    ms since 1970 << 16 | counter
  *     [7] op       array   first element = op type (uint)
  *          type 1 CHANGE: array(4) [1, collection str, record str, writes]
+ *                      or array(5) [1, collection, record, writes, operator]
+ *            operator: str, 1..32 bytes of [a-z0-9_.-] (SILVER_NAME_OPERATOR),
+ *                    the office's account that made the change; absent when
+ *                    none is recorded, never nil or empty (one encoding)
  *            writes: array(1..64) of array(3) [field str, value, bases],
  *                    strictly ascending by field bytes; the reserved
  *                    field "_del", when written, has a bool value
@@ -211,6 +215,10 @@ static int check_change(const silver_op *op)
 				return SILVER_ENONCANON;
 		}
 	}
+	/* absent is { NULL, 0 }; anything else must be a whole operator name,
+	 * so an empty one is refused, not quietly written as absent */
+	if (op->operator_name.p || op->operator_name.n)
+		return check_name(&op->operator_name, SILVER_NAME_OPERATOR);
 	return 0;
 }
 
@@ -337,7 +345,7 @@ static int pack_change(silver_buf *pk, const silver_op *op)
 	uint32_t k, j;
 	int rv;
 
-	rv = silver_pack_array(pk, 4);
+	rv = silver_pack_array(pk, op->operator_name.n ? 5 : 4);
 	rv |= silver_pack_uint64(pk, SILVER_OP_CHANGE);
 	rv |= pack_slice_str(pk, &op->collection);
 	rv |= pack_slice_str(pk, &op->record);
@@ -355,6 +363,8 @@ static int pack_change(silver_buf *pk, const silver_op *op)
 			rv |= silver_pack_uint64(pk, w->bases[j].seq);
 		}
 	}
+	if (op->operator_name.n)
+		rv |= pack_slice_str(pk, &op->operator_name);
 	return rv;
 }
 
@@ -606,11 +616,18 @@ static int get_change(const msgpack_object *o, silver_arena *a, silver_op *op)
 	uint32_t k;
 	int rv;
 
-	if (o->via.array.size != 4)
+	if (o->via.array.size != 4 && o->via.array.size != 5)
 		return SILVER_EMALFORMED;
 	f = o->via.array.ptr;
 	if ((rv = get_str(&f[1], &op->collection)) != 0 || (rv = get_str(&f[2], &op->record)) != 0)
 		return rv;
+	if (o->via.array.size == 5) {
+		/* present means named: nil or "" would be a second encoding of absent */
+		if ((rv = get_str(&f[4], &op->operator_name)) != 0)
+			return rv;
+		if (op->operator_name.n == 0)
+			return SILVER_EMALFORMED;
+	}
 	writes = &f[3];
 	if ((rv = get_array(writes, 1, SILVER_MAX_WRITES, SILVER_ELIMIT)) != 0)
 		return rv;

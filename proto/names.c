@@ -1,7 +1,7 @@
 /*
  * names.c - the one definition of each name rule.
  *
- * Three kinds of names travel in signed data, and each has exactly one rule,
+ * Four kinds of names travel in signed data, and each has exactly one rule,
  * used by the encoder and decoder (proto), by the store and by every
  * program that takes a name from a user:
  *
@@ -10,6 +10,10 @@
  *               tags and of certificates; the county's codes are pinyin.
  *   collection, [a-z0-9_]{1,64}; only a field may start with '_' (the
  *   field       reserved fields).
+ *   operator    [a-z0-9_.-]{1,32}, any byte of the set first: an account
+ *               name of an office's workbench, which a CHANGE may carry to
+ *               say which person of the office made it (the same rule
+ *               decides which account names `silvernode user add` takes).
  *   label       a display name (a node's or certificate's name): valid UTF-8,
  *               1..SILVER_MAX_CERT_NAME bytes, no control characters (C0,
  *               DEL, C1), no line or paragraph separators, no bidirectional
@@ -30,9 +34,17 @@ static const uint8_t name_byte[256] = {
 	['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['_'] = 1
 };
 
+/* An operator's bytes: those of a name, '.' and '-'. */
+static int operator_byte(uint8_t b)
+{
+	return name_byte[b] || b == '.' || b == '-';
+}
+
 int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind)
 {
-	size_t max = kind == SILVER_NAME_TOWNSHIP ? SILVER_MAX_TOWNSHIP : SILVER_MAX_NAME;
+	size_t max = kind == SILVER_NAME_TOWNSHIP ? SILVER_MAX_TOWNSHIP :
+		     kind == SILVER_NAME_OPERATOR ? SILVER_MAX_OPERATOR :
+						    SILVER_MAX_NAME;
 
 	if (!p && n)
 		return SILVER_EINVAL;
@@ -40,6 +52,12 @@ int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind)
 		return SILVER_EMALFORMED;
 	if (n > max)
 		return SILVER_ELIMIT;
+	if (kind == SILVER_NAME_OPERATOR) {
+		for (size_t k = 0; k < n; k++)
+			if (!operator_byte(p[k]))
+				return SILVER_EMALFORMED;
+		return 0;
+	}
 	if (p[0] == '_' && kind != SILVER_NAME_FIELD)
 		return SILVER_EMALFORMED;
 	for (size_t k = 0; k < n; k++)
@@ -51,6 +69,11 @@ int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind)
 int silver_township_ok(const char *code)
 {
 	return code && silver_name_check((const uint8_t *)code, strlen(code), SILVER_NAME_TOWNSHIP) == 0;
+}
+
+int silver_operator_ok(const char *name)
+{
+	return name && silver_name_check((const uint8_t *)name, strlen(name), SILVER_NAME_OPERATOR) == 0;
 }
 
 int silver_char_plain(int32_t c)

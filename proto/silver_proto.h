@@ -83,6 +83,7 @@ const char *silver_strerror(int err);
 #define SILVER_MAX_NAME 64       /* bytes in a collection or field name */
 #define SILVER_MAX_TOWNSHIP 32   /* bytes in a township code */
 #define SILVER_MAX_ID 96         /* bytes in a record id */
+#define SILVER_MAX_OPERATOR 32   /* bytes in an operator (an office's account name) */
 #define SILVER_MAX_WRITES 64     /* field writes in one change */
 #define SILVER_MAX_BASES 32      /* bases named by one write */
 #define SILVER_MAX_LIST 32       /* items in a set value */
@@ -149,9 +150,13 @@ enum silver_optype {
 	SILVER_OP_REVOKE = 3, /* county admin: revoke a key */
 };
 
-/* op = array [ 1, collection, record, writes ] where writes is an array of
+/* op = array [ 1, collection, record, writes ] or [ 1, collection, record,
+ * writes, operator ] where writes is an array of
  * array(3) [ field, value, bases ], strictly ascending by field bytes, and
  * bases is an array of array(2) [ bin(16) feedtag, seq ], strictly ascending.
+ * operator, when present, is the account of the author's office that made the
+ * change (SILVER_NAME_OPERATOR); absent means none was recorded, and a
+ * present one is never empty (canonical form: one encoding per entry).
  * "_del" is a reserved field: a create or an edit writes "_del" = false, a
  * delete writes "_del" = true (so "edited here, deleted there" collides on
  * it); a resolution writes only the field it settles.  See docs/MERGE.md. */
@@ -161,6 +166,9 @@ typedef struct silver_op {
 	silver_slice record;
 	silver_write *writes;
 	uint32_t nwrites;
+	/* CHANGE: the operator, or { NULL, 0 } when the change names none.  An
+	 * encoder refuses a non-NULL empty one (SILVER_EMALFORMED). */
+	silver_slice operator_name;
 	silver_slice raw; /* for CERT / REVOKE: the op's bytes, decoded by node/ */
 } silver_op;
 
@@ -247,12 +255,22 @@ int silver_msgpack_check(const uint8_t *p, size_t n, uint32_t max_items, uint32_
  *   township    [a-z0-9_]{1,32}, not starting with '_'
  *   collection  [a-z0-9_]{1,64}, not starting with '_'
  *   field       [a-z0-9_]{1,64} ('_' first: the reserved fields)
+ *   operator    [a-z0-9_.-]{1,32}: an office's account name (the workbench's
+ *               accounts), carried by a CHANGE as the person who made it
  * Returns 0, SILVER_EMALFORMED (a byte outside the set, empty, or a leading
  * '_'), SILVER_ELIMIT (too long) or SILVER_EINVAL (p NULL). */
-enum silver_name_kind { SILVER_NAME_TOWNSHIP, SILVER_NAME_COLLECTION, SILVER_NAME_FIELD };
+enum silver_name_kind {
+	SILVER_NAME_TOWNSHIP,
+	SILVER_NAME_COLLECTION,
+	SILVER_NAME_FIELD,
+	SILVER_NAME_OPERATOR
+};
 int silver_name_check(const uint8_t *p, size_t n, enum silver_name_kind kind) SILVER_WUR;
 /* 1 if the NUL-terminated code is a township code, else 0 (also for NULL). */
 int silver_township_ok(const char *code);
+/* 1 if the NUL-terminated name is an operator (account) name, else 0 (also
+ * for NULL). */
+int silver_operator_ok(const char *name);
 /* A display name (a node's, a certificate's): valid UTF-8 of 1..128 bytes
  * without control characters, line/paragraph separators or bidirectional
  * controls.  Returns 0, SILVER_EMALFORMED, SILVER_ELIMIT or SILVER_EINVAL. */

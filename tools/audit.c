@@ -410,6 +410,12 @@ static int do_trace(const struct args *a, const audit_report *rep)
 			je = json_pack("{s:s,s:I,s:s,s:s,s:I,s:b}", "time", when, "hlc", (json_int_t)e->hlc, "author", key,
 				       "township", tws, "seq", (json_int_t)e->seq, "valid", t[i].valid);
 			json_object_set_new(je, "office", c && c->name[0] ? json_string(c->name) : json_null());
+			/* the office's account that made the change, as the entry says */
+			json_object_set_new(je, "operator",
+					    e->op.operator_name.n ?
+						    json_stringn((const char *)e->op.operator_name.p,
+								 e->op.operator_name.n) :
+						    json_null());
 			if (c)
 				json_object_set_new(je, "certificate",
 						    json_pack("{s:s,s:I,s:s}", "admin_feed", c->township, "admin_seq",
@@ -430,6 +436,9 @@ static int do_trace(const struct args *a, const audit_report *rep)
 			if (c)
 				printf(_("    authorised by certificate %s#%llu (%s)\n"), c->township, (unsigned long long)c->seq,
 				       role_name(c->role));
+			if (e->op.operator_name.n)
+				printf(_("    operator %.*s (an account of the office, signed with its key)\n"),
+				       (int)e->op.operator_name.n, (const char *)e->op.operator_name.p);
 		}
 		for (uint32_t w = 0; w < e->op.nwrites; w++) {
 			const silver_write *wr = &e->op.writes[w];

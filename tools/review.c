@@ -334,6 +334,7 @@ struct anc {
 	int nil;
 	uint8_t author[SILVER_KEY_BYTES];
 	char township[SILVER_MAX_NAME + 1];
+	char operator_name[SILVER_MAX_OPERATOR + 1]; /* the entry's operator, or "" */
 	silver_ref *bases;
 	uint32_t nbases;
 	int loaded;
@@ -380,6 +381,11 @@ static int anc_load(struct walk *w, struct anc *a)
 	if (e.township.n <= SILVER_MAX_NAME) {
 		memcpy(a->township, e.township.p, e.township.n);
 		a->township[e.township.n] = 0;
+	}
+	a->operator_name[0] = 0;
+	if (e.op.operator_name.n && e.op.operator_name.n <= SILVER_MAX_OPERATOR) {
+		memcpy(a->operator_name, e.op.operator_name.p, e.op.operator_name.n);
+		a->operator_name[e.op.operator_name.n] = 0;
 	}
 	for (uint32_t i = 0; i < e.op.nwrites; i++) {
 		const silver_write *wr = &e.op.writes[i];
@@ -442,6 +448,11 @@ static void walk_free(struct walk *w)
 	free(w->v);
 	silver_buf_release(&w->tmp);
 	silver_arena_destroy(&w->a);
+}
+
+static json_t *operator_json(const struct anc *a)
+{
+	return a->operator_name[0] ? json_string(a->operator_name) : json_null();
 }
 
 static int cmd_show(silver_cli_opts *o)
@@ -530,11 +541,13 @@ static int cmd_show(silver_cli_opts *o)
 			silver_cli_value(w.f, &h->value, &w.tmp);
 			silver_cli_time_utc(h->hlc, when);
 			silver_hex(an->author, SILVER_KEY_BYTES, key);
-			json_array_append_new(arr, json_pack("{s:I,s:s,s:b,s:s,s:s,s:s,s:s,s:b}", "n", (json_int_t)i + 1,
-							     "value", (const char *)w.tmp.data, "empty",
-							     h->value.type == SILVER_V_NIL, "office", office_name(&off, an->author),
-							     "author", key, "township", an->township, "time", when,
-							     "provisional_winner", i == fs->winner));
+			json_array_append_new(
+				arr, json_pack("{s:I,s:s,s:b,s:s,s:o,s:s,s:s,s:s,s:b}", "n",
+					       (json_int_t)i + 1, "value", (const char *)w.tmp.data, "empty",
+					       h->value.type == SILVER_V_NIL, "office",
+					       office_name(&off, an->author), "operator", operator_json(an),
+					       "author", key, "township", an->township, "time", when,
+					       "provisional_winner", i == fs->winner));
 		}
 		json_object_set_new(j, "record", json_string(id));
 		json_object_set_new(j, "field", json_string(field));
@@ -543,9 +556,10 @@ static int cmd_show(silver_cli_opts *o)
 		if (base) {
 			char when[40];
 			silver_cli_time_utc(base->hlc, when);
-			json_object_set_new(j, "base", json_pack("{s:s,s:b,s:s,s:s}", "value", base->value, "empty",
-								 base->nil, "office", office_name(&off, base->author),
-								 "time", when));
+			json_object_set_new(j, "base",
+					    json_pack("{s:s,s:b,s:s,s:o,s:s}", "value", base->value, "empty",
+						      base->nil, "office", office_name(&off, base->author),
+						      "operator", operator_json(base), "time", when));
 		} else {
 			json_object_set_new(j, "base", json_null());
 		}
@@ -555,14 +569,14 @@ static int cmd_show(silver_cli_opts *o)
 	}
 
 	{
-		/* rows: value, office, township, time; one column per contender */
-		const char *rowname[4] = {_("Value"), _("Office"), _("Township"), _("Time")};
-		char *cell[4][33];
+		/* rows: value, office, operator, township, time; one column per contender */
+		const char *rowname[5] = { _("Value"), _("Office"), _("Operator"), _("Township"), _("Time") };
+		char *cell[5][33];
 		int width[33];
 		uint32_t ncol = nh;
 		memset(cell, 0, sizeof(cell));
 		width[0] = 0;
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < 5; k++)
 			if (silver_cli_width(rowname[k]) > width[0])
 				width[0] = silver_cli_width(rowname[k]);
 		for (uint32_t i = 0; i < ncol; i++) {
@@ -574,12 +588,14 @@ static int cmd_show(silver_cli_opts *o)
 			silver_cli_value(w.f, &h->value, &w.tmp);
 			cell[0][i + 1] = strdup(h->value.type == SILVER_V_NIL ? _("(empty)") : (const char *)w.tmp.data);
 			cell[1][i + 1] = strdup(office_name(&off, an->author));
-			cell[2][i + 1] = strdup(an->township);
+			/* a change made on the command line, or before entries named one */
+			cell[2][i + 1] = strdup(an->operator_name[0] ? an->operator_name : "-");
+			cell[3][i + 1] = strdup(an->township);
 			silver_cli_time(h->hlc, when);
-			cell[3][i + 1] = strdup(when);
+			cell[4][i + 1] = strdup(when);
 			snprintf(head, sizeof(head), "#%u%s", i + 1, i == fs->winner ? "*" : "");
 			width[i + 1] = silver_cli_width(head);
-			for (int k = 0; k < 4; k++)
+			for (int k = 0; k < 5; k++)
 				if (cell[k][i + 1] && silver_cli_width(cell[k][i + 1]) > width[i + 1])
 					width[i + 1] = silver_cli_width(cell[k][i + 1]);
 		}
@@ -593,7 +609,7 @@ static int cmd_show(silver_cli_opts *o)
 			silver_cli_pad(stdout, head, width[i + 1]);
 		}
 		putchar('\n');
-		for (int k = 0; k < 4; k++) {
+		for (int k = 0; k < 5; k++) {
 			printf("  ");
 			silver_cli_pad(stdout, rowname[k], width[0]);
 			for (uint32_t i = 0; i < ncol; i++) {
@@ -602,7 +618,7 @@ static int cmd_show(silver_cli_opts *o)
 			}
 			putchar('\n');
 		}
-		for (int k = 0; k < 4; k++)
+		for (int k = 0; k < 5; k++)
 			for (uint32_t i = 0; i <= ncol; i++)
 				free(cell[k][i]);
 		if (base) {

@@ -92,6 +92,10 @@ csv() { printf '%b' "$2" >"$T/$1.csv"; }
 HDR='name,category,birth_date,gender\n'
 OK3='甲,retired,1950-01-01,m\n乙,honorary,1930-02-02,f\n丙,retired,1951-03-03,\n'
 csv quote "$HDR$OK3\"丁,retired,1952-04-04,m\n戊,retired,1952-04-05,m\n"
+csv fine "$HDR$OK3"
+for bad in 'Wang Li' '' 'abcdefghijklmnopqrstuvwxyz0123456' '王丽'; do
+	refused 3 "is not an account name" -- sn "$N" import --operator "$bad" retiree "$T/fine.csv"
+done
 refused 3 "quote.csv" "row 5" "quoted" -- sn "$N" import retiree "$T/quote.csv"
 csv cells "$HDR${OK3}丁,retired,1952-04-04\n戊,retired,1952-04-05,m\n"
 refused 3 "row 5" "cells" -- sn "$N" import retiree "$T/cells.csv"

@@ -38,8 +38,12 @@ sn "$T/admin" export-bundle certs.bundle >/dev/null || die "certs bundle"
 for n in a b c x; do sn "$T/$n" import-bundle certs.bundle >/dev/null || die "certs to $n"; done
 
 # ---- shared starting point, then divergent edits offline ------------------------------
-ZHANG=$(sn "$T/a" add retiree name=张德明 category=honorary birth_date=1928-03-15 address=文昌路1号 \
-	notes=初始 id_number=410184192803150011) || die "add"
+# created by an import that names its operator (as the workbench's does)
+printf 'name,category,birth_date,address,notes,id_number\n张德明,honorary,1928-03-15,文昌路1号,初始,410184192803150011\n' \
+	>"$T/zhang.csv"
+sn "$T/a" import --operator wang.li retiree "$T/zhang.csv" >/dev/null || die "import"
+ZHANG=$(sn "$T/a" --json list retiree | python3 -c 'import json,sys; print(*[r["id"] for r in json.load(sys.stdin) if r["fields"]["name"] == "张德明"])')
+[[ $ZHANG == longhu/retiree/* ]] || die "no id for the imported retiree"
 WANG=$(sn "$T/a" add retiree name=王建国 category=retired birth_date=1952-10-20 phone=13800000000) || die "add"
 sn "$T/a" set "$ZHANG" notes=共同基础 >/dev/null || die "set"
 ship a b
@@ -84,6 +88,12 @@ expect_eq "offices" "$(json_get 'sorted(c["office"] for c in j["contenders"])')"
 	"['龙湖走访笔记本', '龙湖镇办公室', '龙湖镇第三台']"
 expect_eq "base of three" "$(json_get 'j["base"]["value"]')" "共同基础"
 expect_eq "base office" "$(json_get 'j["base"]["office"]')" "龙湖镇办公室"
+expect_eq "no operator: made on the command line" "$(json_get '[c["operator"] for c in j["contenders"]] + [j["base"]["operator"]]')" \
+	"[None, None, None, None]"
+expect_exit 0 rv "$T/a" --json show "$ZHANG" address && expect_json
+expect_eq "the base's operator, from its entry" "$(json_get 'j["base"]["operator"]')" "wang.li"
+expect_exit 0 rv "$T/a" show "$ZHANG" address
+expect_stdout_contains "Operator"
 expect_exit 0 rv "$T/a" --json show "$WANG" _del && expect_json
 expect_eq "edit vs delete" "$(json_get 'sorted(c["value"] for c in j["contenders"])')" "['deleted', 'kept']"
 expect_eq "base of edit vs delete" "$(json_get 'j["base"]["value"]')" "kept"

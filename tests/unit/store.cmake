@@ -11,3 +11,6 @@ silver_test(test_converge SOURCES ${_sd}/test_converge.c ${_sd}/testutil.c
   LIBS silver_node LABELS store TIMEOUT 600)
 silver_test(test_tamper SOURCES ${_sd}/test_tamper.c ${_sd}/testutil.c
   LIBS silver_node LABELS store TIMEOUT 300)
+# The operator a CHANGE carries: written, synced, bundled, shown by the workbench.
+silver_test(test_operator SOURCES ${_sd}/test_operator.c ${_sd}/testutil.c
+  LIBS silver_web PkgConfig::LMDB LABELS store TIMEOUT 120)

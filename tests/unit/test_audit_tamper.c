@@ -933,6 +933,77 @@ static void cases_cells(int n)
 
 /* ---- the test ----------------------------------------------------------------------------- */
 
+/* The operator (FORMAT 1.2): xinan's last entry re-signed by xinan with a
+ * valid operator audits clean; with an operator that breaks the rule, yet
+ * correctly sealed, it is malformed, like any field out of its rule. */
+static void cases_operator(void)
+{
+	static const char *const malformed[] = { AUDIT_K_MALFORMED, NULL };
+	static const struct {
+		const char *bytes;
+		size_t n;
+	} bad[] = {
+		{ "\xa7Wang.li", 8 },	  /* upper case */
+		{ "\xa7wang li", 8 },	  /* a space */
+		{ "\xa0", 1 },		  /* empty */
+		{ "\xc0", 1 },		  /* nil */
+		{ "\x07", 1 },		  /* not a str */
+		{ "\xd9\x07wang.li", 9 }, /* str8 where fixstr fits */
+		{ "\xb8"
+		  "abcdefghijklmnopqrstuvwx",
+		  25 }, /* 24 bytes: a control, within the rule */
+		{ "\xd9\x21"
+		  "abcdefghijklmnopqrstuvwxyz0123456",
+		  35 }, /* 33 bytes */
+	};
+	silver_entry e;
+	size_t f, t;
+	list l;
+
+	list_init(&l);
+	list_of_batch(&l, &honest);
+	assert_true(feed_run(&l, off[XA].pk, "xinan", &f, &t));
+	silver_arena_reset(arena);
+	decode(l.v[t - 1], &e);
+	assert_true(e.sealed && e.op.type == SILVER_OP_CHANGE && e.op.operator_name.n == 0);
+	e.op.operator_name = (silver_slice){ (const uint8_t *)"wang.li", 7 };
+	l.v[t - 1] = reencode(&l, &e, off[XA].sk, 0);
+	write_bundle(&l);
+	expect_clean("operator", 0, NULL);
+
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		/* the good entry with its operator's 8 bytes replaced, re-hashed
+		 * and re-sealed by xinan: only the rule is broken */
+		silver_slice good = l.v[t - 1];
+		size_t nbody = good.n - 1 - 2 - SILVER_SIG_BYTES, at = 1 + nbody - 8;
+		uint8_t buf[SILVER_MAX_ENTRY], hash[SILVER_HASH_BYTES];
+		size_t n = 0;
+		list m;
+		assert_memory_equal(good.p + at, "\xa7wang.li", 8);
+		memcpy(buf, good.p, at);
+		n = at;
+		memcpy(buf + n, bad[k].bytes, bad[k].n);
+		n += bad[k].n;
+		silver_hash(buf + 1, n - 1, hash);
+		buf[n++] = 0xc4;
+		buf[n++] = SILVER_SIG_BYTES;
+		silver_seal_sign(hash, off[XA].sk, buf + n);
+		n += SILVER_SIG_BYTES;
+		list_init(&m);
+		list_of_batch(&m, &honest);
+		m.v[t - 1] = own(&m, buf, n);
+		write_bundle(&m);
+		if (bad[k].n == 25)
+			expect_clean("operator 24 bytes", (int)k, NULL);
+		else
+			expect("operator", (int)k, NULL, malformed);
+		list_release_owned(&m);
+		list_free(&m);
+	}
+	list_release_owned(&l);
+	list_free(&l);
+}
+
 static void test_tamper_suite(void **state)
 {
 	(void)state;
@@ -949,6 +1020,7 @@ static void test_tamper_suite(void **state)
 	cases_certs(16);       /* 32 */
 	cases_store(20);
 	cases_cells(12);
+	cases_operator();
 	fprintf(stderr, "audit tamper suite: %d cases (%d untampered), %d failed\n", cases, clean_cases, failures);
 	silver_arena_destroy(&arena);
 	tu_batch_free(&honest);

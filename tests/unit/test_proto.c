@@ -179,6 +179,25 @@ static void test_names(void **state)
 	assert_false(silver_township_ok("_x"));
 	assert_false(silver_township_ok(NULL));
 
+	/* operators: the workbench's account names */
+	assert_int_equal(NAME("wang.li", SILVER_NAME_OPERATOR), 0);
+	assert_int_equal(NAME("_admin-2", SILVER_NAME_OPERATOR), 0); /* any byte of the set first */
+	assert_int_equal(NAME(".", SILVER_NAME_OPERATOR), 0);
+	assert_int_equal(NAME("abcdefghijklmnopqrstuvwxyz0.-_99", SILVER_NAME_OPERATOR), 0); /* 32 */
+	assert_int_equal(NAME("abcdefghijklmnopqrstuvwxyz0.-_999", SILVER_NAME_OPERATOR), SILVER_ELIMIT);
+	assert_int_equal(NAME("", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
+	assert_int_equal(NAME("Wang", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
+	assert_int_equal(NAME("wang li", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
+	assert_int_equal(NAME("wang/li", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
+	assert_int_equal(NAME("王丽", SILVER_NAME_OPERATOR), SILVER_EMALFORMED);
+	assert_int_equal(silver_name_check((const uint8_t *)"ab\0c", 4, SILVER_NAME_OPERATOR),
+			 SILVER_EMALFORMED);
+	assert_int_equal(NAME("wang.li", SILVER_NAME_FIELD),
+			 SILVER_EMALFORMED); /* '.' is an operator's only */
+	assert_true(silver_operator_ok("li-na_2"));
+	assert_false(silver_operator_ok(""));
+	assert_false(silver_operator_ok(NULL));
+
 	assert_int_equal(LABEL("龙湖镇办公室"), 0);
 	assert_int_equal(LABEL("Longhu laptop 1"), 0);
 	assert_int_equal(LABEL(""), SILVER_EMALFORMED);
@@ -905,6 +924,132 @@ static void test_rules_entry(void **state)
 	}
 }
 
+/* The operator of a CHANGE (FORMAT 1.2): absent (a four-element op, the
+ * bytes of before), or a fifth element of 1..32 bytes of [a-z0-9_.-].  Nil,
+ * empty, a sixth element or another type are refused by the decoder, and
+ * the encoder refuses what it would not write. */
+static void test_rules_operator(void **state)
+{
+	static char longop[SILVER_MAX_OPERATOR + 1];
+	silver_write w[2] = { W("_del", VBOOL(0)), W("x", VINT(3)) };
+	silver_entry e, d;
+	silver_buf plain, named, t;
+
+	memset(longop, 'a', sizeof(longop));
+	fix_minimal(&e);
+	e.op.writes = w;
+	e.op.nwrites = 2;
+	silver_buf_init(&plain);
+	silver_buf_init(&named);
+	silver_buf_init(&t);
+
+	/* absent: array(4), and it decodes as absent */
+	expect_both(&e, 0);
+	fix_raw_encode(&e, NULL, &plain);
+	assert_non_null(memmem(plain.data, plain.len, "\x94\x01\xa5visit", 8));
+	assert_int_equal(decode_buf(&plain, &d), 0);
+	assert_null(d.op.operator_name.p);
+	assert_int_equal(d.op.operator_name.n, 0);
+
+	/* present: array(5), the name last; the same bytes otherwise */
+	e.op.operator_name = S("wang.li");
+	expect_both(&e, 0);
+	assert_int_equal(silver_entry_encode_body(&e, &named), 0);
+	silver_buf_release(&named);
+	fix_raw_encode(&e, NULL, &named);
+	assert_int_equal(named.len, plain.len + 8);
+	assert_non_null(memmem(named.data, named.len, "\x95\x01\xa5visit", 8));
+	/* exactly the plain bytes with the op header 95 for 94 and the name
+	 * before the seal */
+	assert_int_equal(silver_buf_append(&t, plain.data, plain.len - 1), 0);
+	assert_int_equal(silver_buf_append(&t, "\xa7wang.li\xc0", 9), 0);
+	splice(&t, "\x94\x01\xa5visit", 8, "\x95\x01\xa5visit", 8);
+	assert_int_equal(t.len, named.len);
+	assert_memory_equal(t.data, named.data, named.len);
+	assert_int_equal(decode_buf(&named, &d), 0);
+	assert_int_equal(d.op.operator_name.n, 7);
+	assert_memory_equal(d.op.operator_name.p, "wang.li", 7);
+	{
+		/* the operator is signed: the hash covers it */
+		silver_entry d2;
+		uint8_t h[SILVER_HASH_BYTES];
+		memcpy(h, d.hash, sizeof(h));
+		assert_int_equal(decode_buf(&plain, &d2), 0);
+		assert_memory_not_equal(h, d2.hash, sizeof(h));
+	}
+
+	e.op.operator_name = S("a");
+	expect_both(&e, 0);
+	e.op.operator_name = S("_.-09z");
+	expect_both(&e, 0);
+	e.op.operator_name = (silver_slice){ (const uint8_t *)longop, SILVER_MAX_OPERATOR };
+	expect_both(&e, 0);
+
+	/* refused on both sides */
+	e.op.operator_name = (silver_slice){ (const uint8_t *)longop, SILVER_MAX_OPERATOR + 1 };
+	expect_both(&e, SILVER_ELIMIT); /* 33 bytes */
+	e.op.operator_name = (silver_slice){ (const uint8_t *)"", 0 };
+	expect_both(&e, SILVER_EMALFORMED); /* empty: present means named */
+	e.op.operator_name = S("Wang");
+	expect_both(&e, SILVER_EMALFORMED);
+	e.op.operator_name = S("wang li");
+	expect_both(&e, SILVER_EMALFORMED);
+	e.op.operator_name = S("wang\0li");
+	expect_both(&e, SILVER_EMALFORMED);
+	e.op.operator_name = S("\xe7\x8e\x8b"); /* 王 */
+	expect_both(&e, SILVER_EMALFORMED);
+	e.op.operator_name = (silver_slice){ NULL, 3 };
+	t.len = 0;
+	assert_int_equal(silver_entry_encode_body(&e, &t), SILVER_EINVAL); /* the caller's bug */
+	assert_int_equal(t.len, 0);
+
+	/* on the wire: nil, another type, a sixth element, a longer header */
+	silver_buf_release(&named);
+	e.op.operator_name = S("qq");
+	fix_raw_encode(&e, NULL, &named);
+	assert_memory_equal(named.data + named.len - 4, "\xa2qq\xc0", 4);
+	assert_int_equal(decode_buf(&named, &d), 0);
+#define REPLACE_TAIL(bytes, n)                                                         \
+	do {                                                                           \
+		t.len = 0;                                                             \
+		assert_int_equal(silver_buf_append(&t, named.data, named.len - 4), 0); \
+		assert_int_equal(silver_buf_append(&t, bytes, n), 0);                  \
+	} while (0)
+	REPLACE_TAIL("\xc0\xc0", 2); /* nil */
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	REPLACE_TAIL("\x05\xc0", 2); /* an integer */
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	REPLACE_TAIL("\xc4\x02qq\xc0", 5); /* bin */
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	REPLACE_TAIL("\x91\xa2qq\xc0", 5); /* an array of it */
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	REPLACE_TAIL("\xa0\xc0", 2); /* empty */
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	REPLACE_TAIL("\xd9\x02qq\xc0", 5); /* str8 where fixstr fits */
+	assert_int_equal(decode_buf(&t, &d), SILVER_ENONCANON);
+#undef REPLACE_TAIL
+	/* six elements: a name and another, or a name and nil */
+	t.len = 0;
+	assert_int_equal(silver_buf_append(&t, named.data, named.len - 1), 0);
+	assert_int_equal(silver_buf_append(&t, "\xa2qq\xc0", 4), 0);
+	splice(&t, "\x95\x01\xa5visit", 8, "\x96\x01\xa5visit", 8);
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	t.len = 0;
+	assert_int_equal(silver_buf_append(&t, named.data, named.len - 1), 0);
+	assert_int_equal(silver_buf_append(&t, "\xc0\xc0", 2), 0);
+	splice(&t, "\x95\x01\xa5visit", 8, "\x96\x01\xa5visit", 8);
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+	/* a five-element header with the name missing: the op is four long */
+	t.len = 0;
+	assert_int_equal(silver_buf_append(&t, plain.data, plain.len), 0);
+	splice(&t, "\x94\x01\xa5visit", 8, "\x95\x01\xa5visit", 8);
+	assert_int_equal(decode_buf(&t, &d), SILVER_EMALFORMED);
+
+	silver_buf_release(&plain);
+	silver_buf_release(&named);
+	silver_buf_release(&t);
+}
+
 static void test_entry_size(void **state)
 {
 	static char big[SILVER_MAX_STR];
@@ -1118,6 +1263,7 @@ int main(void)
 		cmocka_unit_test(test_rules_order),
 		cmocka_unit_test(test_rules_names),
 		cmocka_unit_test(test_rules_entry),
+		cmocka_unit_test(test_rules_operator),
 		cmocka_unit_test(test_entry_size),
 		cmocka_unit_test(test_version_first),
 		cmocka_unit_test(test_trailing_truncated),

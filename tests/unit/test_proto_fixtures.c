@@ -76,6 +76,13 @@ static silver_write w_delete[] = {
 	{ S("_del"), { SILVER_V_BOOL, 1, { 0 }, 0, 0 }, b_del3, 1 },
 };
 
+static silver_ref b_aid2[1];
+
+static silver_write w_operator[] = {
+	{ S("_del"), { SILVER_V_BOOL, 0, { 0 }, 0, 0 }, b_aid2, 1 },
+	{ S("amount"), { SILVER_V_INT, 160000, { 0 }, 0, 0 }, b_aid2, 1 },
+};
+
 static struct fix_vector vectors[FIX_NVECTORS];
 
 static void base_entry(silver_entry *e, const uint8_t pk[SILVER_KEY_BYTES], uint64_t seq, uint64_t hlc)
@@ -154,6 +161,19 @@ struct fix_vector *fix_vectors(void)
 	vectors[3].e.op.record = r1;
 	vectors[3].e.op.writes = w_delete;
 	vectors[3].e.op.nwrites = 1;
+
+	/* 5: an edit made by account wang.li of the office, which the CHANGE
+	 * carries as its operator (a five-element op) */
+	memcpy(b_aid2[0].feed, tag, sizeof(tag));
+	b_aid2[0].seq = 2;
+	vectors[4].name = "entry-5-operator";
+	vectors[4].sealed = 1;
+	base_entry(&vectors[4].e, pk, 5, (T0 + 7200000) << 16);
+	vectors[4].e.op.collection = aid;
+	vectors[4].e.op.record = a1;
+	vectors[4].e.op.writes = w_operator;
+	vectors[4].e.op.nwrites = 2;
+	vectors[4].e.op.operator_name = (silver_slice)S("wang.li");
 
 	/* chain: prev = hash of the entry before */
 	for (k = 0; k < FIX_NVECTORS; k++) {
@@ -244,7 +264,10 @@ void fix_raw_encode(const silver_entry *e, const uint8_t *sig, silver_buf *out)
 	if (e->op.type != SILVER_OP_CHANGE) {
 		silver_buf_append(out, e->op.raw.p, e->op.raw.n);
 	} else {
-		msgpack_pack_array(&pk, 4);
+		/* an operator that is there at all (even empty) is written */
+		int has_operator = e->op.operator_name.p || e->op.operator_name.n;
+
+		msgpack_pack_array(&pk, has_operator ? 5 : 4);
 		msgpack_pack_uint64(&pk, 1);
 		raw_str(&pk, &e->op.collection);
 		raw_str(&pk, &e->op.record);
@@ -263,6 +286,8 @@ void fix_raw_encode(const silver_entry *e, const uint8_t *sig, silver_buf *out)
 				msgpack_pack_uint64(&pk, w->bases[j].seq);
 			}
 		}
+		if (has_operator)
+			raw_str(&pk, &e->op.operator_name);
 	}
 	if (sig) {
 		msgpack_pack_bin(&pk, SILVER_SIG_BYTES);

@@ -11,7 +11,7 @@
 
 #include "silver_proto.h"
 
-#define FIX_NVECTORS 4
+#define FIX_NVECTORS 5
 
 /* Ed25519 key pair from the seed 0x01, 0x02, ... 0x20. */
 void fix_keypair(uint8_t pk[SILVER_KEY_BYTES], uint8_t sk[SILVER_SECRET_BYTES]);

@@ -2,7 +2,8 @@
  * test_proto_vectors.c - golden vectors: the entry-N-*.hex files in tests/vectors
  * must be what this encoder writes for the fixture entries, byte for byte,
  * decode back to them, and carry seals that verify under the fixed test key.
- * The worked example in docs/FORMAT.md must be one of them.
+ * The worked examples in docs/FORMAT.md (1.9, and 1.9.1 with an operator)
+ * must be two of them.
  *
  * SILVER_REGEN_VECTORS=1 rewrites the .hex files (in $SILVER_VECTORS) instead
  * of comparing: only when the format changes on purpose.
@@ -20,7 +21,8 @@
 #include "silver_proto.h"
 #include "test_proto_fixtures.h"
 
-#define EXAMPLE_VECTOR 3 /* entry-4-delete is the worked example */
+#define EXAMPLE_VECTOR 3  /* entry-4-delete is the worked example */
+#define OPERATOR_VECTOR 4 /* entry-5-operator is the example with an operator */
 
 static const char *env_dir(const char *name)
 {
@@ -93,6 +95,12 @@ static void test_vectors(void **state)
 		assert_int_equal(d.op.nwrites, v[k].e.op.nwrites);
 		for (w = 0; w < d.op.nwrites; w++)
 			assert_true(silver_value_equal(&d.op.writes[w].value, &v[k].e.op.writes[w].value));
+		assert_int_equal(d.op.operator_name.n, v[k].e.op.operator_name.n);
+		if (d.op.operator_name.n)
+			assert_memory_equal(d.op.operator_name.p, v[k].e.op.operator_name.p,
+					    d.op.operator_name.n);
+		else
+			assert_null(d.op.operator_name.p); /* absent decodes as absent */
 		assert_int_equal(d.sealed, v[k].sealed);
 		if (d.sealed)
 			assert_int_equal(silver_seal_verify(d.hash, pk, d.sig), 0);
@@ -102,10 +110,11 @@ static void test_vectors(void **state)
 	silver_arena_destroy(&a);
 }
 
-/* Extract the hex between the marker lines of docs/FORMAT.md. */
-static void test_format_md(void **state)
+/* Extract the hex between the marker lines <!-- NAME --> and <!-- /NAME -->
+ * of docs/FORMAT.md: it must be vector k. */
+static void format_md_example(const char *name, int k)
 {
-	static const char open_[] = "<!-- example-entry-hex -->", close_[] = "<!-- /example-entry-hex -->";
+	char open_[64], close_[64];
 	struct fix_vector *v = fix_vectors();
 	uint8_t pk[SILVER_KEY_BYTES], sk[SILVER_SECRET_BYTES];
 	silver_buf doc, bytes, mine;
@@ -113,6 +122,8 @@ static void test_format_md(void **state)
 	char path[4096], *s, *e, *p;
 	silver_entry d;
 
+	snprintf(open_, sizeof(open_), "<!-- %s -->", name);
+	snprintf(close_, sizeof(close_), "<!-- /%s -->", name);
 	fix_keypair(pk, sk);
 	snprintf(path, sizeof(path), "%s/docs/FORMAT.md", env_dir("SILVER_SRC"));
 	silver_buf_init(&doc);
@@ -122,7 +133,7 @@ static void test_format_md(void **state)
 	assert_true(doc.len > 0);
 	s = strstr((char *)doc.data, open_);
 	assert_non_null(s);
-	s += sizeof(open_) - 1;
+	s += strlen(open_);
 	e = strstr(s, close_);
 	assert_non_null(e);
 	for (p = s; p < e; p++) {
@@ -138,7 +149,7 @@ static void test_format_md(void **state)
 		assert_int_equal(silver_buf_append(&bytes, &byte, 1), 0);
 		p++;
 	}
-	fix_encode(&v[EXAMPLE_VECTOR].e, v[EXAMPLE_VECTOR].sealed, sk, &mine);
+	fix_encode(&v[k].e, v[k].sealed, sk, &mine);
 	assert_int_equal(bytes.len, mine.len);
 	assert_memory_equal(bytes.data, mine.data, mine.len);
 	assert_int_equal(silver_entry_decode(bytes.data, bytes.len, a, &d), 0);
@@ -148,6 +159,12 @@ static void test_format_md(void **state)
 	silver_buf_release(&bytes);
 	silver_buf_release(&mine);
 	silver_arena_destroy(&a);
+}
+
+static void test_format_md(void **state)
+{
+	format_md_example("example-entry-hex", EXAMPLE_VECTOR);
+	format_md_example("operator-entry-hex", OPERATOR_VECTOR);
 }
 
 static int setup(void **state)

@@ -323,6 +323,78 @@ class WebHttp(unittest.TestCase):
         status, headers, _ = c.get("/records/retiree")
         self.assertEqual((status, headers["Location"]), (303, "/login"))
 
+    def test_operator_travels(self):
+        """The account that makes a change in the workbench, or confirms an
+        import there, is signed into the entry: another node's history shows
+        it after a sync with a hub and after a bundle; a change made on the
+        command line names nobody."""
+        import json
+        import signal
+        import socket
+        import subprocess
+        import time
+        from webtest import SILVERNODE, run
+        c = self.logged_in("clerk1")
+        rid = self.add_retiree(c, name="周经办", phone="13700000000")
+        self.node.cli("set", rid, "phone=13700000001")  # the command line: no operator
+        o = self.logged_in("officer1")
+        status, _, text = o.post_file("/import", {"csrf": o.csrf("/import"), "collection": "retiree"},
+                                      "file", "op.csv", "姓名,类别,出生日期\r\n吴导入人,退休干部,1932-03-04\r\n".encode())
+        self.assertEqual(status, 200, text)
+        m = re.search(r'name="confirm" value="([0-9a-f]{64})"', text)
+        self.assertTrue(m, text)
+        status, _, text = o.post("/import", {"csrf": o.csrf("/import"), "confirm": m.group(1)})
+        self.assertEqual(status, 200, text)
+
+        def operators(node, record):
+            out = run(node, "--json", "history", record).stdout
+            return [e["operator"] for e in json.loads(out)]
+
+        def imported(node):
+            log = json.loads(run(node, "--json", "log").stdout)
+            return [e for e in log if e["op"] == "change" and e["fields"] and "name" in e["fields"]
+                    and e["record"].startswith("longhu/retiree/") and e["record"] != rid]
+
+        self.assertEqual(operators(self.node.dir, rid), ["clerk1", None])
+        mine = [e for e in imported(self.node.dir) if e["operator"] == "officer1"]
+        self.assertEqual(len(mine), 1, mine)
+        # a hub, reached by sync on 127.0.0.1, stopped by its PID
+        hub = os.path.join(self.node.tmp, "op-hub")
+        run(hub, "init", "--township", "county", "--name", "县枢纽")
+        key = json.loads(run(hub, "--json", "id").stdout)["key"]
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        ep = f"tcp://127.0.0.1:{port}"
+        log = open(os.path.join(self.node.tmp, "op-hub.log"), "w")
+        proc = subprocess.Popen([SILVERNODE, "--dir", hub, "hub", "--listen", ep], stdout=log, stderr=log)
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), 0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            self.node.cli("sync", ep, "--server-key", key)
+        finally:
+            os.kill(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=20)
+            log.close()
+        self.assertEqual(operators(hub, rid), ["clerk1", None])
+        self.assertEqual([e["operator"] for e in imported(hub) if e["record"] == mine[0]["record"]],
+                         ["officer1"])
+        # a bundle from the hub, imported by another office
+        other = os.path.join(self.node.tmp, "op-other")
+        run(other, "init", "--township", "guodian", "--name", "郭店镇")
+        bundle = os.path.join(self.node.tmp, "op-hub.bundle")
+        run(hub, "export-bundle", bundle)
+        run(other, "import-bundle", bundle)
+        self.assertEqual(operators(other, rid), ["clerk1", None])
+        hist = run(other, "history", rid).stdout
+        self.assertIn("operator clerk1", hist)
+        self.assertEqual(hist.count("operator"), 1)
+
     def test_logout(self):
         c = self.logged_in()
         cookie = c.cookie
