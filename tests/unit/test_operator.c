@@ -238,6 +238,7 @@ static void test_web(void **state)
 
 	OK(silver_users_open(dir, &u));
 	OK(silver_web_new(s, u, &w));
+	OK(silver_users_add(u, "officer9", SILVER_USER_OFFICER, "officer9-pass", 0));
 	OK(silver_web_session_for(w, "officer9", SILVER_USER_OFFICER, 1000, token, csrf));
 	silver_buf_init(&body);
 	snprintf(pathbuf, sizeof(pathbuf), "/record/%s", rid);
