@@ -219,12 +219,18 @@ void silver_cli_pad(FILE *f, const char *s, int width)
 		fputc(' ', f);
 }
 
+/* What an upgrade does (store.c): from format 3 on, it rebuilds nothing. */
 static void upgrade_notice(uint32_t from, uint32_t to, void *ctx)
 {
-	silver_cli_error(_("the data store in %s was written by an older version (format %u); upgrading it to format "
-			   "%u: records, history and statistics are rebuilt from its signed entries, about 16 s per "
-			   "million entries ..."),
-			 (const char *)ctx, (unsigned)from, (unsigned)to);
+	if (from >= 3)
+		silver_cli_error(_("the data store in %s was written by an older version (format %u); upgrading it to "
+				   "format %u: the search index is added (the workbench builds it when it starts)"),
+				 (const char *)ctx, (unsigned)from, (unsigned)to);
+	else
+		silver_cli_error(_("the data store in %s was written by an older version (format %u); upgrading it to "
+				   "format %u: records, history and statistics are rebuilt from its signed entries, about "
+				   "16 s per million entries ..."),
+				 (const char *)ctx, (unsigned)from, (unsigned)to);
 }
 
 /* ---- a damaged store met after it was opened ----------------------------------------

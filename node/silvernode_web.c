@@ -428,7 +428,7 @@ static int child_status(pid_t pid)
  * time it started while a new check runs.  A page waits for a running check
  * at most REVIEW_WAIT_MS (a county's real store is checked well within it),
  * and for the first check of all until it ends. */
-#define REVIEW_WAIT_MS 40
+#define REVIEW_WAIT_MS 25
 
 struct review_run {
 	const char *what;
