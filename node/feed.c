@@ -18,24 +18,10 @@
 
 #define FEEDREC_FIXED (32 + 8 + 32 + 8 + 32 + 1)
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void silver__entry_key(const uint8_t tag[SILVER_FEEDTAG_BYTES], uint64_t seq, uint8_t key[24])
 {
 	memcpy(key, tag, SILVER_FEEDTAG_BYTES);
-	be64(key + SILVER_FEEDTAG_BYTES, seq);
+	silver__be64(key + SILVER_FEEDTAG_BYTES, seq);
 }
 
 int silver__feed_get(silver_store *s, MDB_txn *txn, const uint8_t tag[SILVER_FEEDTAG_BYTES], silver_feedrec *out)
@@ -52,9 +38,9 @@ int silver__feed_get(silver_store *s, MDB_txn *txn, const uint8_t tag[SILVER_FEE
 	    p[FEEDREC_FIXED - 1] > SILVER_MAX_NAME)
 		return SILVER_ECORRUPT;
 	memcpy(out->author, p, 32);
-	out->seq = rd64(p + 32);
+	out->seq = silver__rd64(p + 32);
 	memcpy(out->hash, p + 40, 32);
-	out->tail_seq = rd64(p + 72);
+	out->tail_seq = silver__rd64(p + 72);
 	memcpy(out->tail_hash, p + 80, 32);
 	memcpy(out->township, p + FEEDREC_FIXED, p[FEEDREC_FIXED - 1]);
 	out->township[p[FEEDREC_FIXED - 1]] = 0;
@@ -68,9 +54,9 @@ int silver__feed_put(silver_store *s, MDB_txn *txn, const uint8_t tag[SILVER_FEE
 	MDB_val k = {SILVER_FEEDTAG_BYTES, (void *)tag}, v = {FEEDREC_FIXED + n, buf};
 
 	memcpy(buf, f->author, 32);
-	be64(buf + 32, f->seq);
+	silver__be64(buf + 32, f->seq);
 	memcpy(buf + 40, f->hash, 32);
-	be64(buf + 72, f->tail_seq);
+	silver__be64(buf + 72, f->tail_seq);
 	memcpy(buf + 80, f->tail_hash, 32);
 	buf[FEEDREC_FIXED - 1] = (uint8_t)n;
 	memcpy(buf + FEEDREC_FIXED, f->township, n);

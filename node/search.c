@@ -67,20 +67,6 @@ static uint64_t mono_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 /* LMDB's default order for keys and dupsort data: bytes, then length. */
 static int cmp_bytes(const void *a, size_t an, const void *b, size_t bn)
 {
@@ -340,7 +326,7 @@ static int mark_get(silver_store *s, MDB_txn *txn, const uint8_t *tag, uint64_t 
 		return silver__mdb_err(rc);
 	if (v.mv_size != 8)
 		return SILVER_ECORRUPT;
-	*seq = rd64(v.mv_data);
+	*seq = silver__rd64(v.mv_data);
 	return 0;
 }
 
@@ -600,7 +586,7 @@ static int batch_run(silver_store *s, MDB_txn *txn, void *vctx)
 		     erc = mdb_cursor_get(ec, &ek, &ev, MDB_NEXT)) {
 			silver_entry e;
 			if (ek.mv_size != 24 || memcmp(ek.mv_data, tag, SILVER_FEEDTAG_BYTES) != 0 ||
-			    rd64((const uint8_t *)ek.mv_data + SILVER_FEEDTAG_BYTES) != seq + 1) {
+			    silver__rd64((const uint8_t *)ek.mv_data + SILVER_FEEDTAG_BYTES) != seq + 1) {
 				rv = SILVER_ECORRUPT; /* an applied entry is missing */
 				break;
 			}
@@ -617,7 +603,7 @@ static int batch_run(silver_store *s, MDB_txn *txn, void *vctx)
 		if (rv == 0 && erc != 0)
 			rv = erc == MDB_NOTFOUND ? SILVER_ECORRUPT : silver__mdb_err(erc);
 		if (rv == 0 && seq > mark) {
-			be64(mv, seq);
+			silver__be64(mv, seq);
 			rv = silver__mdb_err(mdb_put(txn, s->search_feeds, &mk, &mval, 0));
 		}
 	}

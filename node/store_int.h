@@ -79,6 +79,21 @@ struct silver_wtxn {
 	uint32_t ntdig;
 };
 
+/* Big-endian uint64, the byte order of every key holding a seq (sorts as numbers). */
+static inline void silver__be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static inline uint64_t silver__rd64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* store.c */
 int silver__mdb_err(int rc); /* LMDB code -> SILVER_E* */
 int silver__meta_get(silver_store *s, MDB_txn *txn, const char *key, MDB_val *v);

@@ -523,6 +523,23 @@ static const char *township_label(const char *code)
 
 /* ---- login, logout ------------------------------------------------------------------------ */
 
+/* <p><label>LABEL</label><input id=name=ID ...></p>: one line of a login or password form. */
+static void labelled_input(struct page *p, const char *id, const char *label, const char *type, int maxlength)
+{
+	char attrs[96];
+	snprintf(attrs, sizeof(attrs), "\"%s%s%s maxlength=\"%d\"></p>", type ? " type=\"" : "",
+		 type ? type : "", type ? "\"" : "", maxlength);
+	out(p, "<p><label for=\"");
+	out(p, id);
+	out(p, "\">");
+	esc(p, label);
+	out(p, "</label><input id=\"");
+	out(p, id);
+	out(p, "\" name=\"");
+	out(p, id);
+	out(p, attrs);
+}
+
 static void login_form(struct page *p, const char *msg)
 {
 	if (!p->ses || p->ses->role) {
@@ -535,12 +552,9 @@ static void login_form(struct page *p, const char *msg)
 	}
 	out(p, "<form method=\"post\" action=\"/login\">");
 	csrf_field(p);
-	out(p, "<p><label for=\"user\">");
-	esc(p, _("Account"));
-	out(p, "</label><input id=\"user\" name=\"user\" maxlength=\"32\"></p><p><label for=\"password\">");
-	esc(p, _("Password"));
-	out(p, "</label><input id=\"password\" name=\"password\" type=\"password\" maxlength=\"256\"></p><p>"
-	       "<input type=\"submit\" id=\"login\" value=\"");
+	labelled_input(p, "user", _("Account"), NULL, SILVER_USER_MAX);
+	labelled_input(p, "password", _("Password"), "password", SILVER_PASSWORD_MAX);
+	out(p, "<p><input type=\"submit\" id=\"login\" value=\"");
 	esc(p, _("Log in"));
 	out(p, "\"></p></form>");
 	foot(p);
@@ -613,16 +627,10 @@ static void password_form(struct page *p, unsigned status, const char *msg, cons
 		para(p, cls, "msg", msg);
 	out(p, "<form method=\"post\" action=\"/password\">");
 	csrf_field(p);
-	out(p, "<p><label for=\"current\">");
-	esc(p, _("Current password"));
-	out(p, "</label><input id=\"current\" name=\"current\" type=\"password\" maxlength=\"256\"></p>"
-	       "<p><label for=\"new\">");
-	esc(p, _("New password (at least 8 characters)"));
-	out(p, "</label><input id=\"new\" name=\"new\" type=\"password\" maxlength=\"256\"></p>"
-	       "<p><label for=\"again\">");
-	esc(p, _("New password again"));
-	out(p, "</label><input id=\"again\" name=\"again\" type=\"password\" maxlength=\"256\"></p><p>"
-	       "<input type=\"submit\" id=\"change\" value=\"");
+	labelled_input(p, "current", _("Current password"), "password", SILVER_PASSWORD_MAX);
+	labelled_input(p, "new", _("New password (at least 8 characters)"), "password", SILVER_PASSWORD_MAX);
+	labelled_input(p, "again", _("New password again"), "password", SILVER_PASSWORD_MAX);
+	out(p, "<p><input type=\"submit\" id=\"change\" value=\"");
 	esc(p, _("Change the password"));
 	out(p, "\"></p></form>");
 	foot(p);
