@@ -1051,7 +1051,8 @@ static int cmd_duplicates(silver_cli_opts *o)
 	 * of different townships (the county's question), or with --within of
 	 * one township (an office's own; --township T: of T only). */
 	for (int pass = 0; pass < 2; pass++) {
-		qsort(p.v, p.n, sizeof(p.v[0]), pass == 0 ? by_idno : by_name_birth);
+		if (p.n > 1) /* p.v is NULL when the node holds no retiree */
+			qsort(p.v, p.n, sizeof(p.v[0]), pass == 0 ? by_idno : by_name_birth);
 		for (size_t i = 0; i < p.n; i++) {
 			for (size_t j = i + 1; j < p.n; j++) {
 				const struct person *x = &p.v[i], *y = &p.v[j];
@@ -1225,7 +1226,7 @@ static int cmd_aid_anomalies(silver_cli_opts *o)
 		rv = silver_store_list(s, "aid", pay_one, &p);
 	if (rv == 0 && !(a = silver_arena_new()))
 		rv = SILVER_ENOMEM;
-	if (rv == 0)
+	if (rv == 0 && p.n > 1) /* p.v is NULL when the node holds no payment */
 		qsort(p.v, p.n, sizeof(p.v[0]), by_payment);
 	if (o->json)
 		arr = json_array();

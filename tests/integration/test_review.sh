@@ -37,6 +37,12 @@ sn "$T/admin" admin certify "$(key_of "$T/x")" --role branch --write xinyan --na
 sn "$T/admin" export-bundle certs.bundle >/dev/null || die "certs bundle"
 for n in a b c x; do sn "$T/$n" import-bundle certs.bundle >/dev/null || die "certs to $n"; done
 
+# ---- a node with nothing to review yet: empty lists, not a failure --------------------
+for what in duplicates aid-anomalies; do
+	expect_exit 0 rv "$T/a" --json "$what"
+	expect_eq "$what on an empty node" "$(cat "$T/out")" "[]"
+done
+
 # ---- shared starting point, then divergent edits offline ------------------------------
 # created by an import that names its operator (as the workbench's does)
 printf 'name,category,birth_date,address,notes,id_number\n张德明,honorary,1928-03-15,文昌路1号,初始,410184192803150011\n' \
