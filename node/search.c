@@ -1151,6 +1151,14 @@ int silver_store_find(silver_store *s, const char *collection, const silver_find
 		}
 		nl = k;
 	}
+	if (q->after) {
+		/* the next page: from the first id after the last one shown */
+		MDB_val x = { strlen(q->after), (void *)q->after };
+		if ((rv = plist_seek(&l[0], &x)) == 0 && !l[0].end && cmp_val(&l[0].id, &x) == 0)
+			rv = plist_next(&l[0]);
+		if (rv != 0 || l[0].end)
+			goto out;
+	}
 	rv = join(&f, l, nl);
 out:
 	for (size_t i = 0; i < nl; i++)

@@ -340,6 +340,12 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
  * fn returns non-zero to stop (that value is returned). */
 typedef int (*silver_record_fn)(const silver_record *r, void *ctx);
 int silver_store_list(silver_store *s, const char *collection, silver_record_fn fn, void *ctx) SILVER_WUR;
+/* The same for one collection from a record on: forward, the records whose
+ * id sorts after from; backward (backward != 0), those before it, last
+ * first.  from NULL: from the collection's first (or last) record.  Pages
+ * of a list cost what they show, however deep (docs/WEB.md). */
+int silver_store_list_from(silver_store *s, const char *collection, const char *from, int backward,
+			   silver_record_fn fn, void *ctx) SILVER_WUR;
 
 /* Every entry that touched the record, in clock order. */
 typedef int (*silver_entry_fn)(const silver_entry *e, void *ctx);
@@ -447,6 +453,7 @@ typedef struct silver_find {
 	const char *const *fkey;
 	const silver_value *fval;
 	uint32_t nf;
+	const char *after; /* NULL, or only the records whose id sorts after this one (the next page) */
 } silver_find;
 /* Calls fn for every record of collection that matches q and is not
  * deleted, in key order (record id order: the order of silver_store_list),

@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -74,13 +75,53 @@ int silver_store_get(silver_store *s, const char *id, silver_arena *a, silver_re
 
 int silver_store_list(silver_store *s, const char *collection, silver_record_fn fn, void *ctx)
 {
+	return silver_store_list_from(s, collection, NULL, 0, fn, ctx);
+}
+
+/* Put the cursor on the first record of the walk: forward, the first key
+ * after collection 0 from (from NULL: the collection's first); backward, the
+ * last key before it (from NULL: the collection's last). */
+static int list_start(MDB_cursor *cur, const char *collection, const char *from, int backward,
+		      silver_buf *key, MDB_val *k, MDB_val *v)
+{
+	size_t pn = strlen(collection) + 1;
+	uint8_t sep = from ? 0 : (uint8_t)(backward ? 1 : 0);
+	int rc;
+
+	silver_buf_reset(key);
+	silver_buf_append(key, collection, pn - 1);
+	silver_buf_append(key, &sep, 1); /* collection 1 sorts after every key of the collection */
+	if (from)
+		silver_buf_append(key, from, strlen(from));
+	if (silver_buf_failed(key))
+		return ENOMEM;
+	k->mv_data = key->data;
+	k->mv_size = key->len;
+	rc = mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (!backward) {
+		/* from itself is not part of the walk */
+		if (rc == 0 && from && k->mv_size == key->len && memcmp(k->mv_data, key->data, key->len) == 0)
+			rc = mdb_cursor_get(cur, k, v, MDB_NEXT);
+		return rc;
+	}
+	if (rc == MDB_NOTFOUND)
+		return mdb_cursor_get(cur, k, v, MDB_LAST);
+	return rc == 0 ? mdb_cursor_get(cur, k, v, MDB_PREV) : rc;
+}
+
+int silver_store_list_from(silver_store *s, const char *collection, const char *from, int backward,
+			   silver_record_fn fn, void *ctx)
+{
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	MDB_val k, v;
 	silver_arena *a;
+	silver_buf key;
 	size_t pn = collection ? strlen(collection) + 1 : 0;
-	int rv, rc, op = MDB_SET_RANGE;
+	int rv, rc;
 
+	if (!collection && (from || backward))
+		return SILVER_EINVAL;
 	if ((rv = rtxn(s, &txn)) != 0)
 		return rv;
 	a = silver_arena_new();
@@ -93,11 +134,12 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 		silver__rtxn_end(s, txn);
 		return silver__mdb_err(rc);
 	}
-	k.mv_size = pn;
-	k.mv_data = (void *)collection; /* collection NUL: the prefix with its separator */
-	if (!collection)
-		op = MDB_FIRST;
-	for (rc = mdb_cursor_get(cur, &k, &v, op); rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	silver_buf_init(&key);
+	if (collection)
+		rc = list_start(cur, collection, from, backward, &key, &k, &v);
+	else
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; rc == 0; rc = mdb_cursor_get(cur, &k, &v, backward ? MDB_PREV : MDB_NEXT)) {
 		silver_record r;
 		const uint8_t *z;
 		if (collection && (k.mv_size < pn || memcmp(k.mv_data, collection, pn) != 0))
@@ -117,6 +159,7 @@ int silver_store_list(silver_store *s, const char *collection, silver_record_fn 
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		rv = silver__mdb_err(rc);
+	silver_buf_release(&key);
 	mdb_cursor_close(cur);
 	silver_arena_destroy(&a);
 	silver__rtxn_end(s, txn);

@@ -698,6 +698,14 @@ struct listing {
 	uint32_t nf;
 	long skip, shown;
 	int more;
+	/* keyset pages (docs/WEB.md, "Lists"): the ids shown first and last; a
+	 * page before an id collects the ids of up to SILVER_WEB_PAGE + 1
+	 * matching records (ring), then shows them in order */
+	char first[SILVER_MAX_ID + 1], last[SILVER_MAX_ID + 1];
+	const char *before;
+	int backward; /* the walk runs backward from before (plain lists) */
+	char (*ring)[SILVER_MAX_ID + 1];
+	size_t nring;
 	const silver_field *cols[6];
 	int ncols;
 	const char *fq; /* q folded (silver_search_fold) */
@@ -732,26 +740,17 @@ static int search_records(struct page *p, const char *collection, const silver_f
 	if (rv != SILVER_EINDEX)
 		return rv;
 	*scanned = 1;
-	return silver_store_list(p->w->s, collection, fn, ctx);
+	return silver_store_list_from(p->w->s, collection, q->after, 0, fn, ctx);
 }
 
-static int list_row(const silver_record *r, void *vctx)
+static void list_row_out(struct listing *l, const silver_record *r)
 {
-	struct listing *l = vctx;
 	struct page *p = l->p;
 	char id[SILVER_MAX_ID + 1];
-	if (r->deleted || !matches(l, r))
-		return 0;
-	if (l->skip > 0) {
-		l->skip--;
-		return 0;
-	}
-	if (l->shown == SILVER_WEB_PAGE) {
-		l->more = 1;
-		return 1;
-	}
-	l->shown++;
 	snprintf(id, sizeof(id), "%.*s", (int)r->id.n, (const char *)r->id.p);
+	if (!l->shown++)
+		memcpy(l->first, id, sizeof(id));
+	memcpy(l->last, id, sizeof(id));
 	out(p, "<tr>");
 	for (int i = 0; i < l->ncols; i++) {
 		const silver_fieldstate *fs = silver_record_field(r, l->cols[i]->key);
@@ -770,7 +769,71 @@ static int list_row(const silver_record *r, void *vctx)
 		out(p, "</td>");
 	}
 	out(p, "</tr>\n");
+}
+
+/* A page forward: after the skipped rows (page=N without a key), the next
+ * SILVER_WEB_PAGE matching records. */
+static int list_row(const silver_record *r, void *vctx)
+{
+	struct listing *l = vctx;
+	if (r->deleted || !matches(l, r))
+		return 0;
+	if (l->skip > 0) {
+		l->skip--;
+		return 0;
+	}
+	if (l->shown == SILVER_WEB_PAGE) {
+		l->more = 1;
+		return 1;
+	}
+	list_row_out(l, r);
 	return 0;
+}
+
+/* A page backward: the last SILVER_WEB_PAGE matching records before
+ * l->before, and whether one more is there (l->more).  Plain lists walk
+ * backward from before (the ring fills last first); searches walk forward
+ * from the start up to before (the ring keeps the newest). */
+static int list_collect(const silver_record *r, void *vctx)
+{
+	struct listing *l = vctx;
+	const size_t cap = SILVER_WEB_PAGE + 1;
+	if (!l->backward) {
+		size_t bn = strlen(l->before);
+		int c = memcmp(r->id.p, l->before, r->id.n < bn ? r->id.n : bn);
+		if (c > 0 || (c == 0 && r->id.n >= bn))
+			return 1; /* reached before */
+	}
+	if (r->deleted || !matches(l, r))
+		return 0;
+	if (r->id.n > SILVER_MAX_ID)
+		return SILVER_ECORRUPT;
+	snprintf(l->ring[l->nring % cap], SILVER_MAX_ID + 1, "%.*s", (int)r->id.n, (const char *)r->id.p);
+	l->nring++;
+	return l->backward && l->nring == cap ? 1 : 0;
+}
+
+/* Show the collected page in id order. */
+static int list_collected(struct listing *l)
+{
+	const size_t cap = SILVER_WEB_PAGE + 1;
+	size_t n = l->nring < SILVER_WEB_PAGE ? l->nring : SILVER_WEB_PAGE;
+	silver_arena *a = silver_arena_new();
+	int rv = 0;
+	if (!a)
+		return SILVER_ENOMEM;
+	l->more = l->nring > SILVER_WEB_PAGE;
+	for (size_t k = 0; k < n && rv == 0; k++) {
+		/* backward: slots n-1 .. 0 (the ring did not wrap: it stopped at
+		 * cap); forward: the newest n, oldest first */
+		size_t slot = l->backward ? n - 1 - k : (l->nring - n + k) % cap;
+		silver_record r;
+		silver_arena_reset(a);
+		if ((rv = silver_store_get(l->p->w->s, l->ring[slot], a, &r)) == 0)
+			list_row_out(l, &r);
+	}
+	silver_arena_destroy(&a);
+	return rv;
 }
 
 static void page_collections(struct page *p)
@@ -793,7 +856,8 @@ static void page_collections(struct page *p)
 static void page_list(struct page *p, const silver_collection *c)
 {
 	struct listing l;
-	const char *pg = qarg(p->req, "page");
+	const char *pg = qarg(p->req, "page"), *after = qarg(p->req, "after"),
+		   *before = qarg(p->req, "before");
 	long page = pg ? strtol(pg, NULL, 10) : 1;
 	silver_buf fq;
 	int rv, scanned = 0;
@@ -804,7 +868,20 @@ static void page_list(struct page *p, const silver_collection *c)
 	l.q = qarg(p->req, "q");
 	if (page < 1 || page > 1000000)
 		page = 1;
-	l.skip = (page - 1) * SILVER_WEB_PAGE;
+	if (after && !*after)
+		after = NULL;
+	if (before && !*before)
+		before = NULL;
+	if ((after && strlen(after) > SILVER_MAX_ID) || (before && strlen(before) > SILVER_MAX_ID) ||
+	    (after && before)) {
+		error_page(p, 400, _("A page's position in the list is not valid."));
+		return;
+	}
+	/* page=N alone (an old link, or typed) skips to the page: its cost
+	 * grows with N; the links below name the id to go on from instead */
+	if (!after && !before)
+		l.skip = (page - 1) * SILVER_WEB_PAGE;
+	l.before = before;
 	silver_arena_reset(p->w->a);
 	/* Filters: field=value on enum fields, typed as the CLI does. */
 	for (uint32_t i = 0; i < c->nfields && l.nf < SILVER_MAX_WRITES; i++) {
@@ -883,12 +960,25 @@ static void page_list(struct page *p, const silver_collection *c)
 		out(p, "</th>");
 	}
 	out(p, "</tr>\n");
-	if (l.nfq || l.nf) {
-		silver_find fd = { l.q, l.fkey, l.fval, l.nf };
-		rv = search_records(p, c->name, &fd, list_row, &l, &scanned);
-	} else {
-		rv = silver_store_list(p->w->s, c->name, list_row, &l);
+	if (before && !(l.ring = calloc(SILVER_WEB_PAGE + 1, sizeof(*l.ring)))) {
+		silver_buf_release(&fq);
+		error_page(p, 500, _(silver_strerror(SILVER_ENOMEM)));
+		return;
 	}
+	if (l.nfq || l.nf) {
+		silver_find fd = { l.q, l.fkey, l.fval, l.nf, before ? NULL : after };
+		rv = search_records(p, c->name, &fd, before ? list_collect : list_row, &l, &scanned);
+	} else if (before) {
+		l.backward = 1;
+		rv = silver_store_list_from(p->w->s, c->name, before, 1, list_collect, &l);
+	} else {
+		rv = silver_store_list_from(p->w->s, c->name, after, 0, list_row, &l);
+	}
+	if (before && rv >= 0)
+		rv = list_collected(&l);
+	if (before && !l.more)
+		page = 1; /* nothing before: the first page, whatever the link said */
+	free(l.ring);
 	silver_buf_release(&fq);
 	if (rv < 0) {
 		error_page(p, 500, _(silver_strerror(rv)));
@@ -904,13 +994,19 @@ static void page_list(struct page *p, const silver_collection *c)
 	out(p, "<p>");
 	for (int dir = -1; dir <= 1; dir += 2) {
 		long to = page + dir;
-		if ((dir < 0 && page <= 1) || (dir > 0 && !l.more))
+		/* backward: more before (l.more), and before itself after;
+		 * forward: after (or skipped rows) before, more after (l.more) */
+		int there = dir < 0 ? (before ? l.more : after || page > 1) : (before ? 1 : l.more);
+		if (!there || to < 1 || !l.shown)
 			continue;
 		out(p, "<a href=\"/records/");
 		esc(p, c->name);
-		outf(p, "?page=%ld", to);
+		outf(p, "?page=%ld&amp;%s=", to, dir < 0 ? "before" : "after");
+		urlenc(p, dir < 0 ? l.first : l.last, 0);
 		for (size_t i = 0; i < p->req->nquery; i++) {
-			if (strcmp(p->req->query[i].key, "page") == 0)
+			if (strcmp(p->req->query[i].key, "page") == 0 ||
+			    strcmp(p->req->query[i].key, "after") == 0 ||
+			    strcmp(p->req->query[i].key, "before") == 0)
 				continue;
 			out(p, "&amp;");
 			urlenc(p, p->req->query[i].key, 0);
@@ -996,7 +1092,7 @@ static void ref_input(struct page *p, const silver_field *f, const char *cur)
 	/* a search reads the index (names and ID numbers are searched text) */
 	const char *one[2] = { f->ref, NULL };
 	for (const char *const *r = f->ref ? one : f->refs; !bad && r && *r && rv >= 0 && rv != 1; r++) {
-		silver_find fd = { q, NULL, NULL, 0 };
+		silver_find fd = { q, NULL, NULL, 0, NULL };
 		rv = k.nfq ? search_records(p, *r, &fd, ref_option, &k, &scanned)
 			   : silver_store_list(p->w->s, *r, ref_option, &k);
 	}

@@ -79,6 +79,16 @@ static int brute_row(const silver_record *r, void *vctx)
 	return 0;
 }
 
+/* Every record, deleted ones too (silver_store_list_from lists them all). */
+static int found_any(const silver_record *r, void *vctx)
+{
+	struct brute *b = vctx;
+	assert_int_equal(silver_buf_append(&b->ids, r->id.p, r->id.n), 0);
+	assert_int_equal(silver_buf_append(&b->ids, "", 1), 0);
+	b->n++;
+	return 0;
+}
+
 static int found_row(const silver_record *r, void *vctx)
 {
 	struct brute *b = vctx;
@@ -227,6 +237,7 @@ static void check_queries(silver_store *s, struct world *w, int nq, uint64_t *hi
 		q.fkey = want.fkey;
 		q.fval = fv;
 		q.nf = (uint32_t)want.nf;
+		q.after = NULL;
 		rv = silver_store_find(s, visit ? "visit" : "retiree", &q, found_row, &got);
 		if (rv != 0)
 			fail_msg("find '%s' (%d filters): %s", want.q, want.nf, silver_strerror(rv));
@@ -237,9 +248,81 @@ static void check_queries(silver_store *s, struct world *w, int nq, uint64_t *hi
 			fail_msg("query '%s' (%s, %d filters): the scan gives %u records, the index %u", q.text,
 				 visit ? "visit" : "retiree", want.nf, want.n, got.n);
 		*hits += want.n;
+		if (want.n) {
+			/* the next page: from after one of them, the rest in order */
+			uint32_t k = tu_below(&w->rng, want.n);
+			const char *at = (const char *)want.ids.data;
+			struct brute rest = want;
+			for (uint32_t j = 0; j < k; j++)
+				at += strlen(at) + 1;
+			silver_buf_init(&rest.ids);
+			rest.n = 0;
+			q.after = at;
+			OK(silver_store_find(s, visit ? "visit" : "retiree", &q, found_row, &rest));
+			at += strlen(at) + 1;
+			if (rest.n != want.n - k - 1 ||
+			    rest.ids.len != want.ids.len - (size_t)(at - (const char *)want.ids.data) ||
+			    memcmp(rest.ids.data, at, rest.ids.len) != 0)
+				fail_msg("query '%s' after record %u of %u: %u records, not the %u after it",
+					 q.text, k, want.n, rest.n, want.n - k - 1);
+			silver_buf_release(&rest.ids);
+		}
 		silver_buf_release(&want.ids);
 		silver_buf_release(&got.ids);
 	}
+}
+
+/* silver_store_list_from: forward after a record and backward before it
+ * give the rest of the collection's list, in order and in reverse. */
+static void check_list_from(silver_store *s, tu_rng *rng)
+{
+	struct brute all, fwd, bwd;
+	const char *at, *p;
+	uint32_t k;
+	memset(&all, 0, sizeof(all));
+	silver_buf_init(&all.ids);
+	OK(silver_store_list(s, "retiree", found_any, &all));
+	assert_true(all.n > 2);
+	for (int round = 0; round < 20; round++) {
+		k = tu_below(rng, all.n);
+		at = (const char *)all.ids.data;
+		for (uint32_t j = 0; j < k; j++)
+			at += strlen(at) + 1;
+		fwd = all;
+		bwd = all;
+		silver_buf_init(&fwd.ids);
+		silver_buf_init(&bwd.ids);
+		fwd.n = bwd.n = 0;
+		OK(silver_store_list_from(s, "retiree", at, 0, found_any, &fwd));
+		OK(silver_store_list_from(s, "retiree", at, 1, found_any, &bwd));
+		assert_int_equal(fwd.n, all.n - k - 1);
+		assert_int_equal(bwd.n, k);
+		p = at + strlen(at) + 1;
+		assert_memory_equal(fwd.ids.data, p, fwd.ids.len);
+		/* backward: the ones before, last first */
+		p = (const char *)all.ids.data;
+		for (uint32_t j = 0; j < k; j++) {
+			const char *b = (const char *)bwd.ids.data;
+			for (uint32_t i = 0; i < k - 1 - j; i++)
+				b += strlen(b) + 1;
+			assert_string_equal(b, p);
+			p += strlen(p) + 1;
+		}
+		silver_buf_release(&fwd.ids);
+		silver_buf_release(&bwd.ids);
+	}
+	/* from the ends */
+	fwd = all;
+	silver_buf_init(&fwd.ids);
+	fwd.n = 0;
+	OK(silver_store_list_from(s, "retiree", NULL, 1, found_any, &fwd));
+	assert_int_equal(fwd.n, all.n);
+	fwd.n = 0;
+	silver_buf_reset(&fwd.ids);
+	OK(silver_store_list_from(s, "retiree", "\xff", 0, found_any, &fwd));
+	assert_int_equal(fwd.n, 0);
+	silver_buf_release(&fwd.ids);
+	silver_buf_release(&all.ids);
 }
 
 static void catch_up(silver_store *s)
@@ -301,7 +384,7 @@ static void test_find_equals_scan(void **state)
 	static struct world w;
 	silver_store *a, *b;
 	struct brute none;
-	silver_find q = {"王", NULL, NULL, 0};
+	silver_find q = { "王", NULL, NULL, 0, NULL };
 	uint64_t hits = 0;
 	(void)state;
 
@@ -324,6 +407,7 @@ static void test_find_equals_scan(void **state)
 	assert_int_equal(none.n, 0);
 	catch_up(a);
 	check_queries(a, &w, NQUERIES, &hits);
+	check_list_from(a, &w.rng);
 
 	/* edits: names, ID numbers, a searched field cleared, filter values */
 	for (int i = 0; i < 80; i++) {
@@ -406,7 +490,7 @@ static void test_rule(void **state)
 		uint32_t n;
 	} cases[] = {{"jos", 1}, {"JOS", 1}, {"JOSÉ", 0 /* only ASCII letters fold */}, {"Jose\xcc\x81", 1}, {"é", 1}, {"王aB", 1}, {"ab", 1}, {"王", 1},
 		     {"仅地址", 0}, {"地", 0}, {"notes", 0}, {"1950", 0}, {"0371", 1}, {"X", 0}, {"é 王a", 1}};
-	silver_find q = {NULL, NULL, NULL, 0};
+	silver_find q = { NULL, NULL, NULL, 0, NULL };
 	(void)state;
 
 	OK(tu_node("longhu", "rule", &s));
@@ -470,7 +554,7 @@ static void test_budget_and_readonly(void **state)
 	OK(silver_store_open(dir, SILVER_OPEN_RDONLY, &ro));
 	assert_int_equal(silver_store_search_update(ro, 0, NULL, NULL), 0);
 	{
-		silver_find q = {"王", NULL, NULL, 0};
+		silver_find q = { "王", NULL, NULL, 0, NULL };
 		assert_int_equal(silver_store_find(ro, "retiree", &q, found_row, NULL), SILVER_EINDEX);
 	}
 	silver_store_close(&ro);

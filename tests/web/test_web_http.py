@@ -415,6 +415,54 @@ class WebHttp(unittest.TestCase):
         self.assertEqual(rows(p1), 50)
         self.assertEqual(rows(p2), 5)
 
+    def test_keyset_pages(self):
+        """Next and previous pages name the id to go on from (after=, before=),
+        so a deep page costs what it shows; walking the pages either way, plain
+        or searched, gives every record once, in the list's order."""
+        import html
+        csv = os.path.join(self.node.tmp, "clubs.csv")
+        with open(csv, "w", encoding="utf-8") as f:
+            f.write("name\n" + "".join(f"翻页俱乐部{i:03d}\n" for i in range(120)))
+        self.node.cli("import", "club", csv)
+        order = re.findall(r"longhu/club/[0-9a-v]+", self.node.cli("list", "club").stdout)
+        self.assertEqual(len(order), 120)
+        c = self.logged_in()
+        ids = lambda t: re.findall(r'<a href="/record/(longhu/club/[0-9a-v]+)">', t)
+
+        def link(text, which):
+            m = re.search(r'<a href="(/records/club\?[^"]*)" id="%s">' % which, text)
+            return html.unescape(m.group(1)) if m else None
+
+        for start in ("/records/club", "/records/club?q=" + urllib.parse.quote("翻页俱乐部")):
+            pages, path = [], start
+            for _ in range(10):  # 3 pages
+                status, _, text = c.get(path)
+                self.assertEqual(status, 200, path)
+                pages.append(ids(text))
+                path = link(text, "next")
+                if not path:
+                    break
+                self.assertIn("after=", path)
+            self.assertEqual([len(p) for p in pages], [50, 50, 20], start)
+            self.assertEqual(sum(pages, []), order, start)
+            self.assertIsNone(link(text, "next"))
+            self.assertIn("Page 3", text)
+            back = []
+            for _ in range(10):  # and back to the first
+                path = link(text, "prev")
+                if not path:
+                    break
+                self.assertIn("before=", path)
+                status, _, text = c.get(path)
+                self.assertEqual(status, 200, path)
+                back.insert(0, ids(text))
+            self.assertEqual(back, pages[:2], start)
+            self.assertIn("Page 1", text)
+        # page=N alone (an old link) still works, the slow way
+        self.assertEqual(ids(c.get("/records/club?page=3")[2]), order[100:])
+        self.assertEqual(c.get("/records/club?after=" + "x" * 200)[0], 400)
+        self.assertEqual(c.get("/records/club?after=a&before=b")[0], 400)
+
     # ---- import (/import): preview, then confirm ----
 
     GOOD_CSV = "姓名,类别,性别,出生日期\r\n钱导入一,离休干部,男,1930/1/2\r\n孙导入二,退休干部,女,1931年5月6日\r\n"
