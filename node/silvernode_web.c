@@ -353,7 +353,7 @@ struct review_ctx {
 
 /* The path of one of our programs (silver_cli_program): silvernode-web is in
  * libexec once installed, the others in the programs' directory. */
-static int program_path(const char *name, const char *var, char *path, size_t n)
+static void program_path(const char *name, const char *var, char *path, size_t n)
 {
 	char installed[4096];
 	const char *at;
@@ -361,34 +361,22 @@ static int program_path(const char *name, const char *var, char *path, size_t n)
 	at = silver_cli_program(name, var, installed, path, n);
 	if (at != path)
 		snprintf(path, n, "%s", at);
-	return 0;
 }
 
-/* Start argv[0] with its stdout (and stderr, when err_fd is not NULL) on
- * pipes; SIGINT and SIGTERM unblocked in the child. */
-static int spawn_piped(char *const argv[], pid_t *pid, int *out_fd, int *err_fd)
+/* Start argv[0] with its stdout on fd out (and stderr on err, when not
+ * -1); SIGINT and SIGTERM unblocked in the child.  The server's own
+ * descriptors are close-on-exec. */
+static int spawn_to(char *const argv[], int out, int err, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
-	int fo[2], fe[2] = { -1, -1 }, sp;
+	int sp;
 
-	if (pipe(fo) != 0)
-		return SILVER_EIO;
-	if (err_fd && pipe(fe) != 0) {
-		close(fo[0]);
-		close(fo[1]);
-		return SILVER_EIO;
-	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fo[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fo[0]);
-	posix_spawn_file_actions_addclose(&fa, fo[1]);
-	if (err_fd) {
-		posix_spawn_file_actions_adddup2(&fa, fe[1], STDERR_FILENO);
-		posix_spawn_file_actions_addclose(&fa, fe[0]);
-		posix_spawn_file_actions_addclose(&fa, fe[1]);
-	}
+	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
+	if (err >= 0)
+		posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO);
 	/* The server blocks SIGINT and SIGTERM (sigwait); the child must not. */
 	posix_spawnattr_init(&attr);
 	sigemptyset(&none);
@@ -397,14 +385,30 @@ static int spawn_piped(char *const argv[], pid_t *pid, int *out_fd, int *err_fd)
 	sp = posix_spawn(pid, argv[0], &fa, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
+	return sp == 0 ? 0 : SILVER_EIO;
+}
+
+/* The same with its stdout (and stderr, when err_fd is not NULL) on pipes. */
+static int spawn_piped(char *const argv[], pid_t *pid, int *out_fd, int *err_fd)
+{
+	int fo[2], fe[2] = { -1, -1 }, rv;
+
+	if (pipe2(fo, O_CLOEXEC) != 0)
+		return SILVER_EIO;
+	if (err_fd && pipe2(fe, O_CLOEXEC) != 0) {
+		close(fo[0]);
+		close(fo[1]);
+		return SILVER_EIO;
+	}
+	rv = spawn_to(argv, fo[1], fe[1], pid);
 	close(fo[1]);
 	if (err_fd)
 		close(fe[1]);
-	if (sp != 0) {
+	if (rv != 0) {
 		close(fo[0]);
 		if (err_fd)
 			close(fe[0]);
-		return SILVER_EIO;
+		return rv;
 	}
 	*out_fd = fo[0];
 	if (err_fd)
@@ -454,7 +458,7 @@ static int anon_file(void)
 		tmp = "/tmp";
 	if (snprintf(t, sizeof(t), "%s/silver-review-XXXXXX", tmp) >= (int)sizeof(t))
 		return -1;
-	if ((fd = mkstemp(t)) >= 0)
+	if ((fd = mkostemp(t, O_CLOEXEC)) >= 0)
 		unlink(t);
 	return fd;
 }
@@ -463,13 +467,9 @@ static int review_start(struct review_ctx *rc, struct review_run *r)
 {
 	char path[4200];
 	char *argv[6];
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none;
-	int fd, sp;
+	int fd;
 
-	if (program_path("silver-review", "SILVER_REVIEW", path, sizeof(path)) != 0)
-		return SILVER_EIO;
+	program_path("silver-review", "SILVER_REVIEW", path, sizeof(path));
 	if ((fd = anon_file()) < 0)
 		return SILVER_EIO;
 	argv[0] = path;
@@ -478,18 +478,8 @@ static int review_start(struct review_ctx *rc, struct review_run *r)
 	argv[3] = "--json";
 	argv[4] = (char *)r->what;
 	argv[5] = NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fd, STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fd);
-	posix_spawnattr_init(&attr);
-	sigemptyset(&none);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
 	r->gen = silver_store_generation(rc->s);
-	sp = posix_spawn(&r->pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	posix_spawn_file_actions_destroy(&fa);
-	if (sp != 0) {
+	if (spawn_to(argv, fd, -1, &r->pid) != 0) {
 		close(fd);
 		r->pid = 0;
 		return SILVER_EIO;
@@ -567,11 +557,9 @@ static int run_review(const char *what, silver_buf *out, time_t *as_of, int *che
 	now = silver_store_generation(rc->s);
 	if (r->pid)
 		review_reap(r, r->have ? REVIEW_WAIT_MS : -1);
-	if (!r->pid && (!r->have || r->out_gen != now)) {
-		if (review_start(rc, r) != 0)
-			return SILVER_EIO;
+	/* a check that cannot start leaves the earlier one shown, as a failed one does */
+	if (!r->pid && (!r->have || r->out_gen != now) && review_start(rc, r) == 0)
 		review_reap(r, r->have ? REVIEW_WAIT_MS : -1);
-	}
 	if (!r->have)
 		return SILVER_EIO;
 	*checking = r->pid != 0 || r->out_gen != now;
@@ -609,8 +597,7 @@ static int run_import(const char *collection, const char *file, const char *acco
 	pid_t pid;
 
 	*imported = 0;
-	if (program_path("silvernode", NULL, path, sizeof(path)) != 0)
-		return SILVER_EIO;
+	program_path("silvernode", NULL, path, sizeof(path));
 	argv[0] = path;
 	argv[1] = "--dir";
 	argv[2] = (char *)rc->dir;

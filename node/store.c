@@ -430,6 +430,32 @@ int silver__fsync_dir(const char *dir)
 	return rv;
 }
 
+int silver__env_copy(MDB_env *env, const char *dir)
+{
+	char *file = path_join(dir, "data.mdb");
+	int rc, fd, rv = 0;
+	if (!file)
+		return SILVER_ENOMEM;
+	/* in a read transaction: writers go on */
+	if ((rc = mdb_env_copy2(env, dir, MDB_CP_COMPACT)) != 0)
+		rv = silver__mdb_err(rc);
+	else if (chmod(file, 0600) != 0)
+		rv = silver__errno_err(errno);
+	/* LMDB closes the copy without syncing it */
+	if (rv == 0) {
+		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
+			rv = silver__errno_err(errno);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (rv == 0)
+		rv = silver__fsync_dir(dir);
+	if (rv != 0 && rc != MDB_KEYEXIST && rc != EEXIST)
+		unlink(file);
+	free(file);
+	return rv;
+}
+
 char *silver__parent_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
@@ -923,20 +949,17 @@ static int copy_file(const char *from, const char *to, mode_t mode)
 }
 
 /* Remove the files a backup or a restore made in dir (and dir itself when
- * made empty), so that a failed one leaves nothing to be taken for good. */
-static void copy_undo(const char *dir, int accounts, int rm_dir)
+ * made empty), so that a failed one leaves nothing to be taken for good.
+ * The extra copy comes last and removes what it made when it fails. */
+static void copy_undo(const char *dir, int rm_dir)
 {
-	static const char *const made[] = { "identity.key", "data.mdb", "accounts/data.mdb" };
+	static const char *const made[] = { "identity.key", "data.mdb" };
 	char *to;
-	for (size_t i = 0; i < (accounts ? 3u : 2u); i++)
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
 		if ((to = path_join(dir, made[i])) != NULL) {
 			unlink(to);
 			free(to);
 		}
-	if (accounts && (to = path_join(dir, "accounts")) != NULL) {
-		rmdir(to);
-		free(to);
-	}
 	if (rm_dir)
 		rmdir(dir);
 }
@@ -947,12 +970,8 @@ int silver_store_backup(silver_store *s, const char *dir, silver_copy_fn extra)
 	int rv, rc;
 	if (mkdir(dir, 0700) != 0)
 		return errno == EEXIST ? SILVER_EEXIST : silver__errno_err(errno);
-	/* A consistent, compacted copy taken in a read transaction: writers go on. */
-	rc = mdb_env_copy2(s->env, dir, MDB_CP_COMPACT);
-	if (rc != 0)
-		rv = silver__mdb_err(rc);
-	else
-		rv = 0;
+	/* a consistent, compacted copy of the store, then the key beside it */
+	rv = silver__env_copy(s->env, dir);
 	if (rv == 0) {
 		from = path_join(s->dir, "identity.key");
 		to = path_join(dir, "identity.key");
@@ -960,20 +979,14 @@ int silver_store_backup(silver_store *s, const char *dir, silver_copy_fn extra)
 		free(from);
 		free(to);
 	}
-	if (rv == 0) {
-		to = path_join(dir, "data.mdb");
-		if (!to || chmod(to, 0600) != 0)
-			rv = SILVER_EIO;
-		else
-			rv = silver__fsync_dir_of(to);
-		free(to);
-	}
+	if (rv == 0)
+		rv = silver__fsync_dir(dir);
 	if (rv == 0 && extra && (rc = extra(s->dir, dir)) != 0 && rc != SILVER_ENOTFOUND)
 		rv = rc;
 	/* Half a backup would block the retry ("already exists") and could be
 	 * mistaken for a good one: remove what this call made. */
 	if (rv != 0)
-		copy_undo(dir, 1, 1);
+		copy_undo(dir, 1);
 	return rv;
 }
 
@@ -1009,7 +1022,7 @@ int silver_store_restore(const char *from, const char *dir, silver_copy_fn extra
 	if (rv != 0) {
 		/* A later restore into dir must not find half of this one; the
 		 * accounts (extra) leave nothing when they fail. */
-		copy_undo(dir, 0, 0);
+		copy_undo(dir, 0);
 		return rv;
 	}
 	if ((rv = silver_store_open(dir, 0, &s)) != 0)

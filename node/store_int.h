@@ -108,6 +108,10 @@ int silver__errno_err(int e);
 int silver__fsync_dir(const char *dir);
 int silver__fsync_dir_of(const char *path); /* the directory holding path */
 char *silver__parent_dir(const char *path); /* malloc'd; "." for a bare name */
+/* A compacted copy of env as dir/data.mdb (dir exists), taken in a read
+ * transaction, mode 0600, synced with its directory; on failure no
+ * data.mdb of this call is left.  Backups of the store and of the accounts. */
+int silver__env_copy(MDB_env *env, const char *dir);
 void silver__map_note(silver_store *s);    /* the env's map moved or grew: tell the fault check */
 
 /* Run fn in a write transaction of its own that appends no entry (derived

@@ -7,7 +7,6 @@
  * copy it beside the store (silver_users_copy).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "silver_users.h"
+#include "store_int.h"
 
 struct silver_users {
 	MDB_env *env;
@@ -312,36 +312,18 @@ int silver_users_copy(const char *from, const char *to)
 	if (access(file, F_OK) != 0)
 		return errno == ENOENT ? SILVER_ENOTFOUND : SILVER_EIO;
 	if (mkdir(dst, 0700) != 0)
-		return errno == EEXIST			  ? SILVER_EEXIST :
-		       errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL :
-							    SILVER_EIO;
+		return errno == EEXIST ? SILVER_EEXIST : silver__errno_err(errno);
 	if ((rc = mdb_env_create(&env)) == 0) {
 		mdb_env_set_maxdbs(env, 4);
 		rc = mdb_env_open(env, src, MDB_RDONLY, 0600);
 	}
-	if (rc == 0)
-		rc = mdb_env_copy2(env, dst, MDB_CP_COMPACT);
+	rv = rc == 0 ? silver__env_copy(env, dst) : mdb_err(rc);
 	if (env)
 		mdb_env_close(env);
-	rv = mdb_err(rc);
-	snprintf(file, sizeof(file), "%s/data.mdb", dst);
-	if (rv == 0 && chmod(file, 0600) != 0)
-		rv = SILVER_EIO;
-	if (rv == 0) {
-		int fd = open(file, O_RDONLY);
-		if (fd < 0 || fsync(fd) != 0)
-			rv = errno == ENOSPC || errno == EDQUOT ? SILVER_EFULL : SILVER_EIO;
-		if (fd >= 0)
-			close(fd);
-	}
-	if (rv == 0) {
-		int fd = open(to, O_RDONLY | O_DIRECTORY);
-		if (fd >= 0) {
-			(void)fsync(fd); /* a filesystem that cannot sync a directory is not an error */
-			close(fd);
-		}
-	}
+	if (rv == 0)
+		rv = silver__fsync_dir(to); /* the new name "accounts" */
 	if (rv != 0) {
+		snprintf(file, sizeof(file), "%s/data.mdb", dst);
 		unlink(file);
 		rmdir(dst);
 	}

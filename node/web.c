@@ -612,10 +612,9 @@ static int session_current(struct page *p)
 {
 	uint8_t stamp[SILVER_USER_STAMP];
 	int role;
-	if (silver_users_stamp(p->w->u, p->ses->user, &role, stamp) != 0 ||
-	    sodium_memcmp(stamp, p->ses->stamp, SILVER_USER_STAMP) != 0 || role != p->ses->role)
-		return 0;
-	return 1;
+	/* the stamp covers the role: an equal one means the same role */
+	return silver_users_stamp(p->w->u, p->ses->user, &role, stamp) == 0 &&
+	       sodium_memcmp(stamp, p->ses->stamp, SILVER_USER_STAMP) == 0;
 }
 
 /* /password: the account's own password, changed with the current one. */
@@ -874,7 +873,9 @@ static void page_list(struct page *p, const silver_collection *c)
 		before = NULL;
 	if ((after && strlen(after) > SILVER_MAX_ID) || (before && strlen(before) > SILVER_MAX_ID) ||
 	    (after && before)) {
-		error_page(p, 400, _("A page's position in the list is not valid."));
+		error_page(
+			p, 400,
+			_("A page's position in the list is not valid: open the list again from its first page."));
 		return;
 	}
 	/* page=N alone (an old link, or typed) skips to the page: its cost
@@ -2050,29 +2051,19 @@ static int review_live(struct page *p, const char *id)
 	return silver_store_get(p->w->s, id, p->w->a2, &r) == 0 && !r.deleted;
 }
 
-/* The members of a group still live; a group of fewer than two is settled. */
-static size_t review_count_live(struct page *p, json_t *members, const char *idkey)
+/* Leave out of groups (a review list) the members (under key, each with an
+ * "id") deleted since the check, and the groups left with fewer than two:
+ * those are settled. */
+static void review_prune(struct page *p, json_t *groups, const char *key)
 {
-	size_t k, n = 0;
-	json_t *m;
-	json_array_foreach(members, k, m)
-	{
-		if (review_live(p, jstr(m, idkey)))
-			n++;
+	for (size_t i = json_array_size(groups); i-- > 0;) {
+		json_t *members = json_object_get(json_array_get(groups, i), key);
+		for (size_t k = json_array_size(members); k-- > 0;)
+			if (!review_live(p, jstr(json_array_get(members, k), "id")))
+				json_array_remove(members, k);
+		if (json_array_size(members) < 2)
+			json_array_remove(groups, i);
 	}
-	return n;
-}
-
-static size_t review_groups_live(struct page *p, json_t *groups, const char *key)
-{
-	size_t i, n = 0;
-	json_t *g;
-	json_array_foreach(groups, i, g)
-	{
-		if (review_count_live(p, json_object_get(g, key), "id") >= 2)
-			n++;
-	}
-	return n;
 }
 
 static void page_review(struct page *p)
@@ -2089,6 +2080,8 @@ static void page_review(struct page *p)
 	}
 	dups = review_json(p, "duplicates", &at1, &chk1);
 	aid = review_json(p, "aid-anomalies", &at2, &chk2);
+	review_prune(p, dups, "retirees");
+	review_prune(p, aid, "payments");
 	head(p, _("Review"));
 	if ((dups && chk1) || (aid && chk2)) {
 		/* an earlier check is shown while the newest changes are checked */
@@ -2110,14 +2103,12 @@ static void page_review(struct page *p)
 	out(p, "</p>");
 	if (!dups) {
 		para(p, "err", NULL, _("The review could not be read (silver-review)."));
-	} else if (!review_groups_live(p, dups, "retirees")) {
+	} else if (!json_array_size(dups)) {
 		para(p, "ok", "nodups", _("No probable duplicate retirees across townships."));
 	} else {
 		table_head(p, "duplicates", _("Why"), _("Retirees"), NULL);
 		json_array_foreach(dups, i, g)
 		{
-			if (review_count_live(p, json_object_get(g, "retirees"), "id") < 2)
-				continue;
 			out(p, "<tr><td>");
 			esc(p, strcmp(jstr(g, "reason"), "id_number") == 0 ?
 				       _("Same ID card number") :
@@ -2125,8 +2116,6 @@ static void page_review(struct page *p)
 			out(p, "</td><td>");
 			json_array_foreach(json_object_get(g, "retirees"), k, m)
 			{
-				if (!review_live(p, jstr(m, "id")))
-					continue;
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "name"));
 				out(p, " · ");
@@ -2149,14 +2138,12 @@ static void page_review(struct page *p)
 	out(p, "</p>");
 	if (!aid) {
 		para(p, "err", NULL, _("The review could not be read (silver-review)."));
-	} else if (!review_groups_live(p, aid, "payments")) {
+	} else if (!json_array_size(aid)) {
 		para(p, "ok", "noanomalies", _("No aid anomalies."));
 	} else {
 		table_head(p, "anomalies", _("Retiree"), _("Date"), _("Amount (yuan)"), _("Payments"), NULL);
 		json_array_foreach(aid, i, g)
 		{
-			if (review_count_live(p, json_object_get(g, "payments"), "id") < 2)
-				continue;
 			out(p, "<tr><td>");
 			record_link(p, jstr(g, "retiree"), jstr(g, "name"));
 			out(p, "</td><td>");
@@ -2166,8 +2153,6 @@ static void page_review(struct page *p)
 			out(p, "</td><td>");
 			json_array_foreach(json_object_get(g, "payments"), k, m)
 			{
-				if (!review_live(p, jstr(m, "id")))
-					continue;
 				out(p, "<div>");
 				record_link(p, jstr(m, "id"), jstr(m, "id"));
 				out(p, " · ");
